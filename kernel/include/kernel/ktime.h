@@ -1,0 +1,41 @@
+/*
+ * Time: the TSC as the clock, the local APIC as the timer.
+ *
+ * time_init() calibrates the TSC once at boot: from the kernel argument
+ * -freq MHz when given, else from CPUID leaf 0x15/0x16 when the CPU reports
+ * its frequency, else against the platform's reference clock (the PIT on
+ * pc/q35, the RTC's periodic flag on microvm, which has no PIT).  Each
+ * reference wait is bounded, so calibration cannot hang; if every source
+ * fails the kernel says so and assumes 2 GHz.
+ *
+ * timer_init() sets the local APIC timer up in TSC-deadline mode where the
+ * CPU has it (CPUID.1:ECX[24]), else in one-shot mode scaled from the TSC.
+ * The timer interrupt only wakes the CPU; the event loop does the work.
+ */
+#ifndef KERNEL_KTIME_H
+#define KERNEL_KTIME_H
+
+#include <stdint.h>
+
+/* Calibrate the TSC; freq_mhz > 0 overrides calibration. */
+void	time_init(uint64_t freq_mhz);
+uint64_t tsc_hz(void);
+/* How the frequency was found: "-freq", "cpuid", "pit", "rtc" or "default". */
+const char *tsc_source(void);
+
+/* Nanoseconds since the TSC read at the loader's entry (monotonic). */
+uint64_t now_ns(void);
+uint64_t tsc_to_ns(uint64_t tsc);
+uint64_t ns_to_tsc(uint64_t ns);
+
+/* Set up the local APIC timer; needs interrupts (idt_init) in place. */
+void	timer_init(void);
+/* Fire the timer interrupt at now_ns() >= deadline_ns (0 disarms). */
+void	timer_arm(uint64_t deadline_ns);
+/* "tsc-deadline" or "one-shot". */
+const char *timer_mode(void);
+
+/* Busy-wait; for early boot and drivers' reset delays only. */
+void	delay_us(uint64_t us);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * limpet.h — the service API.
+ *
+ * A Limpet service is an ordinary C program linked with the kernel into one
+ * image.  The kernel boots, then calls the service's main(argc, argv) with
+ * the application arguments (what follows "--" on the command line).  main
+ * sets up timers, run-soon work and (later) network callbacks, then calls
+ * limpet_run(), which runs the event loop:
+ *
+ *	for (;;) {
+ *		poll every event source that signalled (devices, the network);
+ *		run the run-soon work queued so far, in order;
+ *		run every timer whose deadline has passed, in deadline order;
+ *		if limpet_stop() was called: return its status;
+ *		sleep (HLT) until the next interrupt or timer deadline;
+ *	}
+ *
+ * Nothing runs concurrently with a callback: there is one CPU and one loop,
+ * and interrupt handlers only note that work is pending.  Callbacks must not
+ * block; they may call any function in this header and newlib's.
+ *
+ * Ending: limpet_stop(status) makes limpet_run() return status, and main's
+ * return value ends the VM; exit(status) from anywhere ends the VM at once
+ * (atexit handlers and stdio flushing run).  The status reaches the host as
+ * ./limpet run's exit status (0..126).
+ *
+ * Memory: timers and work items are owned by the caller (no allocation, no
+ * failure); they must stay valid while armed or queued.
+ *
+ * Errors: calls that can fail return LIMPET_OK (0) or a negative
+ * enum limpet_result.  Misuse that can only be a bug (an uninitialised
+ * timer, say) panics with a message.
+ *
+ * Context: every function here is for the loop's context (main or a
+ * callback), never for interrupt handlers.
+ */
+#ifndef LIMPET_H
+#define LIMPET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum limpet_result {
+	LIMPET_OK	= 0,
+	LIMPET_EINVAL	= -1,	/* an argument is out of range */
+	LIMPET_EAGAIN	= -2,	/* try again later (a queue is full) */
+	LIMPET_ENOMEM	= -3,	/* out of memory */
+	LIMPET_ENOTSUP	= -4,	/* not available on this platform or build */
+};
+
+/* ---- time ---------------------------------------------------------------- */
+
+#define LIMPET_US	1000ULL
+#define LIMPET_MS	1000000ULL
+#define LIMPET_SEC	1000000000ULL
+
+/* Monotonic nanoseconds since boot (TSC-based). */
+uint64_t limpet_now_ns(void);
+
+/* ---- timers -------------------------------------------------------------- */
+
+struct limpet_timer;
+typedef void (*limpet_timer_fn)(struct limpet_timer *t, void *arg);
+
+/* Private fields: use the functions below. */
+struct limpet_timer {
+	uint64_t		deadline;	/* ns, absolute */
+	uint64_t		period;		/* ns; 0 for one-shot */
+	limpet_timer_fn		fn;
+	void			*arg;
+	struct limpet_timer	*next, *prev;	/* queue links */
+	uint32_t		magic;
+	bool			armed;
+};
+
+/* Prepare t to call fn(t, arg).  Must precede every other timer call. */
+void	limpet_timer_init(struct limpet_timer *t, limpet_timer_fn fn, void *arg);
+/* Fire once, delay_ns from now (re-arming an armed timer moves it). */
+void	limpet_timer_after(struct limpet_timer *t, uint64_t delay_ns);
+/* Fire every period_ns (> 0), first period_ns from now.  Deadlines advance
+ * by whole periods, so a late callback does not make the timer drift. */
+int	limpet_timer_every(struct limpet_timer *t, uint64_t period_ns);
+/* Disarm; harmless when not armed, and allowed from the timer's own callback. */
+void	limpet_timer_cancel(struct limpet_timer *t);
+bool	limpet_timer_armed(const struct limpet_timer *t);
+
+/* ---- run-soon work --------------------------------------------------------- */
+
+struct limpet_work;
+typedef void (*limpet_work_fn)(struct limpet_work *w, void *arg);
+
+struct limpet_work {
+	limpet_work_fn		fn;
+	void			*arg;
+	struct limpet_work	*next;
+	uint32_t		magic;
+	bool			queued;
+};
+
+void	limpet_work_init(struct limpet_work *w, limpet_work_fn fn, void *arg);
+/* Run w on the loop's next turn, before it sleeps.  Queuing a queued item
+ * does nothing, so the work runs once however often it was asked for. */
+void	limpet_soon(struct limpet_work *w);
+/* Take w off the queue if it is there. */
+void	limpet_work_cancel(struct limpet_work *w);
+
+/* ---- the loop -------------------------------------------------------------- */
+
+/* Run the event loop until limpet_stop(); returns the stop status.
+ * Returns LIMPET_EINVAL when called from inside the loop. */
+int	limpet_run(void);
+/* Make limpet_run() return status after the current callback. */
+void	limpet_stop(int status);
+
+/* ---- information ----------------------------------------------------------- */
+
+struct limpet_info {
+	const char	*platform;	/* "pc" or "microvm" */
+	uint64_t	tsc_hz;
+	uint64_t	boot_ns;	/* loader entry to main(), in ns */
+	uint64_t	mem_total;	/* usable RAM, bytes */
+	uint64_t	mem_free;	/* free page frames, bytes */
+	uint64_t	heap_used;	/* bytes given to malloc through sbrk */
+	uint64_t	loop_iterations;
+	uint64_t	loop_sleeps;	/* times the loop halted the CPU */
+};
+
+void	limpet_info(struct limpet_info *info);
+
+#endif /* LIMPET_H */

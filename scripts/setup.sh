@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Install Limpet's toolchain and test tools from Debian, and fetch the
+# sources of its dependencies (newlib, lwIP, mbedTLS) into deps/, which git
+# ignores.  Idempotent: a second run installs and fetches nothing.
+# Root is needed only when a package is missing.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps="$top/deps"
+
+# Build toolchain, hypervisor and the tools the tests drive the guest with.
+packages=(
+	gcc binutils make scons git
+	qemu-system-x86 qemu-utils
+	newlib-source dpkg-dev
+	libcmocka-dev pkg-config
+	python3 python3-pytest
+	curl socat iproute2 nftables
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+		|| missing+=("$p")
+done
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"
+	elif command -v sudo >/dev/null; then sudo "$@"
+	else echo "setup: need root to run: $*" >&2; exit 1
+	fi
+}
+
+# apt-get source needs deb-src entries; add them beside the system's
+# deb entries when there are none.
+have_deb_src() {
+	grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/
+}
+need_update=0
+if ! have_deb_src; then
+	echo "setup: adding deb-src entries for apt-get source"
+	tmp=$(mktemp)
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		sed -E 's/^Types:.*/Types: deb-src/' "$f" >>"$tmp"
+		echo >>"$tmp"
+	done
+	if [ -f /etc/apt/sources.list ]; then
+		sed -nE 's/^deb (.*)/deb-src \1/p' /etc/apt/sources.list >>"$tmp.list"
+		[ -s "$tmp.list" ] && as_root install -m 644 "$tmp.list" /etc/apt/sources.list.d/limpet-src.list
+	fi
+	[ -s "$tmp" ] && as_root install -m 644 "$tmp" /etc/apt/sources.list.d/limpet-src.sources
+	rm -f "$tmp" "$tmp.list"
+	need_update=1
+fi
+
+if [ ${#missing[@]} -gt 0 ] || [ $need_update -eq 1 ]; then
+	as_root apt-get update -q
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+mkdir -p "$deps"
+
+# newlib: Debian ships the upstream tarball in the binary package.
+if [ ! -d "$deps/newlib" ]; then
+	tarball=$(ls /usr/src/newlib/newlib-*.tar.* 2>/dev/null | head -1)
+	[ -n "$tarball" ] || { echo "setup: no newlib tarball under /usr/src/newlib" >&2; exit 1; }
+	echo "setup: unpacking $(basename "$tarball")"
+	rm -rf "$deps/newlib.tmp" && mkdir "$deps/newlib.tmp"
+	tar -xf "$tarball" -C "$deps/newlib.tmp" --strip-components=1
+	mv "$deps/newlib.tmp" "$deps/newlib"
+fi
+
+# lwIP and mbedTLS: Debian source packages, unpacked with their patches.
+fetch_source() {
+	local pkg=$1
+	[ -d "$deps/$pkg" ] && return 0
+	echo "setup: fetching Debian source package $pkg"
+	rm -rf "$deps/$pkg.tmp" && mkdir "$deps/$pkg.tmp"
+	(cd "$deps/$pkg.tmp" && apt-get source -q "$pkg" >/dev/null)
+	local dir
+	dir=$(find "$deps/$pkg.tmp" -mindepth 1 -maxdepth 1 -type d | head -1)
+	[ -n "$dir" ] || { echo "setup: apt-get source $pkg unpacked nothing" >&2; exit 1; }
+	mv "$dir" "$deps/$pkg"
+	rm -rf "$deps/$pkg.tmp"
+}
+fetch_source lwip
+fetch_source mbedtls
+
+echo "setup: ready (dependencies in $deps)"

@@ -1,0 +1,97 @@
+"""Helpers for Limpet's SConstruct: service discovery, option checks and
+the recipe that builds newlib for our freestanding target."""
+
+import os
+import subprocess
+
+from SCons.Errors import UserError
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Where each kind of service lives.  A service is a folder with C sources
+# and a main(); in-guest tests are services too, named after their folder.
+SERVICE_DIRS = ('services', os.path.join('tests', 'guest'))
+
+
+def services():
+    """Map every service name to its folder, relative to the top."""
+    found = {}
+    for parent in SERVICE_DIRS:
+        base = os.path.join(TOP, parent)
+        if not os.path.isdir(base):
+            continue
+        for name in sorted(os.listdir(base)):
+            path = os.path.join(base, name)
+            if os.path.isdir(path) and any(f.endswith('.c') for f in os.listdir(path)):
+                found[name] = os.path.join(parent, name)
+    return found
+
+
+def split_services(value):
+    """'a,b' -> ['a', 'b']; 'all' -> every service."""
+    if value == 'all':
+        return list(services())
+    return [s for s in value.split(',') if s]
+
+
+def check_service(key, value, env):
+    known = services()
+    names = split_services(value)
+    bad = [n for n in names if n not in known]
+    if not names or bad:
+        raise UserError("Invalid value for option %s: %s.  Valid values are: %s "
+                        "(comma-separated, or 'all')"
+                        % (key, ','.join(bad) or repr(value), ', '.join(known)))
+
+
+def check_ipv4(key, value, env):
+    """An IPv4 address in dotted-quad form, each part 0..255."""
+    parts = value.split('.')
+    ok = len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
+    if not ok:
+        raise UserError("Invalid value for option %s: %r is not an IPv4 address "
+                        "(expected four numbers 0-255 separated by dots, e.g. 10.0.5.3)"
+                        % (key, value))
+
+
+def gcc_include_dir():
+    """gcc's own freestanding headers (stddef.h, stdint.h, cpuid.h, ...)."""
+    return subprocess.check_output(['gcc', '-print-file-name=include'], text=True).strip()
+
+
+def libgcc():
+    return subprocess.check_output(['gcc', '-print-libgcc-file-name'], text=True).strip()
+
+
+# newlib is built once for all variants, with the flags every piece of
+# Limpet uses: no red zone (interrupts run on the current stack), no PIC
+# (the image is linked at a fixed address), frame pointers for backtraces.
+NEWLIB_CFLAGS = ('-ffreestanding -fno-pic -fno-pie -mno-red-zone -O2 -g '
+                 '-fno-stack-protector -fno-omit-frame-pointer')
+NEWLIB_CONFIGURE = ('--host=x86_64-elf --disable-multilib '
+                    '--disable-newlib-supplied-syscalls '
+                    '--enable-newlib-io-long-long --enable-newlib-io-c99-formats')
+
+
+def newlib_action(target, source, env):
+    """configure, make and install newlib into the folder above target[0]."""
+    build = os.path.abspath(env['NEWLIB_BUILD'])
+    prefix = os.path.join(build, 'install')
+    src = os.path.dirname(os.path.abspath(str(source[0])))
+    obj = os.path.join(build, 'obj')
+    os.makedirs(obj, exist_ok=True)
+    log = os.path.join(build, 'build.log')
+    jobs = str(os.cpu_count() or 1)
+    cmd = ('cd "%s" && "%s/configure" %s --prefix="%s" CC=gcc AR=ar RANLIB=ranlib '
+           'CFLAGS="%s" >"%s" 2>&1 && make -j%s >>"%s" 2>&1 && make install >>"%s" 2>&1'
+           % (obj, src, NEWLIB_CONFIGURE, prefix, NEWLIB_CFLAGS, log, jobs, log, log))
+    print('newlib: building for x86_64-elf (about a minute, once; log in %s)' % log)
+    if subprocess.call(cmd, shell=True) != 0:
+        print('newlib: build failed; the end of %s:' % log)
+        subprocess.call(['tail', '-n', '30', log])
+        return 1
+    return 0
+
+# The compile-time log levels, most severe first; the index is the number
+# the C code sees as LIMPET_LOG_LEVEL.
+LOG_LEVELS = ('error', 'warn', 'info', 'debug', 'trace')
