@@ -2,6 +2,7 @@
 the recipe that builds newlib for our freestanding target."""
 
 import os
+import shutil
 import subprocess
 
 from SCons.Errors import UserError
@@ -79,7 +80,11 @@ def newlib_action(target, source, env):
     prefix = os.path.join(build, 'install')
     src = os.path.dirname(os.path.abspath(str(source[0])))
     obj = os.path.join(build, 'obj')
-    os.makedirs(obj, exist_ok=True)
+    # Start from a clean tree: a build that was interrupted leaves one
+    # that make cannot always finish.
+    shutil.rmtree(obj, ignore_errors=True)
+    shutil.rmtree(prefix, ignore_errors=True)
+    os.makedirs(obj)
     log = os.path.join(build, 'build.log')
     jobs = str(os.cpu_count() or 1)
     cmd = ('cd "%s" && "%s/configure" %s --prefix="%s" CC=gcc AR=ar RANLIB=ranlib '

@@ -35,8 +35,9 @@ int	irq_register(unsigned vector, irq_handler_t fn, void *arg);
 /* A free device vector, or -ENOSPC. */
 int	irq_alloc_vector(void);
 
-/* The exception dump; exported for the fault tests' expectations. */
-void	trap_dump(const struct trapframe *tf);
+/* The exception dump (never returns), and a backtrace from rip/rbp. */
+void	trap_dump(const struct trapframe *tf) __attribute__((noreturn));
+void	backtrace_from(uint64_t rip, uint64_t rbp);
 
 /* Local APIC (lapic.c) */
 void	lapic_init(void);

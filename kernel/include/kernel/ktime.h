@@ -17,6 +17,11 @@
 
 #include <stdint.h>
 
+/* The TSC value that now_ns() counts from (bootinfo's loader_tsc); the
+ * kernel's first call, before anything reads the time. */
+void	time_set_origin(uint64_t tsc);
+uint64_t time_origin(void);
+
 /* Calibrate the TSC; freq_mhz > 0 overrides calibration. */
 void	time_init(uint64_t freq_mhz);
 uint64_t tsc_hz(void);

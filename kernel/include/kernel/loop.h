@@ -35,4 +35,9 @@ void	loop_source_signal(struct loop_source *src);
 /* The timer interrupt's handler; only wakes the loop. */
 void	loop_timer_irq(void);
 
+/* Loop turns and halts so far (for limpet_info()); either may be NULL. */
+void	loop_stats(uint64_t *iterations, uint64_t *sleeps);
+/* Periods that periodic timers skipped because the loop ran late. */
+uint64_t loop_timer_overruns(void);
+
 #endif

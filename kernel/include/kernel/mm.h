@@ -45,7 +45,7 @@ struct pmm {
 	uint64_t	base;		/* physical address of frame 0 */
 	uint64_t	npages;
 	uint64_t	nfree;
-	uint64_t	total;		/* usable frames, as the map said */
+	uint64_t	total;		/* usable frames, as the map said (kernel included) */
 	uint64_t	hint;		/* next-fit start */
 };
 
@@ -57,7 +57,8 @@ void	pmm_setup(struct pmm *p, uint64_t *bitmap, uint64_t base, uint64_t npages);
  * left alone when freeing and included when reserving. */
 void	pmm_free_range(struct pmm *p, uint64_t addr, uint64_t len);
 void	pmm_reserve_range(struct pmm *p, uint64_t addr, uint64_t len);
-/* n contiguous frames aligned to align pages (a power of two); 0 if none. */
+/* n contiguous frames aligned to align pages (a power of two); 0 if none
+ * (so frame 0 must stay reserved: mm_init() keeps page 0 unmapped). */
 uint64_t pmm_alloc(struct pmm *p, uint64_t n, uint64_t align);
 void	pmm_release(struct pmm *p, uint64_t addr, uint64_t n);
 
