@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <kernel/log.h>
 #include <kernel/mm.h>
@@ -20,7 +21,7 @@ heap_used(void)
 }
 
 static void
-oom(intptr_t incr)
+oom(ptrdiff_t incr)
 {
 	kprintf("*** out of memory: the heap holds %llu KiB and cannot grow by %lld bytes "
 	    "(%llu KiB of RAM free); malloc returns NULL\n",
@@ -28,10 +29,8 @@ oom(intptr_t incr)
 	    (unsigned long long)(kernel_pmm.nfree * PAGE_SIZE / 1024));
 }
 
-void *_sbrk(intptr_t incr);
-
 void *
-_sbrk(intptr_t incr)
+sbrk(ptrdiff_t incr)
 {
 	uint64_t old = brk, want = brk + incr;
 

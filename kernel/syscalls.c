@@ -10,30 +10,19 @@
 #include <sys/time.h>
 #include <sys/times.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <kernel/console.h>
 #include <kernel/exit.h>
 #include <kernel/ktime.h>
 
-/* newlib calls these by their underscored names; declare them here. */
-int	_write(int fd, const void *buf, size_t len);
-int	_read(int fd, void *buf, size_t len);
-int	_close(int fd);
-int	_fstat(int fd, struct stat *st);
-int	_isatty(int fd);
-off_t	_lseek(int fd, off_t off, int whence);
-void	_exit(int status);
-int	_kill(int pid, int sig);
-int	_getpid(void);
-int	_open(const char *path, int flags, ...);
-int	_gettimeofday(struct timeval *tv, void *tz);
-clock_t	_times(struct tms *t);
-int	_unlink(const char *path);
-int	_link(const char *old, const char *new);
-int	_stat(const char *path, struct stat *st);
-int	_fork(void);
-int	_execve(const char *path, char *const argv[], char *const envp[]);
-int	_wait(int *status);
+/*
+ * Our newlib is configured for x86_64-elf, which sets MISSING_SYSCALL_NAMES:
+ * it calls these by their POSIX names (write, sbrk, ...), declared in the
+ * headers above, not the underscored ones other ports use.
+ */
+int	open(const char *path, int flags, ...);
+int	wait(int *status);
 void	_init(void);
 void	_fini(void);
 
@@ -43,30 +32,30 @@ is_console(int fd)
 	return fd >= 0 && fd <= 2;
 }
 
-int
-_write(int fd, const void *buf, size_t len)
+_READ_WRITE_RETURN_TYPE
+write(int fd, const void *buf, size_t len)
 {
 	if (fd != 1 && fd != 2) {
 		errno = EBADF;
 		return -1;
 	}
 	console_write(buf, len);
-	return (int)len;
+	return (_READ_WRITE_RETURN_TYPE)len;
 }
 
-int
-_read(int fd, void *buf, size_t len)
+_READ_WRITE_RETURN_TYPE
+read(int fd, void *buf, size_t len)
 {
 	if (fd != 0) {
 		errno = EBADF;
 		return -1;
 	}
 	/* Never blocks: what has arrived, or 0 (end of input) if nothing has. */
-	return (int)console_read(buf, len);
+	return (_READ_WRITE_RETURN_TYPE)console_read(buf, len);
 }
 
 int
-_close(int fd)
+close(int fd)
 {
 	if (is_console(fd))
 		return 0;
@@ -75,7 +64,7 @@ _close(int fd)
 }
 
 int
-_fstat(int fd, struct stat *st)
+fstat(int fd, struct stat *st)
 {
 	if (!is_console(fd)) {
 		errno = EBADF;
@@ -87,7 +76,7 @@ _fstat(int fd, struct stat *st)
 }
 
 int
-_isatty(int fd)
+isatty(int fd)
 {
 	if (is_console(fd))
 		return 1;
@@ -96,7 +85,7 @@ _isatty(int fd)
 }
 
 off_t
-_lseek(int fd, off_t off, int whence)
+lseek(int fd, off_t off, int whence)
 {
 	(void)off;
 	(void)whence;
@@ -110,14 +99,14 @@ _exit(int status)
 	machine_exit(status);
 }
 
-int
-_getpid(void)
+pid_t
+getpid(void)
 {
 	return 1;
 }
 
 int
-_kill(int pid, int sig)
+kill(pid_t pid, int sig)
 {
 	/* raise() and abort() end here: stop the VM like an uncaught signal. */
 	if (pid == 1)
@@ -146,7 +135,7 @@ realtime_ns(void)
 }
 
 int
-_gettimeofday(struct timeval *tv, void *tz)
+gettimeofday(struct timeval *tv, void *tz)
 {
 	uint64_t ns = realtime_ns();
 
@@ -194,7 +183,7 @@ clock_getres(clockid_t id, struct timespec *res)
 }
 
 clock_t
-_times(struct tms *t)
+times(struct tms *t)
 {
 	clock_t ticks = now_ns() / (1000000000ULL / CLOCKS_PER_SEC);
 
@@ -210,7 +199,7 @@ _times(struct tms *t)
 /* ---- what a unikernel does not have ------------------------------------- */
 
 int
-_open(const char *path, int flags, ...)
+open(const char *path, int flags, ...)
 {
 	(void)path;
 	(void)flags;
@@ -219,7 +208,7 @@ _open(const char *path, int flags, ...)
 }
 
 int
-_unlink(const char *path)
+unlink(const char *path)
 {
 	(void)path;
 	errno = ENOSYS;
@@ -227,7 +216,7 @@ _unlink(const char *path)
 }
 
 int
-_link(const char *old, const char *new)
+link(const char *old, const char *new)
 {
 	(void)old;
 	(void)new;
@@ -236,7 +225,7 @@ _link(const char *old, const char *new)
 }
 
 int
-_stat(const char *path, struct stat *st)
+stat(const char *path, struct stat *st)
 {
 	(void)path;
 	(void)st;
@@ -244,15 +233,15 @@ _stat(const char *path, struct stat *st)
 	return -1;
 }
 
-int
-_fork(void)
+pid_t
+fork(void)
 {
 	errno = ENOSYS;
 	return -1;
 }
 
 int
-_execve(const char *path, char *const argv[], char *const envp[])
+execve(const char *path, char *const argv[], char *const envp[])
 {
 	(void)path;
 	(void)argv;
@@ -262,7 +251,7 @@ _execve(const char *path, char *const argv[], char *const envp[])
 }
 
 int
-_wait(int *status)
+wait(int *status)
 {
 	(void)status;
 	errno = ENOSYS;

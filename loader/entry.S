@@ -1,0 +1,132 @@
+/*
+ * The loader's entry from a multiboot boot loader (QEMU's -kernel) and its
+ * exit into the kernel image in long mode.
+ *
+ * On entry (Multiboot 0.6.96, 3.2): 32-bit protected mode, paging off,
+ * %eax = MB_BOOT_MAGIC, %ebx = physical address of the multiboot info,
+ * flat CS/DS/ES/SS, no usable stack, GDTR and IDTR unspecified.
+ */
+#include "multiboot.h"
+#include "x86.h"
+
+#define MB_FLAGS	(MB_HEADER_PAGE_ALIGN | MB_HEADER_MEMORY_INFO)
+
+	.section .multiboot, "a"
+	.balign	4
+	.long	MB_HEADER_MAGIC
+	.long	MB_FLAGS
+	.long	-(MB_HEADER_MAGIC + MB_FLAGS)
+
+	.text
+	.code32
+	.globl	_start
+	.type	_start, @function
+_start:
+	/*
+	 * Save %eax first: RDTSC overwrites it and it holds the multiboot
+	 * magic.  The TSC is read one instruction later, before anything else.
+	 * All three go to .data, as the bss is cleared below.
+	 */
+	movl	%eax, %esi
+	rdtsc
+	movl	%eax, boot_tsc
+	movl	%edx, boot_tsc + 4
+	movl	%esi, boot_magic
+	movl	%ebx, boot_mbi
+
+	/* Clear the bss (stack, page tables and boot info live there). */
+	cld
+	movl	$__bss_start, %edi
+	movl	$__bss_end, %ecx
+	subl	%edi, %ecx
+	xorl	%eax, %eax
+	rep stosb
+
+	movl	$stack_top, %esp
+	xorl	%ebp, %ebp
+	pushl	$0			/* IF=0, DF=0, AC=0 */
+	popfl
+	call	loader_main		/* does not return */
+1:	cli
+	hlt
+	jmp	1b
+	.size	_start, . - _start
+
+/*
+ * enter_long_mode(pml4): switch to long mode with the page tables rooted at
+ * pml4 and jump to handoff_entry with %rdi = handoff_bootinfo.  Follows
+ * SDM vol. 3A, 10.8.5 "Initializing IA-32e Mode": PAE on, CR3 loaded,
+ * EFER.LME set, then paging on; a far jump then enters 64-bit code.
+ */
+	.globl	enter_long_mode
+	.type	enter_long_mode, @function
+enter_long_mode:
+	cli
+	movl	4(%esp), %eax
+	movl	%eax, %cr3
+
+	movl	%cr4, %eax
+	orl	$(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
+	movl	%eax, %cr4
+
+	movl	$MSR_EFER, %ecx
+	rdmsr
+	orl	$(EFER_LME | EFER_NXE), %eax
+	wrmsr
+
+	/* SSE on (EM=0, TS=0, MP=1), then paging on: long mode is active. */
+	movl	%cr0, %eax
+	andl	$~(CR0_EM | CR0_TS), %eax
+	orl	$(CR0_MP | CR0_NE | CR0_PG), %eax
+	movl	%eax, %cr0
+
+	lgdt	gdt_ptr
+	ljmp	$GDT_CODE64, $1f
+
+	.code64
+1:	movl	$GDT_DATA, %eax
+	movl	%eax, %ds
+	movl	%eax, %es
+	movl	%eax, %ss
+	movl	%eax, %fs
+	movl	%eax, %gs
+
+	/*
+	 * The upper halves of the registers are undefined after the switch:
+	 * load everything afresh.  A 32-bit load zero-extends into %rdi.
+	 */
+	leaq	stack_top(%rip), %rsp	/* 16-byte aligned */
+	movl	handoff_bootinfo(%rip), %edi
+	movq	handoff_entry(%rip), %rax
+	xorl	%ebp, %ebp
+	jmpq	*%rax
+	.size	enter_long_mode, . - enter_long_mode
+	.code32
+
+	.section .rodata
+	.balign	8
+gdt:
+	.quad	0
+	.quad	0x00af9a000000ffff	/* GDT_CODE64: present, DPL 0, code, L=1 */
+	.quad	0x00cf92000000ffff	/* GDT_DATA: present, DPL 0, data, 4 GiB */
+gdt_end:
+gdt_ptr:
+	.word	gdt_end - gdt - 1
+	.long	gdt
+
+	.data
+	.balign	8
+	.globl	boot_tsc, boot_magic, boot_mbi, handoff_entry, handoff_bootinfo
+boot_tsc:	.quad	0
+handoff_entry:	.quad	0
+boot_magic:	.long	0
+boot_mbi:	.long	0
+handoff_bootinfo: .long	0
+
+	.bss
+	.balign	16
+stack:
+	.skip	4096
+stack_top:
+
+	.section .note.GNU-stack, "", @progbits

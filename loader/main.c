@@ -1,0 +1,355 @@
+/*
+ * The loader: from multiboot's 32-bit protected mode to the kernel image's
+ * entry point in long mode, with a struct bootinfo in hand.
+ *
+ * Physical memory when the loader jumps to the kernel:
+ *
+ *   0         1 MiB                  loader_end   image_start    image_end
+ *   +---------+--------------------------+-- ... --+---------------+
+ *   | BIOS,   | loader: code, data,      |         | PT_LOAD       |
+ *   | untouched| bootinfo, page tables,  |         | segments      |
+ *   |         | stack (4 KiB)            |         | (2 MiB up)    |
+ *   +---------+--------------------------+-- ... --+---------------+
+ *       PAGE_UP(image_end)                 reserved_end
+ *       +----------+--------+---------------+----------------------
+ *       | .symtab  | .strtab|               | free RAM (the image file,
+ *       +----------+--------+---------------+  moved or not, is garbage)
+ *
+ * QEMU puts the multiboot module (the image file) and the multiboot info
+ * just after the loader's bss, where they may well overlap the image's
+ * destination.  So the loader first copies everything it needs from the
+ * multiboot info into the bootinfo, then, if the file overlaps
+ * [image_start, reserved_end), moves it to reserved_end, and only then
+ * copies segments and symbols out of it.
+ *
+ * On any error the loader prints one line on COM1 and stops the VM with
+ * LOADER_STATUS.  It prints nothing when all goes well.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <limpet/bootinfo.h>
+
+#include "elf.h"
+#include "fmt.h"
+#include "lib.h"
+#include "multiboot.h"
+#include "serial.h"
+#include "x86.h"
+
+/*
+ * The status the loader stops the VM with on an error: QEMU then exits
+ * with 2 * 124 + 3 = 251 (bootinfo.h).  It lies next to the kernel's
+ * panic status (125), away from the small statuses services use.
+ */
+#define LOADER_STATUS	124
+
+#define PAGE_SIZE	4096u
+#define PAGE_UP(x)	(((x) + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1))
+#define LOW_MEM_END	0x100000u		/* BIOS, VGA, option ROMs */
+#define ADDR_LIMIT	0x100000000ull		/* 32-bit code reaches 4 GiB */
+#define MiB		0x100000u
+
+/* The layout of struct bootinfo must be the same as in the 64-bit kernel. */
+_Static_assert(offsetof(struct bootinfo, cmdline) == 96, "bootinfo layout");
+_Static_assert(offsetof(struct bootinfo, mmap_count) == 1120, "bootinfo layout");
+_Static_assert(offsetof(struct bootinfo, mmap) == 1128, "bootinfo layout");
+_Static_assert(sizeof(struct bootinfo_mmap) == 24, "bootinfo layout");
+_Static_assert(sizeof(struct bootinfo) == 1896, "bootinfo layout");
+
+/* From loader.ld and entry.S. */
+extern char __loader_start[], __loader_end[];
+extern uint64_t boot_tsc;
+extern uint32_t boot_magic, boot_mbi;
+extern uint64_t handoff_entry;
+extern uint32_t handoff_bootinfo;
+void	enter_long_mode(uint32_t pml4) __attribute__((noreturn));
+void	loader_main(void) __attribute__((noreturn));
+
+static struct bootinfo bootinfo;
+
+/* Identity map of the first 4 GiB with 2 MiB pages: 1 + 1 + 4 pages. */
+static uint64_t pml4[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t pdpt[512] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t pd[4][512] __attribute__((aligned(PAGE_SIZE)));
+
+static void die(const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 1, 2)));
+
+static void die(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+
+	serial_init();
+	serial_puts("loader: error: ");
+	serial_puts(msg);
+	serial_puts("\n");
+	outb(DEBUG_EXIT_PORT, LOADER_STATUS + 1);
+	/* No isa-debug-exit device: stop here for good. */
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *d)
+{
+	uint32_t b, c;
+
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(b), "=c"(c), "=d"(*d)
+			 : "a"(leaf), "c"(0));
+}
+
+/* Long mode and NX: the kernel's page tables use the NX bit. */
+static void check_cpu(void)
+{
+	uint32_t max, edx;
+
+	cpuid(CPUID_EXT, &max, &edx);
+	if (max < CPUID_EXT_FEATURES)
+		die("the CPU has no long mode (no CPUID leaf 0x80000001)");
+	cpuid(CPUID_EXT_FEATURES, &max, &edx);
+	if (!(edx & CPUID_EXT_EDX_LM))
+		die("the CPU has no long mode (CPUID 0x80000001 EDX bit 29)");
+	if (!(edx & CPUID_EXT_EDX_NX))
+		die("the CPU has no NX bit (CPUID 0x80000001 EDX bit 20)");
+}
+
+static uint32_t mem_type(uint32_t mb_type)
+{
+	switch (mb_type) {
+	case MB_MEM_AVAILABLE:	return BOOTINFO_MEM_USABLE;
+	case MB_MEM_ACPI:	return BOOTINFO_MEM_ACPI;
+	case MB_MEM_NVS:	return BOOTINFO_MEM_NVS;
+	case MB_MEM_BAD:	return BOOTINFO_MEM_BAD;
+	default:		return BOOTINFO_MEM_RESERVED;
+	}
+}
+
+static void add_mem(uint64_t addr, uint64_t len, uint32_t type)
+{
+	struct bootinfo_mmap *m;
+
+	if (len == 0)
+		return;
+	if (bootinfo.mmap_count == BOOTINFO_MMAP_MAX)
+		die("the memory map has more than %u entries", BOOTINFO_MMAP_MAX);
+	m = &bootinfo.mmap[bootinfo.mmap_count++];
+	m->addr = addr;
+	m->len = len;
+	m->type = type;
+}
+
+static void take_mmap(const struct mb_info *mbi)
+{
+	uint32_t p, end;
+	const struct mb_mmap *e;
+
+	if (mbi->flags & MB_INFO_MMAP) {
+		p = mbi->mmap_addr;
+		end = mbi->mmap_addr + mbi->mmap_length;
+		while (end - p >= sizeof *e) {
+			e = (const struct mb_mmap *)p;
+			if (e->size < sizeof *e - sizeof e->size)
+				die("multiboot memory map entry at 0x%x has size "
+				    "%u, want at least 20", p, e->size);
+			add_mem(e->addr, e->len, mem_type(e->type));
+			p += e->size + sizeof e->size;
+		}
+	} else if (mbi->flags & MB_INFO_MEMORY) {
+		add_mem(0, mbi->mem_lower * 1024ull, BOOTINFO_MEM_USABLE);
+		add_mem(MiB, mbi->mem_upper * 1024ull, BOOTINFO_MEM_USABLE);
+	}
+	if (bootinfo.mmap_count == 0)
+		die("the boot loader passed no memory map");
+}
+
+/*
+ * QEMU passes "<loader path> <-append string>": keep what follows the
+ * first word and the one space after it, byte for byte.
+ */
+static void take_cmdline(const struct mb_info *mbi)
+{
+	const char *s;
+	size_t n;
+
+	if (!(mbi->flags & MB_INFO_CMDLINE) || mbi->cmdline == 0)
+		return;
+	s = (const char *)mbi->cmdline;
+	while (*s == ' ')
+		s++;
+	while (*s != '\0' && *s != ' ')
+		s++;
+	if (*s == ' ')
+		s++;
+	n = strlen(s);
+	if (n > BOOTINFO_CMDLINE_MAX - 1)
+		die("the command line is %u bytes long, more than the %u the "
+		    "kernel takes", (unsigned)n, BOOTINFO_CMDLINE_MAX - 1);
+	memcpy(bootinfo.cmdline, s, n + 1);
+}
+
+/*
+ * The end of the usable RAM that runs without a gap from addr (entries may
+ * abut), capped at 4 GiB; addr itself when addr is not in usable RAM.
+ */
+static uint64_t ram_end(uint64_t addr)
+{
+	const struct bootinfo_mmap *m;
+	uint64_t end = addr, m_end;
+	uint32_t i;
+	int grew;
+
+	do {
+		grew = 0;
+		for (i = 0; i < bootinfo.mmap_count; i++) {
+			m = &bootinfo.mmap[i];
+			m_end = m->len > UINT64_MAX - m->addr ? UINT64_MAX
+							     : m->addr + m->len;
+			if (m->type == BOOTINFO_MEM_USABLE && m->addr <= end &&
+			    end < m_end) {
+				end = m_end;
+				grew = 1;
+			}
+		}
+	} while (grew);
+	return end < ADDR_LIMIT ? end : ADDR_LIMIT;
+}
+
+/*
+ * Check that the loader may write [lo, hi): usable RAM below 4 GiB, above
+ * the first 1 MiB, clear of the loader (which holds the bootinfo, the page
+ * tables and the stack).  what names the range in the message.
+ */
+static void check_place(const char *what, uint64_t lo, uint64_t hi)
+{
+	uint64_t ls = (uint32_t)__loader_start, le = (uint32_t)__loader_end;
+	uint64_t end;
+
+	if (lo < LOW_MEM_END)
+		die("%s 0x%llx-0x%llx overlaps the first 1 MiB", what,
+		    FMT_U64(lo), FMT_U64(hi));
+	if (lo < le && hi > ls)
+		die("%s 0x%llx-0x%llx overlaps the loader (0x%llx-0x%llx)", what,
+		    FMT_U64(lo), FMT_U64(hi), FMT_U64(ls), FMT_U64(le));
+	if (hi > ADDR_LIMIT)
+		die("%s 0x%llx-0x%llx lies beyond 4 GiB, out of the loader's "
+		    "reach", what, FMT_U64(lo), FMT_U64(hi));
+	end = ram_end(lo);
+	if (end == lo && hi > lo)
+		die("%s 0x%llx-0x%llx does not start in usable RAM", what,
+		    FMT_U64(lo), FMT_U64(hi));
+	if (end < hi)
+		die("%s 0x%llx-0x%llx does not fit in RAM (ends at 0x%llx)",
+		    what, FMT_U64(lo), FMT_U64(hi), FMT_U64(end));
+}
+
+static void *phys(uint64_t addr)
+{
+	return (void *)(uint32_t)addr;
+}
+
+/* Map 0-4 GiB to itself, writable and executable, with 2 MiB pages. */
+static void build_page_tables(void)
+{
+	uint32_t i, j;
+
+	pml4[0] = (uint32_t)pdpt | PTE_P | PTE_W;
+	for (i = 0; i < 4; i++) {
+		pdpt[i] = (uint32_t)pd[i] | PTE_P | PTE_W;
+		for (j = 0; j < 512; j++)
+			pd[i][j] = ((uint64_t)(i * 512 + j) << 21) |
+				   PTE_P | PTE_W | PTE_PS;
+	}
+}
+
+void loader_main(void)
+{
+	const struct mb_info *mbi = (const struct mb_info *)boot_mbi;
+	const struct mb_module *mod;
+	struct elf_info elf;
+	char err[200];
+	uint32_t mod_start, mod_size, i;
+	uint64_t sym_dst, str_dst, end, moved;
+	const struct elf_segment *s;
+
+	bootinfo.magic = BOOTINFO_MAGIC;
+	bootinfo.loader_tsc = boot_tsc;
+	bootinfo.loader_start = (uint32_t)__loader_start;
+	bootinfo.loader_end = (uint32_t)__loader_end;
+
+	if (boot_magic != MB_BOOT_MAGIC)
+		die("not started by a multiboot boot loader (%%eax = 0x%x, "
+		    "want 0x%x)", boot_magic, MB_BOOT_MAGIC);
+	check_cpu();
+
+	/* Take what we need from the multiboot info before overwriting it. */
+	take_mmap(mbi);
+	take_cmdline(mbi);
+	if (!(mbi->flags & MB_INFO_MODS) || mbi->mods_count == 0)
+		die("no kernel image: pass one as a multiboot module "
+		    "(QEMU: -initrd IMAGE)");
+	mod = (const struct mb_module *)mbi->mods_addr;
+	mod_start = mod->mod_start;
+	if (mod->mod_end < mod_start)
+		die("image module ends (0x%x) before it starts (0x%x)",
+		    mod->mod_end, mod_start);
+	mod_size = mod->mod_end - mod_start;
+	if (mod_start < (uint32_t)__loader_end &&
+	    mod->mod_end > (uint32_t)__loader_start)
+		die("image module 0x%x-0x%x overlaps the loader (0x%x-0x%x)",
+		    mod_start, mod->mod_end, (uint32_t)__loader_start,
+		    (uint32_t)__loader_end);
+
+	if (elf_check(phys(mod_start), mod_size, &elf, err, sizeof err) != 0)
+		die("%s", err);
+
+	/* Where everything goes: segments, then symbols from image_end up. */
+	for (i = 0; i < elf.nsegs; i++)
+		check_place("image segment", elf.seg[i].addr,
+			    elf.seg[i].addr + elf.seg[i].memsz);
+	sym_dst = PAGE_UP(elf.end);
+	str_dst = sym_dst + ((elf.symtab_size + 7) & ~7ull);
+	end = PAGE_UP(str_dst + elf.strtab_size);
+	check_place("image symbols", sym_dst, end);
+
+	/* Move the file out of the way if it overlaps any of that. */
+	if (mod_start < end && mod_start + (uint64_t)mod_size > elf.start) {
+		moved = end;
+		check_place("image file (moved clear of the image)", moved,
+			    moved + PAGE_UP((uint64_t)mod_size));
+		memmove(phys(moved), phys(mod_start), mod_size);
+		mod_start = (uint32_t)moved;
+	}
+
+	for (i = 0; i < elf.nsegs; i++) {
+		s = &elf.seg[i];
+		memcpy(phys(s->addr), phys(mod_start + s->offset),
+		       (size_t)s->filesz);
+		memset(phys(s->addr + s->filesz), 0,
+		       (size_t)(s->memsz - s->filesz));
+	}
+	if (elf.symtab_size != 0) {
+		memcpy(phys(sym_dst), phys(mod_start + elf.symtab_offset),
+		       (size_t)elf.symtab_size);
+		memcpy(phys(str_dst), phys(mod_start + elf.strtab_offset),
+		       (size_t)elf.strtab_size);
+		bootinfo.symtab = sym_dst;
+		bootinfo.symtab_size = elf.symtab_size;
+		bootinfo.strtab = str_dst;
+		bootinfo.strtab_size = elf.strtab_size;
+	}
+
+	bootinfo.image_start = elf.start;
+	bootinfo.image_end = elf.end;
+	bootinfo.entry = elf.entry;
+	bootinfo.reserved_end = end;
+
+	build_page_tables();
+	handoff_entry = elf.entry;
+	handoff_bootinfo = (uint32_t)&bootinfo;
+	enter_long_mode((uint32_t)pml4);
+}
