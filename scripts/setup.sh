@@ -80,7 +80,7 @@ fetch_source() {
 	[ -d "$deps/$pkg" ] && return 0
 	echo "setup: fetching Debian source package $pkg"
 	rm -rf "$deps/$pkg.tmp" && mkdir "$deps/$pkg.tmp"
-	(cd "$deps/$pkg.tmp" && apt-get source -q "$pkg" >/dev/null)
+	(cd "$deps/$pkg.tmp" && apt-get source -q -o APT::Sandbox::User=root "$pkg" >/dev/null)
 	local dir
 	dir=$(find "$deps/$pkg.tmp" -mindepth 1 -maxdepth 1 -type d | head -1)
 	[ -n "$dir" ] || { echo "setup: apt-get source $pkg unpacked nothing" >&2; exit 1; }

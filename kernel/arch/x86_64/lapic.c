@@ -88,6 +88,24 @@ static void timer_irq(struct trapframe *tf, void *arg)
 	loop_timer_irq();
 }
 
+/*
+ * The LAPIC's current count and the TSC at the moment it was read (the
+ * middle of two reads around it), in one straight run of code that is
+ * called for both ends of the window: under QEMU TCG, code run for the
+ * first time is translated first, and that must not fall between the two.
+ */
+static __attribute__((noinline)) uint32_t sample(uint64_t *tsc)
+{
+	uint64_t a, b;
+	uint32_t c;
+
+	a = rdtsc();
+	c = lapic[LAPIC_TIMER_CUR / 4];
+	b = rdtsc();
+	*tsc = a + (b - a) / 2;
+	return c;
+}
+
 /* LAPIC counts per TSC tick, as a 32.32 fixed-point ratio. */
 static uint64_t measure_ratio(void)
 {
@@ -96,13 +114,11 @@ static uint64_t measure_ratio(void)
 
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_ONESHOT | VEC_TIMER);
 	lapic_write(LAPIC_TIMER_INIT, UINT32_MAX);
-	c0 = lapic_read(LAPIC_TIMER_CUR);
-	t0 = rdtsc();
+	c0 = sample(&t0);
 	/* Bounded by the TSC, which always counts. */
 	while (rdtsc() - t0 < window)
 		pause();
-	c1 = lapic_read(LAPIC_TIMER_CUR);
-	t1 = rdtsc();
+	c1 = sample(&t1);
 	lapic_write(LAPIC_TIMER_INIT, 0);
 
 	if (c1 >= c0 || t1 <= t0) {

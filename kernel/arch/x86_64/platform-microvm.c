@@ -20,18 +20,22 @@
 #define REG_C_PF	0x40		/* periodic flag, cleared by reading C */
 
 /*
- * 2048 Hz (RS = 5): edges 488 us apart, far more than QEMU's timer
- * latency, and the sync wait is at most one of them.  12 periods make a
- * 5.9 ms window.  QEMU sets PF from a host timer callback, so an edge can
- * be seen tens of microseconds late; the error is that latency over the
- * window.
+ * 2048 Hz (RS = 5): edges 488 us apart, and the sync wait is at most one
+ * of them.  12 periods make a 5.9 ms window.
+ *
+ * QEMU keeps the edges on an exact grid but sets PF from a timer callback
+ * in its main loop, so each edge is seen late by a latency that is usually
+ * some microseconds, sometimes hundreds, and now and then so long that
+ * several edges merge into one.  The estimate therefore does not trust any
+ * single edge: see rtc_estimate().
  */
 #define CAL_RS		5
 #define CAL_RATE_HZ	(32768ULL >> (CAL_RS - 1))
 #define CAL_PERIODS	12
-/* Give up on an edge that has not come after this many TSC ticks: 4 periods
- * at 20 GHz. */
-#define CAL_TSC_LIMIT	(20000000000ULL / CAL_RATE_HZ * 4)
+#define CAL_EDGES	(CAL_PERIODS + 1)
+/* Give up on an edge that has not come after this many TSC ticks: 16
+ * periods at 20 GHz (QEMU can be late by several periods). */
+#define CAL_TSC_LIMIT	(20000000000ULL / CAL_RATE_HZ * 16)
 
 void platform_init(void)
 {
@@ -50,8 +54,9 @@ static void rtc_write(uint8_t reg, uint8_t v)
 	outb(RTC_DATA, v);
 }
 
-/* Wait for PF (the index must be register C); the TSC when it was seen, or
- * 0 on timeout. */
+/* Wait for PF (the index must be register C); the TSC just before the
+ * read that saw it (read in the loop, not on the way out, so that no
+ * first-run code under QEMU TCG sits in between), or 0 on timeout. */
 static uint64_t wait_edge(void)
 {
 	uint64_t start = rdtsc(), t;
@@ -59,16 +64,83 @@ static uint64_t wait_edge(void)
 	do {
 		t = rdtsc();
 		if (inb(RTC_DATA) & REG_C_PF)
-			return rdtsc();
+			return t;
 	} while (t - start < CAL_TSC_LIMIT);
 	return 0;
 }
 
+static int64_t median(const int64_t *v, int n)
+{
+	int64_t s[CAL_EDGES];
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && s[j - 1] > v[i]; j--)
+			s[j] = s[j - 1];
+		s[j] = v[i];
+	}
+	return s[n / 2];
+}
+
+/*
+ * TSC ticks per RTC period from the edges' TSC stamps t[], or 0.
+ *
+ * Every stamp is its grid point plus a latency >= 0, so the right line
+ * runs along the stamps' lower envelope, not through them:
+ *  1. a first period from the median interval, then each edge's period
+ *     number k[i] (rounding absorbs latency and merged edges);
+ *  2. each edge's offset from the line t[0] + k * period; edges far from
+ *     the median offset (very late, or numbered wrong because of it) are
+ *     dropped;
+ *  3. the new period is the slope between the earliest-looking edge of
+ *     the first half and that of the second half; repeat from 2.
+ */
+static uint64_t rtc_estimate(const uint64_t *t, uint64_t *span_ticks, uint64_t *span_periods)
+{
+	int64_t d[CAL_PERIODS], k[CAL_EDGES], off[CAL_EDGES], p, med;
+	int i, pass, a, b;
+
+	for (i = 0; i < CAL_PERIODS; i++)
+		d[i] = (int64_t)(t[i + 1] - t[i]);
+	p = median(d, CAL_PERIODS);
+	if (p <= 0)
+		return 0;
+
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < CAL_EDGES; i++) {
+			int64_t rel = (int64_t)(t[i] - t[0]);
+
+			k[i] = (rel + p / 2) / p;
+			off[i] = rel - k[i] * p;
+		}
+		med = median(off, CAL_EDGES);
+		a = b = -1;
+		for (i = 0; i < CAL_EDGES; i++) {
+			int64_t dev = off[i] - med;
+
+			if (dev > p / 4 || dev < -p / 4)
+				continue;
+			if (i < CAL_EDGES / 2) {
+				if (a < 0 || off[i] < off[a])
+					a = i;
+			} else if (b < 0 || off[i] < off[b]) {
+				b = i;
+			}
+		}
+		if (a < 0 || b < 0 || k[b] <= k[a])
+			return 0;
+		*span_ticks = t[b] - t[a];
+		*span_periods = (uint64_t)(k[b] - k[a]);
+		p = (int64_t)(*span_ticks / *span_periods);
+	}
+	return (uint64_t)p;
+}
+
 uint64_t platform_calibrate_tsc(const char **source)
 {
-	uint64_t t[CAL_PERIODS + 1], d[CAL_PERIODS], med, periods = 0;
+	uint64_t t[CAL_EDGES], ticks = 0, periods = 0;
 	uint8_t a = rtc_read(RTC_REG_A), b = rtc_read(RTC_REG_B);
-	int i, j, ok = 1;
+	int i, ok = 1;
 
 	/* An absent RTC reads as all ones; a stopped divider never ticks. */
 	if ((a == 0xff && b == 0xff) || (a & REG_A_DV_MASK) != REG_A_DV_32K)
@@ -85,33 +157,15 @@ uint64_t platform_calibrate_tsc(const char **source)
 	(void)rtc_read(RTC_REG_C);	/* clear stale flags; index stays on C */
 
 	/* Sync to an edge, then time CAL_PERIODS more. */
-	for (i = 0; i <= CAL_PERIODS && ok; i++)
+	for (i = 0; i < CAL_EDGES && ok; i++)
 		ok = (t[i] = wait_edge()) != 0;
 
 	rtc_write(RTC_REG_B, b);
 	rtc_write(RTC_REG_A, a);
 	(void)rtc_read(RTC_REG_C);	/* drop PF/IRQF and lower IRQ 8 */
-	if (!ok)
+
+	if (!ok || rtc_estimate(t, &ticks, &periods) == 0)
 		return 0;
-
-	/*
-	 * A late callback in QEMU can swallow an edge (its lost-tick policy
-	 * discards), making one interval two periods long.  Count each
-	 * interval in periods of the median interval rather than assuming one.
-	 */
-	for (i = 0; i < CAL_PERIODS; i++) {
-		uint64_t v = t[i + 1] - t[i];
-
-		for (j = i; j > 0 && d[j - 1] > v; j--)
-			d[j] = d[j - 1];
-		d[j] = v;
-	}
-	med = d[CAL_PERIODS / 2];
-	if (med == 0)
-		return 0;
-	for (i = 0; i < CAL_PERIODS; i++)
-		periods += (t[i + 1] - t[i] + med / 2) / med;
-
 	*source = "rtc";
-	return (t[CAL_PERIODS] - t[0]) * CAL_RATE_HZ / periods;
+	return ticks * CAL_RATE_HZ / periods;
 }

@@ -1,0 +1,172 @@
+"""Helpers for the booted tests: boot an image under QEMU, get its status
+and serial output.
+
+The images are built beforehand (./limpet test builds every service for
+pc and microvm); a missing image fails the test with the command to build
+it.  Every boot has a hard timeout, and the QEMU process a boot starts is
+killed (by its PID) whatever happens, so that a hung guest fails its test
+instead of the whole run.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+TOP = Path(__file__).resolve().parent.parent
+LOADER = TOP / 'build' / 'loader' / 'limpet-loader.elf'
+LIMPET = TOP / 'limpet'
+
+MACHINES = {
+    'pc': 'pc',
+    'q35': 'q35',
+    'microvm': 'microvm,x-option-roms=off,pit=off,pic=off,rtc=on',
+}
+
+# Statuses that are not the guest's own (see bootinfo.h for the encoding).
+QEMU_FAILED = -1    # QEMU exited 1, or with a code the guest cannot produce
+GUEST_RESET = -2    # QEMU exited 0: the guest reset (triple fault) under -no-reboot
+
+FAULT_STATUS = 125  # the kernel's status for a fault or panic
+LOADER_STATUS = 124  # the loader's status for a bad image
+
+
+def build_platform(platform):
+    """The platform an image is built for: q35 boots the pc image."""
+    return 'microvm' if platform == 'microvm' else 'pc'
+
+
+def image_path(service, platform='pc', mode='debug', log='info'):
+    return TOP / 'build' / ('%s-%s-%s' % (build_platform(platform), mode, log)) / (service + '.elf')
+
+
+def quote_arg(arg):
+    """Quote one app argument for the kernel's command-line splitter (as
+    ./limpet does): double quotes, with " and \\ escaped by a backslash."""
+    if arg and not re.search(r'[\s"\\]', arg):
+        return arg
+    return '"' + arg.replace('\\', '\\\\').replace('"', '\\"') + '"'
+
+
+def make_cmdline(kernel_args='', app_args=None):
+    cmdline = kernel_args
+    if app_args is not None:
+        cmdline += (' ' if cmdline else '') + '--'
+        for a in app_args:
+            cmdline += ' ' + quote_arg(a)
+    return cmdline
+
+
+def kvm_usable():
+    """KVM only where it really runs guests: VMX/SVM and a usable /dev/kvm."""
+    if os.environ.get('LIMPET_ACCEL'):
+        return os.environ['LIMPET_ACCEL'] == 'kvm'
+    try:
+        with open('/proc/cpuinfo') as f:
+            if not re.search(r'\b(vmx|svm)\b', f.read()):
+                return False
+        fd = os.open('/dev/kvm', os.O_RDWR)
+        os.close(fd)
+        return True
+    except OSError:
+        return False
+
+
+ACCEL = 'kvm' if kvm_usable() else 'tcg'
+
+
+class Boot(tuple):
+    """(status, output) of one boot, plus .rc (QEMU's exit code), .stderr
+    (QEMU's own messages) and .cmdline."""
+
+    def __new__(cls, status, output, rc, stderr, cmdline):
+        self = super().__new__(cls, (status, output))
+        self.rc, self.stderr, self.cmdline = rc, stderr, cmdline
+        return self
+
+    status = property(lambda self: self[0])
+    output = property(lambda self: self[1])
+
+    def __repr__(self):
+        return 'Boot(status=%r, rc=%r, cmdline=%r)' % (self.status, self.rc, self.cmdline)
+
+
+def decode_status(rc):
+    """Guest status from QEMU's exit code: s arrives as 2s + 3."""
+    if rc >= 3 and rc % 2 == 1 and rc <= 2 * 126 + 3:
+        return (rc - 3) // 2
+    if rc == 0:
+        return GUEST_RESET
+    return QEMU_FAILED
+
+
+def boot(service, platform='pc', kernel_args='', app_args=None, mem='64M',
+         timeout=30, image=None, initrd=True, mode='debug', log='info', cmdline=None):
+    """Boot service (or the image file `image`) under QEMU on platform
+    (pc, q35, microvm); return Boot(status, serial output).
+
+    app_args (a list) go after "--"; cmdline, when given, is passed to
+    -append verbatim instead.  initrd=False leaves -initrd out.  A boot
+    still running after `timeout` seconds fails the test."""
+    if image is None:
+        image = image_path(service, platform, mode, log)
+        if not image.exists():
+            pytest.fail('no image %s: build it with scons service=%s platform=%s mode=%s log=%s'
+                        % (image.relative_to(TOP), service, build_platform(platform), mode, log))
+    if not LOADER.exists():
+        pytest.fail('no loader %s: run scons' % LOADER.relative_to(TOP))
+    if cmdline is None:
+        cmdline = make_cmdline(kernel_args, app_args)
+    cmd = [shutil.which('qemu-system-x86_64') or 'qemu-system-x86_64',
+           '-M', MACHINES[platform], '-m', mem, '-cpu', 'max', '-accel', ACCEL,
+           '-kernel', str(LOADER)]
+    if initrd:
+        cmd += ['-initrd', str(image)]
+    cmd += ['-append', cmdline, '-serial', 'stdio', '-display', 'none', '-no-reboot',
+            '-nodefaults', '-no-user-config',
+            '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail('%s on %s still running after %ss (cmdline %r); its output:\n%s%s'
+                    % (image, platform, timeout, cmdline, clean(out), clean(err)))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return Boot(decode_status(proc.returncode), clean(out), proc.returncode, clean(err),
+                cmdline)
+
+
+def clean(data):
+    """Serial bytes to text with plain newlines."""
+    return data.decode('utf-8', 'replace').replace('\r\n', '\n').replace('\r', '')
+
+
+def describe(result):
+    """The whole story of a boot, for assertion messages."""
+    status, out = result
+    return ('status %s (QEMU exit %s), cmdline %r\n--- serial ---\n%s\n--- qemu stderr ---\n%s'
+            % (status, result.rc, result.cmdline, out, result.stderr))
+
+
+def limpet(*args, timeout=300, env=None):
+    """Run ./limpet with args; returns CompletedProcess (text, stdout and
+    stderr apart)."""
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([str(LIMPET)] + list(args), cwd=TOP, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, errors='replace', timeout=timeout,
+                          env=e)
+
+
+@pytest.fixture(name='boot')
+def boot_fixture():
+    return boot
