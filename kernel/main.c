@@ -108,11 +108,16 @@ kernel_main(const struct bootinfo *bi)
 		machine_exit(USAGE_STATUS);
 	}
 	apply_log_level();			/* log=LEVEL */
+	log_debug("boot: kernel entered %llu us after the loader",
+	    (unsigned long long)(tsc_to_ns(kernel_entry_tsc - time_origin()) / 1000));
 	mm_init(&bootinfo);			/* frames, page tables with W^X */
+	log_debug("boot: memory ready");
 	time_init(freq_arg());			/* TSC calibration */
+	log_debug("boot: TSC calibrated");
 	platform_init();			/* legacy PIC off, ... */
 	lapic_init();				/* local APIC */
 	timer_init();				/* LAPIC timer for the loop */
+	log_debug("boot: timer ready");
 	sti();
 	if (net_init != NULL)
 		net_init();			/* NIC, lwIP, ip= gateway= mask= */
