@@ -6,7 +6,8 @@
  * The timer runs in TSC-deadline mode when the CPU has it (KVM does; QEMU
  * TCG does not), since a deadline in TSC ticks needs no scaling and never
  * fires early.  Otherwise it runs one-shot, divide by 16, with counts
- * scaled from the TSC by a ratio measured once at timer_init().
+ * scaled from the TSC by a ratio measured once: during TSC calibration when
+ * the platform used the LAPIC there (lapic_ref_*), else at timer_init().
  */
 #include <stdint.h>
 
@@ -17,6 +18,7 @@
 #include <kernel/mm.h>
 
 #include "cpu.h"
+#include "platform.h"
 
 #define APIC_BASE_ENABLE	(1ULL << 11)
 #define APIC_BASE_ADDR		0x000ffffffffff000ULL
@@ -34,7 +36,9 @@
 #define LVT_MASKED		(1u << 16)
 #define LVT_ONESHOT		(0u << 17)
 #define LVT_TSC_DEADLINE	(2u << 17)
+#define TIMER_DIV_1		0xb
 #define TIMER_DIV_16		0x3
+#define TIMER_DIV_16_SHIFT	4
 
 #define CPUID1_ECX_TSC_DEADLINE	(1u << 24)
 
@@ -42,11 +46,16 @@
 #define CAL_NS			1000000ULL
 /* QEMU's APIC bus runs at 1 GHz; /16 is the fallback if counting fails. */
 #define LAPIC_FALLBACK_HZ	62500000ULL
+/* lapic_ref_mark(): reads of the count, the tightest bracketed one kept. */
+#define MARK_READS		4
 
 static volatile uint32_t *lapic;
 static int deadline_mode;
 /* One-shot: LAPIC counts = TSC ticks * tsc_mult >> 32. */
 static uint64_t tsc_mult;
+/* Counts per TSC tick at divide by 1, 32.32, from lapic_ref_stop(); 0 if
+ * calibration did not use the LAPIC. */
+static uint64_t ref_mult;
 
 static uint32_t lapic_read(uint32_t reg)
 {
@@ -64,7 +73,8 @@ void lapic_init(void)
 
 	if (!(base & APIC_BASE_ENABLE))
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
-	lapic = mmio_map(base & APIC_BASE_ADDR, 4096);
+	if (lapic == NULL)			/* lapic_ref_start() may have */
+		lapic = mmio_map(base & APIC_BASE_ADDR, 4096);
 
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 	lapic_write(LAPIC_TPR, 0);		/* accept every priority */
@@ -104,6 +114,57 @@ static __attribute__((noinline)) uint32_t sample(uint64_t *tsc)
 	b = rdtsc();
 	*tsc = a + (b - a) / 2;
 	return c;
+}
+
+/*
+ * TSC calibration's use of the timer (platform.h).  Runs with IF=0 before
+ * timer_init(), so lapic_init() is done here first (it is idempotent); the
+ * LVT stays masked, and the count is stopped again at the end.
+ */
+void lapic_ref_start(void)
+{
+	lapic_init();
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | LVT_ONESHOT | VEC_TIMER);
+	lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_1);
+	lapic_write(LAPIC_TIMER_INIT, UINT32_MAX);
+}
+
+/*
+ * Read the count MARK_READS times, each between two TSC reads, and keep the
+ * read whose TSC reads are closest: the vCPU thread may be preempted, or
+ * (under TCG) a block translated, between them.  All in one function that
+ * is called for both ends, so both are measured alike.
+ */
+__attribute__((noinline)) void lapic_ref_mark(struct lapic_mark *m)
+{
+	uint64_t a, b, best = UINT64_MAX;
+	uint32_t c;
+	int i;
+
+	for (i = 0; i < MARK_READS; i++) {
+		a = rdtsc();
+		c = lapic[LAPIC_TIMER_CUR / 4];
+		b = rdtsc();
+		if (b - a < best) {
+			best = b - a;
+			m->tsc = a + (b - a) / 2;
+			m->count = c;
+		}
+	}
+	m->spread = best > UINT32_MAX ? UINT32_MAX : (uint32_t)best;
+}
+
+uint32_t lapic_ref_stop(const struct lapic_mark *first, const struct lapic_mark *last)
+{
+	uint32_t counts;
+
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	if (last->count >= first->count || last->tsc <= first->tsc)
+		return 0;
+	counts = first->count - last->count;
+	/* counts < 2^32, so the shift cannot overflow. */
+	ref_mult = ((uint64_t)counts << 32) / (last->tsc - first->tsc);
+	return counts;
 }
 
 /* LAPIC counts per TSC tick, as a 32.32 fixed-point ratio. */
@@ -146,10 +207,12 @@ void timer_init(void)
 		log_debug("lapic: timer in tsc-deadline mode");
 	} else {
 		lapic_write(LAPIC_TIMER_DIV, TIMER_DIV_16);
-		tsc_mult = measure_ratio();
+		/* /16 counts 16 times slower than the /1 that was measured. */
+		tsc_mult = ref_mult != 0 ? ref_mult >> TIMER_DIV_16_SHIFT : measure_ratio();
 		lapic_write(LAPIC_LVT_TIMER, LVT_ONESHOT | VEC_TIMER);
-		log_debug("lapic: timer one-shot, %llu kHz after /16",
-		    (unsigned long long)((uint64_t)((unsigned __int128)tsc_hz() * tsc_mult >> 32) / 1000));
+		log_debug("lapic: timer one-shot, %llu kHz after /16 (%s)",
+		    (unsigned long long)((uint64_t)((unsigned __int128)tsc_hz() * tsc_mult >> 32) / 1000),
+		    ref_mult != 0 ? "ratio from calibration" : "ratio measured");
 	}
 }
 

@@ -3,10 +3,12 @@
  *
  * time_init() calibrates the TSC once at boot: from the kernel argument
  * -freq MHz when given, else from CPUID leaf 0x15/0x16 when the CPU reports
- * its frequency, else against the platform's reference clock (the PIT on
- * pc/q35, the RTC's periodic flag on microvm, which has no PIT).  Each
- * reference wait is bounded, so calibration cannot hang; if every source
- * fails the kernel says so and assumes 2 GHz.
+ * its frequency, else against the platform's reference clock: the PIT on
+ * pc/q35; on microvm, which has no PIT, the local APIC timer (QEMU's and
+ * KVM's count at a fixed 1 GHz bus clock), with the RTC's periodic flag as
+ * the fallback.  The same window measures the LAPIC timer's rate for
+ * one-shot mode.  Each reference wait is bounded, so calibration cannot
+ * hang; if every source fails the kernel says so and assumes 2 GHz.
  *
  * timer_init() sets the local APIC timer up in TSC-deadline mode where the
  * CPU has it (CPUID.1:ECX[24]), else in one-shot mode scaled from the TSC.
@@ -25,7 +27,8 @@ uint64_t time_origin(void);
 /* Calibrate the TSC; freq_mhz > 0 overrides calibration. */
 void	time_init(uint64_t freq_mhz);
 uint64_t tsc_hz(void);
-/* How the frequency was found: "-freq", "cpuid", "pit", "rtc" or "default". */
+/* How the frequency was found: "-freq", "cpuid", "pit", "lapic", "rtc" or
+ * "default". */
 const char *tsc_source(void);
 
 /* Nanoseconds since the TSC read at the loader's entry (monotonic). */
