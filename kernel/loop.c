@@ -2,7 +2,8 @@
  * The event loop: timers, run-soon work, event sources, and sleeping.
  *
  * One turn (limpet_run):
- *   1. poll every source that signalled or still had work;
+ *   1. poll every source that signalled, still had work, or whose own
+ *      deadline has come;
  *   2. run the work queued before this turn began (work queued meanwhile
  *      waits for the next turn, but keeps the loop from sleeping);
  *   3. run every timer whose deadline has passed, earliest first;
@@ -265,12 +266,20 @@ void loop_timer_irq(void)
 	 * hlt, and the loop looks at the clock itself. */
 }
 
+/* A source is due when it signalled, or when its own deadline has come. */
+static bool source_due(struct loop_source *src, uint64_t now)
+{
+	return src->signalled ||
+	    (src->next_deadline != NULL && src->next_deadline(src) <= now);
+}
+
 static void poll_sources(void)
 {
 	struct loop_source *src;
+	uint64_t now = now_ns();
 
 	for (src = sources; src != NULL; src = src->next) {
-		if (!src->signalled)
+		if (!source_due(src, now))
 			continue;
 		/* Clear first: a signal that arrives during poll is kept. */
 		src->signalled = 0;

@@ -15,7 +15,7 @@ packages=(
 	newlib-source dpkg-dev
 	libcmocka-dev pkg-config
 	python3 python3-pytest
-	curl socat iproute2 nftables
+	curl socat iproute2 nftables iputils-ping
 )
 
 missing=()

@@ -28,6 +28,35 @@ def services():
     return found
 
 
+def service_conf(folder):
+    """A service's service.conf as a dict: "key = value" lines, "#" comments.
+
+    Known keys: net = yes|no (link lwIP and the network driver).  An
+    unknown key or value stops the build, naming the file and line."""
+    conf = {'net': 'no'}
+    path = os.path.join(TOP, folder, 'service.conf')
+    if not os.path.exists(path):
+        return conf
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.split('#', 1)[0].strip()
+            if not line:
+                continue
+            key, eq, value = (x.strip() for x in line.partition('='))
+            if not eq or key not in SERVICE_CONF_KEYS:
+                raise UserError('%s:%d: expected "key = value" with key one of: %s'
+                                % (path, n, ', '.join(SERVICE_CONF_KEYS)))
+            if value not in SERVICE_CONF_KEYS[key]:
+                raise UserError('%s:%d: %s = %s: valid values are %s'
+                                % (path, n, key, value, ', '.join(SERVICE_CONF_KEYS[key])))
+            conf[key] = value
+    return conf
+
+
+# What a service.conf may say, and the values each key takes.
+SERVICE_CONF_KEYS = {'net': ('yes', 'no')}
+
+
 def split_services(value):
     """'a,b' -> ['a', 'b']; 'all' -> every service."""
     if value == 'all':
@@ -53,6 +82,18 @@ def check_ipv4(key, value, env):
         raise UserError("Invalid value for option %s: %r is not an IPv4 address "
                         "(expected four numbers 0-255 separated by dots, e.g. 10.0.5.3)"
                         % (key, value))
+
+
+def check_netmask(key, value, env):
+    """A dotted-quad netmask: ones, then zeros (255.255.255.0, not 255.0.255.0)."""
+    check_ipv4(key, value, env)
+    bits = 0
+    for p in value.split('.'):
+        bits = bits << 8 | int(p)
+    inverted = ~bits & 0xffffffff
+    if inverted & (inverted + 1):
+        raise UserError("Invalid value for option %s: %r is not a netmask "
+                        "(the ones must come first, e.g. 255.255.255.0)" % (key, value))
 
 
 def gcc_include_dir():

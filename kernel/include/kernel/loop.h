@@ -3,7 +3,8 @@
  * services).
  *
  * A source is polled by the loop: once per turn while it says it has more
- * work, and after its interrupt handler called loop_source_signal().  The
+ * work, after its interrupt handler called loop_source_signal(), and when
+ * the time its next_deadline() names has come.  The
  * network driver registers one whose poll step feeds received frames to
  * lwIP and reclaims sent buffers; the lwIP port registers another that runs
  * sys_check_timeouts() and reports its next deadline.
@@ -19,7 +20,8 @@ struct loop_source {
 	 * then polls again before sleeping). */
 	int		(*poll)(struct loop_source *src);
 	/* Optional: the absolute time (ns) the source next needs polling,
-	 * or UINT64_MAX.  The loop sleeps no longer than that. */
+	 * or UINT64_MAX.  The loop sleeps no longer than that, and polls the
+	 * source once it has passed. */
 	uint64_t	(*next_deadline)(struct loop_source *src);
 	void		*arg;
 	/* private */

@@ -1,0 +1,205 @@
+/*
+ * The virtio MMIO transport, version 2 (modern) only (virtio 1.1, 4.2):
+ * QEMU microvm's `-device virtio-net-device` with
+ * `-global virtio-mmio.force-legacy=false`.
+ *
+ * microvm lays its transports out at 0xfeb00000 + 512 * n
+ * (hw/i386/microvm.c).  Their interrupt lines: GSI 5 + n for the eight
+ * transports of the classic layout, GSI 24 + n for the 24 transports when
+ * the machine has its second I/O APIC (ioapic2, on by default with ACPI).
+ * An empty transport answers with the magic value and device id 0.
+ *
+ * The line follows the InterruptStatus register (QEMU raises it while any
+ * bit is set), so it is routed level-triggered, active high: acknowledging
+ * in the handler lowers it before the EOI, and a bit that arrives between
+ * the read and the acknowledgement keeps it high and interrupts again, so
+ * no notification can be lost as it could with an edge.
+ */
+#include <errno.h>
+#include <stdint.h>
+
+#include <kernel/ioapic.h>
+#include <kernel/ktime.h>
+#include <kernel/log.h>
+#include <kernel/mm.h>
+
+#include "virtio_dev.h"
+#include "virtio_reg.h"
+
+#define MICROVM_MMIO_BASE	0xfeb00000ULL
+#define MICROVM_MMIO_SIZE	512
+#define MICROVM_MMIO_SLOTS	24	/* with ioapic2; 8 without */
+#define MICROVM_IRQ_BASE	5	/* without ioapic2 */
+#define MICROVM_IRQ_BASE2	24	/* with ioapic2: the second chip's GSIs */
+
+#define RESET_TIMEOUT_US	100000
+
+static uint32_t
+rd(struct virtio_dev *d, unsigned reg)
+{
+	return *(volatile uint32_t *)(d->mmio.regs + reg);
+}
+
+static void
+wr(struct virtio_dev *d, unsigned reg, uint32_t v)
+{
+	*(volatile uint32_t *)(d->mmio.regs + reg) = v;
+}
+
+static uint8_t
+get_status(struct virtio_dev *d)
+{
+	return (uint8_t)rd(d, VIRTIO_MMIO_STATUS);
+}
+
+static void
+set_status(struct virtio_dev *d, uint8_t status)
+{
+	wr(d, VIRTIO_MMIO_STATUS, status);
+}
+
+static int
+reset(struct virtio_dev *d)
+{
+	set_status(d, 0);
+	for (int us = 0; us < RESET_TIMEOUT_US; us += 10) {
+		if (get_status(d) == 0)
+			return 0;
+		delay_us(10);
+	}
+	return -ETIMEDOUT;
+}
+
+static uint64_t
+get_features(struct virtio_dev *d)
+{
+	uint64_t f;
+
+	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	f = rd(d, VIRTIO_MMIO_DEVICE_FEATURES);
+	wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	return f | (uint64_t)rd(d, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
+}
+
+static void
+set_features(struct virtio_dev *d, uint64_t f)
+{
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
+}
+
+static uint8_t
+cfg_read8(struct virtio_dev *d, unsigned off)
+{
+	return d->mmio.regs[VIRTIO_MMIO_CONFIG + off];
+}
+
+static uint32_t
+cfg_generation(struct virtio_dev *d)
+{
+	return rd(d, VIRTIO_MMIO_CONFIG_GENERATION);
+}
+
+static int
+setup_irq(struct virtio_dev *d, unsigned vector)
+{
+	return ioapic_route(d->mmio.gsi, vector, IOAPIC_LEVEL | IOAPIC_ACTIVE_HIGH);
+}
+
+static uint16_t
+queue_max(struct virtio_dev *d, unsigned idx)
+{
+	wr(d, VIRTIO_MMIO_QUEUE_SEL, idx);
+	/* 4.2.3.2: a queue already in use cannot be set up again. */
+	if (rd(d, VIRTIO_MMIO_QUEUE_READY) != 0)
+		return 0;
+	return (uint16_t)rd(d, VIRTIO_MMIO_QUEUE_NUM_MAX);
+}
+
+static int
+setup_queue(struct virtio_dev *d, unsigned idx, const struct virtq *vq)
+{
+	/* 4.2.3.2 Virtqueue Configuration, steps 1-8. */
+	wr(d, VIRTIO_MMIO_QUEUE_SEL, idx);
+	wr(d, VIRTIO_MMIO_QUEUE_NUM, vq->size);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)vq->desc_pa);
+	wr(d, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(vq->desc_pa >> 32));
+	wr(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)vq->avail_pa);
+	wr(d, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(vq->avail_pa >> 32));
+	wr(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)vq->used_pa);
+	wr(d, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(vq->used_pa >> 32));
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	return 0;
+}
+
+static void
+notify(struct virtio_dev *d, unsigned idx)
+{
+	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, idx);
+}
+
+/* 4.2.3.4: read InterruptStatus, then acknowledge what was seen. */
+static void
+irq_ack(struct virtio_dev *d)
+{
+	uint32_t st = rd(d, VIRTIO_MMIO_INTERRUPT_STATUS);
+
+	if (st != 0)
+		wr(d, VIRTIO_MMIO_INTERRUPT_ACK, st);
+}
+
+static const struct virtio_ops mmio_ops = {
+	.name		= "virtio-net-mmio",
+	.get_status	= get_status,
+	.set_status	= set_status,
+	.reset		= reset,
+	.get_features	= get_features,
+	.set_features	= set_features,
+	.cfg_read8	= cfg_read8,
+	.cfg_generation	= cfg_generation,
+	.setup_irq	= setup_irq,
+	.queue_max	= queue_max,
+	.setup_queue	= setup_queue,
+	.notify		= notify,
+	.irq_ack	= irq_ack,
+};
+
+int
+virtio_mmio_probe(void)
+{
+	volatile uint8_t *base = mmio_map(MICROVM_MMIO_BASE,
+	    MICROVM_MMIO_SLOTS * MICROVM_MMIO_SIZE);
+	unsigned irq_base = ioapic_gsi_count() > MICROVM_IRQ_BASE2
+	    ? MICROVM_IRQ_BASE2 : MICROVM_IRQ_BASE;
+	int count = 0;
+
+	for (unsigned n = 0; n < MICROVM_MMIO_SLOTS; n++) {
+		volatile uint8_t *regs = base + n * MICROVM_MMIO_SIZE;
+		volatile uint32_t *r = (volatile uint32_t *)regs;
+		struct virtio_dev *d;
+		uint32_t version;
+
+		if (r[VIRTIO_MMIO_MAGIC_VALUE / 4] != VIRTIO_MMIO_MAGIC)
+			break;			/* past the last transport */
+		if (r[VIRTIO_MMIO_DEVICE_ID / 4] != VIRTIO_ID_NET)
+			continue;		/* empty, or another device */
+		version = r[VIRTIO_MMIO_VERSION / 4];
+		if (version != VIRTIO_MMIO_VERSION_MODERN) {
+			log_warn("virtio-net: mmio slot %u is version %u (legacy); run QEMU "
+			    "with -global virtio-mmio.force-legacy=false", n, version);
+			continue;
+		}
+		if ((d = virtio_net_new()) == NULL) {
+			log_warn("virtio-net: mmio slot %u: too many devices, ignored", n);
+			continue;
+		}
+		d->ops = &mmio_ops;
+		d->mmio.regs = regs;
+		d->mmio.gsi = irq_base + n;
+		if (virtio_net_attach(d) == 0)
+			count++;
+	}
+	return count;
+}

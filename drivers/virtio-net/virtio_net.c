@@ -1,0 +1,569 @@
+/*
+ * virtio-net device logic (virtio 1.1, 5.1) over a transport's ops table,
+ * implementing drivers/include/netdev.h.
+ *
+ * Zero copy both ways: receive buffers come from the upper layer and go
+ * back to it filled; transmit segments go on the ring as they are, behind
+ * a virtio-net header from a driver-owned array (one per descriptor head).
+ * Every buffer address is translated to a device address page by page,
+ * so a buffer in the heap (not identity-mapped) that crosses a page
+ * boundary becomes one descriptor per physically contiguous run.
+ *
+ * Features: VERSION_1 (required), MAC, STATUS and RING_EVENT_IDX when
+ * offered.  No MRG_RXBUF: each receive buffer holds a whole frame
+ * (VIRTIO_NET_RX_BUF_SIZE).  No checksum offload: lwIP checksums in
+ * software, and a device-checked packet would need header parsing here.
+ *
+ * Interrupts only wake the loop; the loop source's poll reaps both used
+ * rings, hands frames up and refills.  While it polls the device is asked
+ * not to interrupt (avail flags, or used_event left behind with
+ * EVENT_IDX), and re-enabling checks for entries that raced in.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <netdev.h>
+#include <kernel/exit.h>
+#include <kernel/intr.h>
+#include <kernel/ktime.h>
+#include <kernel/log.h>
+#include <kernel/loop.h>
+#include <kernel/mm.h>
+
+#include "virtio_dev.h"
+#include "virtio_reg.h"
+#include "virtqueue.h"
+
+/* Ring entries per queue at most (the device may offer fewer). */
+#define VIRTIO_NET_QUEUE_SIZE	256
+/* Bytes each receive buffer must hold: the header and a 1518-byte
+ * (VLAN-tagged) frame, rounded up; at least 5.1.6.3.1's 1526. */
+#define VIRTIO_NET_RX_BUF_SIZE	1536
+/* Segments per netdev_tx(); each may need two descriptors (a page
+ * boundary), plus one for the header. */
+#define VIRTIO_NET_TX_MAX_SEGS	16
+#define TX_MAX_DESC		(2 * VIRTIO_NET_TX_MAX_SEGS + 1)
+/* Descriptors one receive buffer may take (page boundaries). */
+#define RX_MAX_DESC		4
+/* Frames handed up per poll before the loop gets a turn. */
+#define RX_BUDGET		64
+
+_Static_assert(VIRTIO_NET_RX_BUF_SIZE >= VIRTIO_NET_RX_MIN, "5.1.6.3.1");
+
+/* A header padded so that none straddles a page. */
+struct tx_hdr {
+	struct virtio_net_hdr	hdr;
+	uint8_t			pad[4];
+};
+
+struct netdev {
+	struct virtio_dev	vdev;		/* the transport's part */
+	int			in_use;
+	int			started;
+	int			index;
+	char			name[24];
+	struct netdev_info	info;
+	struct netdev_stats	stats;
+	uint64_t		features;
+	unsigned		vector;
+	struct virtq		rxq, txq;
+	void			*rx_ring_mem, *tx_ring_mem;
+	size_t			rx_ring_pages, tx_ring_pages;
+	struct tx_hdr		*tx_hdr;	/* page_alloc, per TX head */
+	const struct netdev_upper *upper;
+	void			*ctx;
+	struct loop_source	src;
+	/* Per descriptor head: the upper layer's cookie and buffer. */
+	void			*rx_cookie[VIRTIO_NET_QUEUE_SIZE];
+	void			*rx_data[VIRTIO_NET_QUEUE_SIZE];
+	void			*tx_cookie[VIRTIO_NET_QUEUE_SIZE];
+	void			*rxq_cookies[VIRTIO_NET_QUEUE_SIZE];
+	void			*txq_cookies[VIRTIO_NET_QUEUE_SIZE];
+};
+
+static struct netdev devs[VIRTIO_NET_MAX_DEVS];
+static int ndevs;
+static int hook_added;
+
+static struct netdev *
+to_netdev(struct virtio_dev *d)
+{
+	return (struct netdev *)((char *)d - offsetof(struct netdev, vdev));
+}
+
+/* ---- device addresses ---------------------------------------------------- */
+
+/* RAM is identity-mapped; only the heap needs a page-table walk. */
+static uint64_t
+dma_addr(uint64_t va)
+{
+	return va < HEAP_BASE ? va : virt_to_phys(va);
+}
+
+/* Append [p, p + len) to segs[0..n) as physically contiguous runs; the
+ * new count, or -EINVAL past max, -EFAULT for an unmapped page. */
+static int
+add_runs(struct virtq_seg *segs, int n, int max, const void *p, uint32_t len, int write)
+{
+	uint64_t va = (uint64_t)p;
+
+	while (len > 0) {
+		uint32_t chunk = (uint32_t)(PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+		uint64_t pa = dma_addr(va);
+
+		if (chunk > len)
+			chunk = len;
+		if (pa == (uint64_t)-1)
+			return -EFAULT;
+		if (n > 0 && segs[n - 1].write == write && segs[n - 1].addr + segs[n - 1].len == pa)
+			segs[n - 1].len += chunk;
+		else if (n == max)
+			return -EINVAL;
+		else
+			segs[n++] = (struct virtq_seg){ .addr = pa, .len = chunk, .write = write };
+		va += chunk;
+		len -= chunk;
+	}
+	return n;
+}
+
+/* ---- configuration --------------------------------------------------------- */
+
+/* Read device config bytes consistently (2.4.1: retry on a generation change). */
+static void
+cfg_read(struct netdev *nd, unsigned off, void *buf, unsigned len)
+{
+	const struct virtio_ops *ops = nd->vdev.ops;
+	uint32_t gen;
+
+	do {
+		gen = ops->cfg_generation(&nd->vdev);
+		for (unsigned i = 0; i < len; i++)
+			((uint8_t *)buf)[i] = ops->cfg_read8(&nd->vdev, off + i);
+	} while (gen != ops->cfg_generation(&nd->vdev));
+}
+
+static int
+link_up(struct netdev *nd)
+{
+	uint16_t status;
+
+	if (!(nd->features & VIRTIO_BIT(VIRTIO_NET_F_STATUS)))
+		return 1;	/* 5.1.4.2: assume the link is up */
+	cfg_read(nd, VIRTIO_NET_CFG_STATUS, &status, sizeof(status));
+	return (status & VIRTIO_NET_S_LINK_UP) != 0;
+}
+
+static void
+read_mac(struct netdev *nd)
+{
+	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_MAC)) {
+		cfg_read(nd, VIRTIO_NET_CFG_MAC, nd->info.mac, 6);
+		return;
+	}
+	/* 5.1.5: without a MAC from the device, make up a locally
+	 * administered unicast one. */
+	uint64_t t = now_ns();
+	nd->info.mac[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		nd->info.mac[i] = (uint8_t)(t >> (8 * i));
+}
+
+/* ---- queues ---------------------------------------------------------------- */
+
+static int
+queue_init(struct netdev *nd, unsigned idx, struct virtq *vq, void **cookies,
+    void **mem, size_t *pages)
+{
+	const struct virtio_ops *ops = nd->vdev.ops;
+	uint16_t max = ops->queue_max(&nd->vdev, idx), size = VIRTIO_NET_QUEUE_SIZE;
+	int err;
+
+	if (max == 0)
+		return -ENODEV;
+	while (size > max)
+		size /= 2;
+	*pages = PAGE_ROUND_UP(virtq_ring_bytes(size)) / PAGE_SIZE;
+	if ((*mem = page_alloc(*pages)) == NULL)
+		return -ENOMEM;
+	if ((err = virtq_init(vq, size, *mem, (uint64_t)*mem, cookies,
+	    (nd->features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)) != 0)) != 0
+	    || (err = ops->setup_queue(&nd->vdev, idx, vq)) != 0) {
+		page_free(*mem, *pages);
+		*mem = NULL;
+		return err;
+	}
+	return 0;
+}
+
+static void
+kick(struct netdev *nd, struct virtq *vq, unsigned idx)
+{
+	if (virtq_kick_prepare(vq))
+		nd->vdev.ops->notify(&nd->vdev, idx);
+}
+
+/* ---- initialisation (3.1.1 Driver Requirements: Device Initialization) ---- */
+
+static void
+intr(struct trapframe *tf, void *arg)
+{
+	struct netdev *nd = arg;
+
+	(void)tf;
+	nd->stats.interrupts++;
+	if (nd->vdev.ops->irq_ack != NULL)
+		nd->vdev.ops->irq_ack(&nd->vdev);
+	loop_source_signal(&nd->src);
+}
+
+static void
+print_stats(void)
+{
+	for (int i = 0; i < ndevs; i++) {
+		const struct netdev_stats *s = &devs[i].stats;
+
+		kprintf("%s: rx %llu pkts %llu bytes %llu drops, tx %llu pkts %llu bytes "
+		    "%llu drops, tx ring full %llu, rx no buffers %llu, interrupts %llu, "
+		    "bytes copied %llu\n", devs[i].name,
+		    (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
+		    (unsigned long long)s->rx_drops, (unsigned long long)s->tx_packets,
+		    (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_drops,
+		    (unsigned long long)s->tx_ring_full, (unsigned long long)s->rx_no_buffers,
+		    (unsigned long long)s->interrupts, (unsigned long long)s->bytes_copied);
+	}
+}
+
+struct virtio_dev *
+virtio_net_new(void)
+{
+	for (int i = 0; i < VIRTIO_NET_MAX_DEVS; i++)
+		if (!devs[i].in_use) {
+			memset(&devs[i], 0, sizeof(devs[i]));
+			devs[i].in_use = 1;
+			return &devs[i].vdev;
+		}
+	return NULL;
+}
+
+void
+virtio_net_release(struct virtio_dev *d)
+{
+	to_netdev(d)->in_use = 0;
+}
+
+/* The features we ask for, of those offered. */
+static uint64_t
+negotiate(uint64_t offered)
+{
+	return offered & (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC)
+	    | VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+}
+
+int
+virtio_net_attach(struct virtio_dev *d)
+{
+	struct netdev *nd = to_netdev(d);
+	const struct virtio_ops *ops = d->ops;
+	uint64_t offered;
+	int err, vec;
+	const char *what;
+
+	/* Devices are found in order, so slots fill from 0: keep them dense. */
+	nd->index = ndevs;
+	ksnprintf(nd->name, sizeof(nd->name), "%s%d", ops->name, nd->index);
+
+	/* 1. Reset.  2. ACKNOWLEDGE: we noticed it.  3. DRIVER: we can drive it. */
+	what = "reset";
+	if ((err = ops->reset(d)) != 0)
+		goto fail;
+	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
+	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+
+	/* 4. Read the feature bits and write the subset we understand. */
+	what = "features";
+	offered = ops->get_features(d);
+	nd->features = negotiate(offered);
+	err = -ENOTSUP;
+	if (!(nd->features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+		goto fail;		/* a legacy-only device */
+	ops->set_features(d, nd->features);
+
+	/* 5. FEATURES_OK.  6. Re-read: the device may refuse the subset. */
+	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
+	    | VIRTIO_STATUS_FEATURES_OK);
+	if (!(ops->get_status(d) & VIRTIO_STATUS_FEATURES_OK))
+		goto fail;
+
+	/* 7. Device-specific setup: interrupt, queues, TX headers, config. */
+	what = "interrupt";
+	if ((vec = irq_alloc_vector()) < 0) {
+		err = vec;
+		goto fail;
+	}
+	nd->vector = (unsigned)vec;
+	nd->src.name = nd->name;
+	nd->src.arg = nd;
+	if ((err = irq_register(nd->vector, intr, nd)) != 0)
+		goto fail;
+	if ((err = ops->setup_irq(d, nd->vector)) != 0)
+		goto fail_irq;
+	what = "receive queue";
+	if ((err = queue_init(nd, VIRTIO_NET_RXQ, &nd->rxq, nd->rxq_cookies,
+	    &nd->rx_ring_mem, &nd->rx_ring_pages)) != 0)
+		goto fail_irq;
+	what = "transmit queue";
+	if ((err = queue_init(nd, VIRTIO_NET_TXQ, &nd->txq, nd->txq_cookies,
+	    &nd->tx_ring_mem, &nd->tx_ring_pages)) != 0)
+		goto fail_rxq;
+	what = "transmit headers";
+	err = -ENOMEM;
+	if ((nd->tx_hdr = page_alloc(PAGE_ROUND_UP(sizeof(struct tx_hdr)
+	    * nd->txq.size) / PAGE_SIZE)) == NULL)
+		goto fail_txq;
+	read_mac(nd);
+
+	/* 8. DRIVER_OK: the device is live. */
+	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
+	    | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+
+	nd->info.name = ops->name;
+	nd->info.mtu = 1500;
+	nd->info.link_up = link_up(nd);
+	nd->info.rx_buf_size = VIRTIO_NET_RX_BUF_SIZE;
+	nd->info.tx_max_segs = VIRTIO_NET_TX_MAX_SEGS;
+	nd->info.rx_ring = nd->rxq.size;
+	nd->info.tx_ring = nd->txq.size;
+	ndevs++;
+	if (!hook_added++)
+		shutdown_hook_add(print_stats);
+	log_info("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, rings %u/%u, "
+	    "features 0x%llx, vector %u", nd->name,
+	    nd->info.mac[0], nd->info.mac[1], nd->info.mac[2],
+	    nd->info.mac[3], nd->info.mac[4], nd->info.mac[5],
+	    nd->info.link_up ? "up" : "down", nd->rxq.size, nd->txq.size,
+	    (unsigned long long)nd->features, nd->vector);
+	return 0;
+
+fail_txq:
+	page_free(nd->tx_ring_mem, nd->tx_ring_pages);
+fail_rxq:
+	ops->reset(d);		/* the device must stop using the rings first */
+	page_free(nd->rx_ring_mem, nd->rx_ring_pages);
+fail_irq:
+	/* The vector stays registered: its handler only signals a source
+	 * that is never registered with the loop. */
+fail:
+	ops->set_status(d, ops->get_status(d) | VIRTIO_STATUS_FAILED);
+	log_warn("%s: %s failed (%d); device ignored (offered features 0x%llx)",
+	    nd->name, what, err, (unsigned long long)nd->features);
+	virtio_net_release(d);
+	return err;
+}
+
+/* ---- the data path ---------------------------------------------------------- */
+
+/* Return the chains the device has sent. */
+static void
+reap_tx(struct netdev *nd)
+{
+	void **slot;
+
+	while ((slot = virtq_get_used(&nd->txq, NULL)) != NULL)
+		nd->upper->tx_done(nd->ctx, *slot);
+}
+
+void
+netdev_rx_refill(struct netdev *nd)
+{
+	struct virtq_seg segs[RX_MAX_DESC];
+	int added = 0;
+
+	if (!nd->started)
+		return;
+	while (nd->rxq.num_free >= RX_MAX_DESC) {
+		void *data;
+		uint32_t size;
+		void *cookie = nd->upper->rx_buf(nd->ctx, &data, &size);
+		int n, head = virtq_next_head(&nd->rxq);
+
+		if (cookie == NULL) {
+			nd->stats.rx_no_buffers++;
+			break;
+		}
+		if (size < VIRTIO_NET_RX_BUF_SIZE)
+			panic("%s: rx_buf gave %u bytes; netdev_info() asks for %u",
+			    nd->name, size, VIRTIO_NET_RX_BUF_SIZE);
+		n = add_runs(segs, 0, RX_MAX_DESC, data, VIRTIO_NET_RX_BUF_SIZE, 1);
+		if (n < 0)
+			panic("%s: rx buffer %p is not mapped or too fragmented", nd->name, data);
+		nd->rx_cookie[head] = cookie;
+		nd->rx_data[head] = data;
+		if (virtq_add(&nd->rxq, segs, n, &nd->rx_cookie[head]) != head)
+			panic("%s: receive ring out of step", nd->name);
+		added++;
+	}
+	if (added)
+		kick(nd, &nd->rxq, VIRTIO_NET_RXQ);
+}
+
+/* Hand up to RX_BUDGET frames to the upper layer; nonzero if more wait. */
+static int
+receive(struct netdev *nd)
+{
+	void **slot;
+	uint32_t len;
+	int budget = RX_BUDGET;
+
+	while (budget > 0 && (slot = virtq_get_used(&nd->rxq, &len)) != NULL) {
+		size_t head = (size_t)(slot - nd->rx_cookie);
+		uint8_t *data = nd->rx_data[head];
+
+		budget--;
+		if (len < sizeof(struct virtio_net_hdr) || len > VIRTIO_NET_RX_BUF_SIZE) {
+			/* A runt or a device bug: the buffer goes straight back. */
+			struct virtq_seg seg[RX_MAX_DESC];
+			int n = add_runs(seg, 0, RX_MAX_DESC, data, VIRTIO_NET_RX_BUF_SIZE, 1);
+			int h = virtq_next_head(&nd->rxq);
+
+			nd->stats.rx_drops++;
+			nd->rx_cookie[h] = *slot;
+			nd->rx_data[h] = data;
+			virtq_add(&nd->rxq, seg, n, &nd->rx_cookie[h]);
+			continue;
+		}
+		len -= sizeof(struct virtio_net_hdr);
+		nd->stats.rx_packets++;
+		nd->stats.rx_bytes += len;
+		nd->upper->rx(nd->ctx, *slot, data + sizeof(struct virtio_net_hdr), len);
+	}
+	return budget == 0 && virtq_has_used(&nd->rxq);
+}
+
+static int
+poll(struct loop_source *src)
+{
+	struct netdev *nd = src->arg;
+	int more;
+
+	virtq_disable_intr(&nd->rxq);
+	virtq_disable_intr(&nd->txq);
+	reap_tx(nd);
+	more = receive(nd);
+	netdev_rx_refill(nd);
+	if (more)
+		return 1;
+	/* Interrupts back on, then one more look for what raced in.  TX
+	 * completions only matter while chains are out. */
+	if (virtq_enable_intr(&nd->rxq))
+		more = 1;
+	if (virtq_in_flight(&nd->txq) > 0 && virtq_enable_intr(&nd->txq))
+		more = 1;
+	return more;
+}
+
+int
+netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs, void *cookie)
+{
+	struct virtq_seg v[TX_MAX_DESC];
+	uint32_t bytes = 0;
+	int n = 1, head;
+
+	if (!nd->started || nsegs <= 0 || nsegs > VIRTIO_NET_TX_MAX_SEGS) {
+		nd->stats.tx_drops++;
+		return -EINVAL;
+	}
+	for (int i = 0; i < nsegs; i++) {
+		if ((n = add_runs(v, n, TX_MAX_DESC, segs[i].data, segs[i].len, 0)) < 0) {
+			nd->stats.tx_drops++;
+			return -EINVAL;
+		}
+		bytes += segs[i].len;
+	}
+	if (nd->txq.num_free < n)
+		reap_tx(nd);
+	if (nd->txq.num_free < n) {
+		nd->stats.tx_ring_full++;
+		/* The ring drains by interrupt: make sure one comes. */
+		virtq_enable_intr(&nd->txq);
+		return -EAGAIN;
+	}
+	/* The header for this head: zero (no offloads), never shared. */
+	head = virtq_next_head(&nd->txq);
+	memset(&nd->tx_hdr[head], 0, sizeof(nd->tx_hdr[head]));
+	v[0] = (struct virtq_seg){ .addr = dma_addr((uint64_t)&nd->tx_hdr[head].hdr),
+	    .len = sizeof(struct virtio_net_hdr), .write = 0 };
+	nd->tx_cookie[head] = cookie;
+	if (virtq_add(&nd->txq, v, n, &nd->tx_cookie[head]) != head)
+		panic("%s: transmit ring out of step", nd->name);
+	nd->stats.tx_packets++;
+	nd->stats.tx_bytes += bytes;
+	kick(nd, &nd->txq, VIRTIO_NET_TXQ);
+	/* The completion must wake the loop even when nothing else will:
+	 * the upper layer may hold back (lwIP will not retransmit a segment
+	 * the driver still holds) until tx_done. */
+	if (virtq_enable_intr(&nd->txq))
+		loop_source_signal(&nd->src);
+	return 0;
+}
+
+/* ---- netdev.h ------------------------------------------------------------- */
+
+int
+netdev_probe(void)
+{
+	static int probed;
+
+	if (probed++)
+		return ndevs;
+	/* pc and q35 have a PCI host; microvm has none, and its virtio-mmio
+	 * window would be PCI address space on the others. */
+	if (pci_present())
+		virtio_pci_probe();
+	else
+		virtio_mmio_probe();
+	return ndevs;
+}
+
+struct netdev *
+netdev_get(int index)
+{
+	return index >= 0 && index < ndevs ? &devs[index] : NULL;
+}
+
+const struct netdev_info *
+netdev_info(const struct netdev *nd)
+{
+	return &nd->info;
+}
+
+int
+netdev_start(struct netdev *nd, const struct netdev_upper *upper, void *ctx)
+{
+	if (nd->started)
+		return -EBUSY;
+	if (upper == NULL || upper->rx_buf == NULL || upper->rx == NULL || upper->tx_done == NULL)
+		return -EINVAL;
+	nd->upper = upper;
+	nd->ctx = ctx;
+	nd->started = 1;
+	nd->src.poll = poll;
+	netdev_rx_refill(nd);
+	virtq_enable_intr(&nd->rxq);
+	loop_source_register(&nd->src);
+	nd->info.link_up = link_up(nd);
+	return 0;
+}
+
+void
+netdev_stats(const struct netdev *nd, struct netdev_stats *st)
+{
+	*st = nd->stats;
+}
+
+void
+netdev_count_copy(struct netdev *nd, uint64_t bytes)
+{
+	nd->stats.bytes_copied += bytes;
+}

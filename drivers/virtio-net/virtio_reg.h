@@ -1,0 +1,197 @@
+/*
+ * virtio 1.x wire format: the constants and structures the spec defines,
+ * with the section they come from (Virtual I/O Device (VIRTIO) Version
+ * 1.1, OASIS).  No driver state lives here (see virtio_dev.h).
+ *
+ * Every multi-byte field is little-endian on the wire (2.4 "Virtqueues",
+ * 4.1.3 for PCI): x86_64 is little-endian, so plain integer types do.
+ */
+#ifndef DRIVERS_VIRTIO_REG_H
+#define DRIVERS_VIRTIO_REG_H
+
+#include <stdint.h>
+
+/* ---- 2.1 Device Status Field ------------------------------------------ */
+#define VIRTIO_STATUS_ACKNOWLEDGE	1
+#define VIRTIO_STATUS_DRIVER		2
+#define VIRTIO_STATUS_DRIVER_OK		4
+#define VIRTIO_STATUS_FEATURES_OK	8
+#define VIRTIO_STATUS_NEEDS_RESET	64
+#define VIRTIO_STATUS_FAILED		128
+
+/* ---- 6 Reserved Feature Bits; 5.1.3 Network Device Feature Bits ------- */
+#define VIRTIO_NET_F_CSUM		0	/* device handles partial csum */
+#define VIRTIO_NET_F_GUEST_CSUM		1	/* driver handles partial csum */
+#define VIRTIO_NET_F_MTU		3	/* config mtu is valid */
+#define VIRTIO_NET_F_MAC		5	/* config mac is valid */
+#define VIRTIO_NET_F_MRG_RXBUF		15	/* RX buffers may be merged */
+#define VIRTIO_NET_F_STATUS		16	/* config status is valid */
+#define VIRTIO_F_RING_INDIRECT_DESC	28
+#define VIRTIO_F_RING_EVENT_IDX		29	/* used_event / avail_event */
+#define VIRTIO_F_VERSION_1		32	/* modern device */
+#define VIRTIO_F_ACCESS_PLATFORM	33
+#define VIRTIO_F_RING_PACKED		34
+
+#define VIRTIO_BIT(f)			(1ULL << (f))
+
+/* ---- 5.1.2 Device ID --------------------------------------------------- */
+#define VIRTIO_ID_NET			1
+
+/* ---- 4.1.2 PCI Device Discovery --------------------------------------- */
+#define VIRTIO_PCI_VENDOR		0x1af4
+#define VIRTIO_PCI_DEVICE_MODERN_BASE	0x1040	/* + virtio device id */
+#define VIRTIO_PCI_DEVICE_NET		(VIRTIO_PCI_DEVICE_MODERN_BASE + VIRTIO_ID_NET)
+/* 4.1.2.3: a transitional device says 0x1000 and names its type in the
+ * subsystem device id; it also has the modern capabilities. */
+#define VIRTIO_PCI_DEVICE_NET_TRANS	0x1000
+#define PCI_SUBSYSTEM_ID		0x2e
+
+/* ---- 4.1.4 Virtio Structure PCI Capabilities -------------------------- */
+#define PCI_CAP_ID_VNDR			0x09
+
+#define VIRTIO_PCI_CAP_COMMON_CFG	1
+#define VIRTIO_PCI_CAP_NOTIFY_CFG	2
+#define VIRTIO_PCI_CAP_ISR_CFG		3
+#define VIRTIO_PCI_CAP_DEVICE_CFG	4
+#define VIRTIO_PCI_CAP_PCI_CFG		5
+
+/* struct virtio_pci_cap, as byte offsets from the capability. */
+#define VIRTIO_PCI_CAP_CFG_TYPE		3	/* u8 */
+#define VIRTIO_PCI_CAP_BAR		4	/* u8 */
+#define VIRTIO_PCI_CAP_OFFSET		8	/* le32 */
+#define VIRTIO_PCI_CAP_LENGTH		12	/* le32 */
+/* 4.1.4.4: struct virtio_pci_notify_cap appends this. */
+#define VIRTIO_PCI_NOTIFY_OFF_MULT	16	/* le32 */
+
+/* 4.1.4.3 Common configuration structure layout. */
+struct virtio_pci_common_cfg {
+	uint32_t	device_feature_select;	/* rw */
+	uint32_t	device_feature;		/* ro */
+	uint32_t	driver_feature_select;	/* rw */
+	uint32_t	driver_feature;		/* rw */
+	uint16_t	config_msix_vector;	/* rw */
+	uint16_t	num_queues;		/* ro */
+	uint8_t		device_status;		/* rw */
+	uint8_t		config_generation;	/* ro */
+	uint16_t	queue_select;		/* rw */
+	uint16_t	queue_size;		/* rw */
+	uint16_t	queue_msix_vector;	/* rw */
+	uint16_t	queue_enable;		/* rw */
+	uint16_t	queue_notify_off;	/* ro */
+	uint64_t	queue_desc;		/* rw */
+	uint64_t	queue_driver;		/* rw */
+	uint64_t	queue_device;		/* rw */
+};
+
+_Static_assert(sizeof(struct virtio_pci_common_cfg) == 56, "4.1.4.3 layout");
+
+/* 4.1.4.3: no MSI-X vector for this event. */
+#define VIRTIO_MSI_NO_VECTOR		0xffff
+
+/* ---- 4.2.2 MMIO Device Register Layout -------------------------------- */
+#define VIRTIO_MMIO_MAGIC_VALUE		0x000	/* "virt" */
+#define VIRTIO_MMIO_VERSION		0x004
+#define VIRTIO_MMIO_DEVICE_ID		0x008
+#define VIRTIO_MMIO_VENDOR_ID		0x00c
+#define VIRTIO_MMIO_DEVICE_FEATURES	0x010
+#define VIRTIO_MMIO_DEVICE_FEATURES_SEL	0x014
+#define VIRTIO_MMIO_DRIVER_FEATURES	0x020
+#define VIRTIO_MMIO_DRIVER_FEATURES_SEL	0x024
+#define VIRTIO_MMIO_QUEUE_SEL		0x030
+#define VIRTIO_MMIO_QUEUE_NUM_MAX	0x034
+#define VIRTIO_MMIO_QUEUE_NUM		0x038
+#define VIRTIO_MMIO_QUEUE_READY		0x044
+#define VIRTIO_MMIO_QUEUE_NOTIFY	0x050
+#define VIRTIO_MMIO_INTERRUPT_STATUS	0x060
+#define VIRTIO_MMIO_INTERRUPT_ACK	0x064
+#define VIRTIO_MMIO_STATUS		0x070
+#define VIRTIO_MMIO_QUEUE_DESC_LOW	0x080
+#define VIRTIO_MMIO_QUEUE_DESC_HIGH	0x084
+#define VIRTIO_MMIO_QUEUE_DRIVER_LOW	0x090
+#define VIRTIO_MMIO_QUEUE_DRIVER_HIGH	0x094
+#define VIRTIO_MMIO_QUEUE_DEVICE_LOW	0x0a0
+#define VIRTIO_MMIO_QUEUE_DEVICE_HIGH	0x0a4
+#define VIRTIO_MMIO_CONFIG_GENERATION	0x0fc
+#define VIRTIO_MMIO_CONFIG		0x100
+
+#define VIRTIO_MMIO_MAGIC		0x74726976	/* "virt", little-endian */
+#define VIRTIO_MMIO_VERSION_MODERN	2	/* 4.2.2: legacy devices say 1 */
+
+/* InterruptStatus bits (4.2.2). */
+#define VIRTIO_MMIO_INT_VRING		1	/* used buffer notification */
+#define VIRTIO_MMIO_INT_CONFIG		2	/* configuration change */
+
+/* ---- 2.6 Split Virtqueues --------------------------------------------- */
+/* 2.6.5 The Virtqueue Descriptor Table */
+#define VIRTQ_DESC_F_NEXT		1
+#define VIRTQ_DESC_F_WRITE		2	/* device writes (else reads) */
+#define VIRTQ_DESC_F_INDIRECT		4
+
+struct virtq_desc {
+	uint64_t	addr;		/* guest-physical */
+	uint32_t	len;
+	uint16_t	flags;
+	uint16_t	next;
+};
+
+/* 2.6.6 The Virtqueue Available Ring; used_event follows ring[size]. */
+#define VIRTQ_AVAIL_F_NO_INTERRUPT	1
+
+struct virtq_avail {
+	uint16_t	flags;
+	uint16_t	idx;
+	uint16_t	ring[];
+	/* uint16_t used_event;  only with VIRTIO_F_RING_EVENT_IDX */
+};
+
+/* 2.6.8 The Virtqueue Used Ring; avail_event follows ring[size]. */
+#define VIRTQ_USED_F_NO_NOTIFY		1
+
+struct virtq_used_elem {
+	uint32_t	id;		/* head of the used chain */
+	uint32_t	len;		/* bytes the device wrote */
+};
+
+struct virtq_used {
+	uint16_t	flags;
+	uint16_t	idx;
+	struct virtq_used_elem ring[];
+	/* uint16_t avail_event;  only with VIRTIO_F_RING_EVENT_IDX */
+};
+
+/* 2.6: the queue size is a power of 2, at most 32768. */
+#define VIRTQ_SIZE_MAX			32768
+
+/* ---- 5.1.4 Network Device Configuration Layout ------------------------ */
+#define VIRTIO_NET_CFG_MAC		0	/* u8[6], with VIRTIO_NET_F_MAC */
+#define VIRTIO_NET_CFG_STATUS		6	/* le16, with VIRTIO_NET_F_STATUS */
+#define VIRTIO_NET_CFG_MTU		10	/* le16, with VIRTIO_NET_F_MTU */
+
+#define VIRTIO_NET_S_LINK_UP		1
+#define VIRTIO_NET_S_ANNOUNCE		2
+
+/* 5.1.2: receiveq1 is queue 0, transmitq1 queue 1. */
+#define VIRTIO_NET_RXQ			0
+#define VIRTIO_NET_TXQ			1
+
+/* ---- 5.1.6 Device Operation: the header in front of every packet ------- */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM	1
+#define VIRTIO_NET_HDR_GSO_NONE		0
+
+struct virtio_net_hdr {
+	uint8_t		flags;
+	uint8_t		gso_type;
+	uint16_t	hdr_len;
+	uint16_t	gso_size;
+	uint16_t	csum_start;
+	uint16_t	csum_offset;
+	uint16_t	num_buffers;	/* 5.1.6: present with VERSION_1 */
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct virtio_net_hdr) == 12, "5.1.6 header with VERSION_1");
+
+/* 5.1.6.3.1: without MRG_RXBUF or GUEST_TSO*, each receive buffer holds
+ * at least the header and a 1514-byte frame. */
+#define VIRTIO_NET_RX_MIN		(sizeof(struct virtio_net_hdr) + 1514)
+
+#endif

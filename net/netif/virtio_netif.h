@@ -1,0 +1,18 @@
+/*
+ * The lwIP netif over a netdev (drivers/include/netdev.h): receive buffers
+ * from a pool of our own, posted to the device and handed to lwIP as
+ * custom pbufs without copying; transmit of pbuf chains as scatter-gather
+ * lists, also without copying.
+ */
+#ifndef NET_VIRTIO_NETIF_H
+#define NET_VIRTIO_NETIF_H
+
+#include <lwip/err.h>
+#include <lwip/netif.h>
+
+/* lwIP's netif init function: pass it to netif_add() with the struct
+ * netdev * as the state.  Sets the MAC, MTU and flags up, allocates the
+ * receive pool and starts the device.  ERR_MEM or ERR_IF on failure. */
+err_t	virtio_netif_init(struct netif *netif);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * lwIP's configuration for Limpet: NO_SYS=1 and the raw API, driven by the
+ * kernel's event loop (one CPU, no threads, no lwIP calls from interrupt
+ * handlers), IPv4 only, sized for throughput and for many short
+ * connections.  Every option that differs from lwIP's opt.h, or that the
+ * design depends on, is here with the reason; lwIP's own defaults apply to
+ * the rest.  The last section holds the netif glue's own limits, since
+ * they are tied to the TCP window.
+ */
+#ifndef LIMPET_LWIPOPTS_H
+#define LIMPET_LWIPOPTS_H
+
+/* ---- system ------------------------------------------------------------- */
+
+/** NO_SYS: no threads, semaphores or mailboxes; the event loop calls lwIP. */
+#define NO_SYS				1
+/** SYS_LIGHTWEIGHT_PROT: nothing runs concurrently with lwIP (interrupt
+ * handlers only flag work), so no critical sections are needed. */
+#define SYS_LIGHTWEIGHT_PROT		0
+/** LWIP_TIMERS: lwIP's timeout list, run by the loop via sys_check_timeouts(). */
+#define LWIP_TIMERS			1
+/** LWIP_SOCKET: the BSD socket API needs threads; services use the raw API. */
+#define LWIP_SOCKET			0
+/** LWIP_NETCONN: the sequential API needs threads too. */
+#define LWIP_NETCONN			0
+/** LWIP_NETIF_API: thread-safe netif calls; nothing to protect against. */
+#define LWIP_NETIF_API			0
+
+/* ---- memory ------------------------------------------------------------- */
+
+/** MEM_ALIGNMENT: x86_64 wants 8-byte alignment for pointers and u64_t. */
+#define MEM_ALIGNMENT			8
+/** MEM_LIBC_MALLOC: keep lwIP's own heap.  It is a static array in .bss,
+ * which is identity-mapped (DMA-able as it is); newlib's malloc() lives at
+ * HEAP_BASE, whose pages are neither identity-mapped nor contiguous. */
+#define MEM_LIBC_MALLOC			0
+/** MEM_SIZE: lwIP's heap, for PBUF_RAM pbufs: TCP/UDP/IP headers of
+ * zero-copy sends, data written with TCP_WRITE_FLAG_COPY, ICMP replies and
+ * frames copied when the receive pool runs low.  1 MiB covers 64
+ * connections' headers with room for copied data. */
+#define MEM_SIZE			(1024 * 1024)
+/** MEMP_NUM_PBUF: PBUF_ROM/REF pbufs.  A zero-copy tcp_write() takes one per
+ * call (per received segment on the echo path), so this bounds the data in
+ * flight: 64 connections x 44 segments each, rounded up. */
+#define MEMP_NUM_PBUF			4096
+/** PBUF_POOL_SIZE: pool pbufs.  Received frames normally arrive in the
+ * netif's own buffers (custom pbufs); the pool only takes frames copied
+ * when that pool runs low, and IP reassembly. */
+#define PBUF_POOL_SIZE			128
+/** MEMP_NUM_TCP_PCB: simultaneously active connections (including
+ * TIME_WAIT ones, which lwIP recycles oldest-first when this runs out). */
+#define MEMP_NUM_TCP_PCB		128
+/** MEMP_NUM_TCP_PCB_LISTEN: listening ports. */
+#define MEMP_NUM_TCP_PCB_LISTEN		16
+/** MEMP_NUM_UDP_PCB: UDP endpoints, plus one for DHCP. */
+#define MEMP_NUM_UDP_PCB		16
+/** MEMP_NUM_TCP_SEG: queued TCP segments across all connections: unacked,
+ * unsent and out-of-order.  Must be >= TCP_SND_QUEUELEN; sized so that a
+ * dozen connections can fill their send queues at once. */
+#define MEMP_NUM_TCP_SEG		2048
+/** MEMP_NUM_ARP_QUEUE: packets waiting for an ARP reply (the first
+ * packets of new connections to a new neighbour). */
+#define MEMP_NUM_ARP_QUEUE		64
+/** MEMP_NUM_REASSDATA: IP datagrams being reassembled at once. */
+#define MEMP_NUM_REASSDATA		8
+
+/* ---- protocols ---------------------------------------------------------- */
+
+/** LWIP_IPV4: IPv4 only ... */
+#define LWIP_IPV4			1
+/** LWIP_IPV6: ... for now: the address options and kernel arguments are IPv4. */
+#define LWIP_IPV6			0
+/** LWIP_ARP: Ethernet needs ARP. */
+#define LWIP_ARP			1
+/** LWIP_ETHERNET: virtio-net carries Ethernet frames. */
+#define LWIP_ETHERNET			1
+/** ETHARP_SUPPORT_STATIC_ENTRIES: not used; keep the ARP code small. */
+#define ETHARP_SUPPORT_STATIC_ENTRIES	0
+/** ARP_QUEUEING: queue packets while ARP resolves instead of dropping all
+ * but the last (a burst of SYN-ACKs to a new client would lose some). */
+#define ARP_QUEUEING			1
+/** ARP_TABLE_SIZE: neighbours (on a /24, plus the gateway). */
+#define ARP_TABLE_SIZE			64
+/** LWIP_ICMP: answer ping. */
+#define LWIP_ICMP			1
+/** LWIP_RAW: no raw IP sockets for now. */
+#define LWIP_RAW			0
+/** LWIP_UDP: UDP echo, DHCP. */
+#define LWIP_UDP			1
+/** LWIP_TCP: TCP. */
+#define LWIP_TCP			1
+/** LWIP_DHCP: ip=dhcp on the kernel command line. */
+#define LWIP_DHCP			1
+/** DHCP_DOES_ARP_CHECK: skip the 2 s ARP probe
+ * of an offered address; boot time matters and the DHCP server (QEMU's,
+ * or the host's) owns the range. */
+#define DHCP_DOES_ARP_CHECK		0
+/** LWIP_AUTOIP, LWIP_IGMP, LWIP_DNS: not used. */
+#define LWIP_AUTOIP			0
+#define LWIP_IGMP			0
+#define LWIP_DNS			0
+/** IP_REASSEMBLY, IP_FRAG: accept and produce fragmented UDP datagrams. */
+#define IP_REASSEMBLY			1
+#define IP_FRAG				1
+/** LWIP_NETIF_STATUS_CALLBACK: net.c reports the address DHCP assigns. */
+#define LWIP_NETIF_STATUS_CALLBACK	1
+/** LWIP_NETIF_LINK_CALLBACK: not used (the link state is read at start). */
+#define LWIP_NETIF_LINK_CALLBACK	0
+/** LWIP_NETIF_TX_SINGLE_PBUF: no: the driver takes pbuf chains as
+ * scatter-gather lists, which is what makes transmit zero-copy. */
+#define LWIP_NETIF_TX_SINGLE_PBUF	0
+/** LWIP_SINGLE_NETIF: one NIC for now; saves the routing walk. */
+#define LWIP_SINGLE_NETIF		1
+
+/* ---- TCP ---------------------------------------------------------------- */
+
+/** TCP_MSS: a full Ethernet frame: 1500 - 20 (IP) - 20 (TCP). */
+#define TCP_MSS				1460
+/** TCP_WND: the receive window, 44 segments (64240 bytes, the largest
+ * multiple of the MSS below 64 KiB, so no window scaling is needed).  At
+ * a 1 ms round trip that allows ~500 Mbit/s per connection. */
+#define TCP_WND				(44 * TCP_MSS)
+/** TCP_SND_BUF: bytes a connection may have unacknowledged or queued:
+ * matched to the window so an echo of a full window fits. */
+#define TCP_SND_BUF			(44 * TCP_MSS)
+/** TCP_SND_QUEUELEN: pbufs a connection may have queued; zero-copy writes
+ * of small received segments use one each, so allow 4 per MSS. */
+#define TCP_SND_QUEUELEN		(4 * TCP_SND_BUF / TCP_MSS)
+/** TCP_MSL: the maximum segment lifetime; TIME_WAIT lasts 2 * TCP_MSL.
+ * lwIP's 60 s keeps every closed connection's PCB for two minutes, so a
+ * few hundred connections a second exhaust MEMP_NUM_TCP_PCB (and lwIP
+ * then kills the oldest TIME_WAIT PCBs, defeating the point).  Segments
+ * do not survive seconds on the virtual links and LANs Limpet serves;
+ * 1 s (2 s TIME_WAIT) still catches a late retransmission. */
+#define TCP_MSL				1000UL
+/** TCP_QUEUE_OOSEQ: keep out-of-order segments: a single loss then costs
+ * one retransmission, not a window's worth. */
+#define TCP_QUEUE_OOSEQ			1
+/** TCP_OOSEQ_MAX_PBUFS: ... but bound the receive buffers one connection
+ * can pin that way (each pins a buffer of the netif's receive pool). */
+#define TCP_OOSEQ_MAX_PBUFS		32
+/** LWIP_TCP_SACK_OUT: tell the peer what arrived out of order. */
+#define LWIP_TCP_SACK_OUT		1
+/** TCP_LISTEN_BACKLOG: bound the connections a listener has not yet
+ * accepted (tcp_listen_with_backlog(); 255 by default), so a SYN flood
+ * cannot take every PCB. */
+#define TCP_LISTEN_BACKLOG		1
+/** LWIP_TCP_TIMESTAMPS: not needed for window sizes below 64 KiB. */
+#define LWIP_TCP_TIMESTAMPS		0
+/** LWIP_CALLBACK_API: the raw API's callbacks (tcp_recv, tcp_sent, ...). */
+#define LWIP_CALLBACK_API		1
+
+/* ---- checksums ---------------------------------------------------------- */
+
+/** CHECKSUM_GEN_*, CHECKSUM_CHECK_*: computed in software, in both
+ * directions: the netdev interface does not (yet) pass checksum offload
+ * through, and lwIP's sum is fast enough on the echo path. */
+#define CHECKSUM_GEN_IP			1
+#define CHECKSUM_GEN_UDP		1
+#define CHECKSUM_GEN_TCP		1
+#define CHECKSUM_GEN_ICMP		1
+#define CHECKSUM_CHECK_IP		1
+#define CHECKSUM_CHECK_UDP		1
+#define CHECKSUM_CHECK_TCP		1
+#define CHECKSUM_CHECK_ICMP		1
+/** LWIP_CHECKSUM_ON_COPY: fold the sum into copying writes (TCP_WRITE_FLAG_COPY). */
+#define LWIP_CHECKSUM_ON_COPY		1
+
+/* ---- statistics and debugging ------------------------------------------- */
+
+/** LWIP_STATS: counters for memory pools and protocols (lwip_stats), read
+ * by services and tests when something runs out; cheap. */
+#define LWIP_STATS			1
+/** LWIP_STATS_DISPLAY: stats_display() prints them (through kprintf). */
+#define LWIP_STATS_DISPLAY		1
+/** LWIP_DEBUG: lwIP's debug messages, off unless the build asks. */
+#ifdef LIMPET_LWIP_DEBUG
+#define LWIP_DEBUG			1
+#endif
+
+/* ---- the netif glue (net/netif/virtio_netif.c) -------------------------- */
+
+/** NET_RX_BUFFERS: receive buffers in the netif's pool.  Received data
+ * stays in its buffer until lwIP and the service free it (the echo keeps
+ * it until the echo is acknowledged), so the pool must cover the ring plus
+ * the windows of the busy connections: 2048 buffers of ~2 KiB is 4 MiB. */
+#define NET_RX_BUFFERS			2048
+/** NET_RX_RESERVE: when fewer buffers than this are free, arriving frames
+ * are copied (and counted) and their buffer goes straight back to the
+ * ring, so acknowledgements still get in and free pinned buffers. */
+#define NET_RX_RESERVE			256
+
+/* ---- combinations we do not support ------------------------------------- */
+
+#if !NO_SYS || LWIP_SOCKET || LWIP_NETCONN
+#error "Limpet runs lwIP with NO_SYS=1 and the raw API only"
+#endif
+#if TCP_WND > 0xffff || TCP_SND_BUF > 0xffff
+#error "TCP_WND and TCP_SND_BUF above 64 KiB need LWIP_WND_SCALE, which Limpet does not configure"
+#endif
+#if LWIP_NETIF_TX_SINGLE_PBUF
+#error "the netif glue sends pbuf chains as scatter-gather lists; LWIP_NETIF_TX_SINGLE_PBUF must be 0"
+#endif
+#if MEM_LIBC_MALLOC
+#error "MEM_LIBC_MALLOC: newlib's heap is not identity-mapped, and the device reads pbufs by physical address"
+#endif
+#if NET_RX_RESERVE >= NET_RX_BUFFERS
+#error "NET_RX_RESERVE must be below NET_RX_BUFFERS"
+#endif
+
+#endif /* LIMPET_LWIPOPTS_H */

@@ -1,0 +1,316 @@
+/*
+ * echo: TCP and UDP echo (RFC 862) on port 7, without copying the data.
+ *
+ *	./limpet run echo [-- --port N] [--limit N]
+ *
+ * --port N	listen on port N instead of 7
+ * --limit N	exit (status 0, after a summary) once N TCP connections
+ *		have ended: a smoke mode for tests and benchmarks
+ *
+ * TCP: received pbufs are queued per connection and their payload is
+ * passed to tcp_write() in place (no TCP_WRITE_FLAG_COPY).  lwIP then
+ * references that memory until the peer acknowledges it, so a queued pbuf
+ * is freed, and the receive window reopened with tcp_recved(), only as
+ * tcp_sent() reports bytes acknowledged.  A client that does not read
+ * therefore fills our send buffer, then our receive window closes, and
+ * nothing is buffered beyond one window per connection.
+ *
+ * UDP: the received pbuf goes back out as it is (lwIP chains a header
+ * pbuf in front of it).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <limpet.h>
+#include <limpet/net.h>
+
+#include <lwip/pbuf.h>
+#include <lwip/tcp.h>
+#include <lwip/udp.h>
+
+#define ECHO_PORT	7
+/* The slow timer runs every 500 ms; poll a connection every second to
+ * retry a close or a send that failed for want of memory. */
+#define POLL_INTERVAL	2
+
+struct conn {
+	struct tcp_pcb	*pcb;
+	/* Data received and not yet acknowledged by the peer: its first
+	 * `written` bytes are with tcp_write(), the rest still to write.
+	 * At most TCP_WND bytes, since the window only reopens as this
+	 * drains. */
+	struct pbuf	*q;
+	uint32_t	written;
+	int		peer_closed;	/* FIN received */
+};
+
+static struct {
+	unsigned long	limit;		/* --limit: 0 = run forever */
+	unsigned long	accepted, closed, resets;
+	uint64_t	tcp_bytes;
+	uint64_t	udp_datagrams, udp_bytes;
+} echo;
+
+/* ---- TCP -------------------------------------------------------------- */
+
+static void
+conn_done(struct conn *c, int reset)
+{
+	if (c->q != NULL)
+		pbuf_free(c->q);
+	free(c);
+	echo.closed++;
+	echo.resets += reset;
+	if (echo.limit != 0 && echo.closed == echo.limit)
+		limpet_stop(0);
+}
+
+static err_t on_poll(void *arg, struct tcp_pcb *pcb);
+static void on_err(void *arg, err_t err);
+
+/* Drop the connection with a RST; its err callback frees c. */
+static err_t
+conn_abort(struct conn *c)
+{
+	tcp_abort(c->pcb);
+	return ERR_ABRT;
+}
+
+/* Everything echoed and acknowledged, and the peer has finished: close. */
+static err_t
+maybe_close(struct conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	if (!c->peer_closed || c->q != NULL)
+		return ERR_OK;
+	tcp_arg(pcb, NULL);
+	tcp_recv(pcb, NULL);
+	tcp_sent(pcb, NULL);
+	tcp_err(pcb, NULL);
+	tcp_poll(pcb, NULL, 0);
+	if (tcp_close(pcb) != ERR_OK) {
+		/* Out of memory for the FIN: try again from the poll callback. */
+		tcp_arg(pcb, c);
+		tcp_err(pcb, on_err);
+		tcp_poll(pcb, on_poll, POLL_INTERVAL);
+		return ERR_OK;
+	}
+	conn_done(c, 0);
+	return ERR_OK;
+}
+
+/* Hand the not-yet-written part of the queue to tcp_write(), in place,
+ * until it is all written or lwIP's send buffer or queue is full. */
+static err_t
+send_more(struct conn *c)
+{
+	struct pbuf *p = c->q;
+	uint32_t off = c->written;
+
+	while (p != NULL) {
+		uint16_t left, len, room;
+		err_t err;
+
+		if (off >= p->len) {
+			off -= p->len;
+			p = p->next;
+			continue;
+		}
+		if ((room = tcp_sndbuf(c->pcb)) == 0)
+			break;
+		left = (uint16_t)(p->len - off);
+		len = left < room ? left : room;
+		err = tcp_write(c->pcb, (uint8_t *)p->payload + off, len,
+		    len < left || p->next != NULL ? TCP_WRITE_FLAG_MORE : 0);
+		if (err == ERR_MEM)
+			break;			/* tcp_sent() will call again */
+		if (err != ERR_OK)
+			return conn_abort(c);
+		c->written += len;
+		off += len;
+	}
+	return ERR_OK;
+}
+
+static err_t
+on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct conn *c = arg;
+
+	(void)pcb;
+	if (p == NULL) {
+		c->peer_closed = 1;
+		return maybe_close(c);
+	}
+	if (err != ERR_OK) {
+		pbuf_free(p);
+		return err;
+	}
+	if (c->q == NULL)
+		c->q = p;
+	else
+		pbuf_cat(c->q, p);
+	return send_more(c);
+}
+
+static err_t
+on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct conn *c = arg;
+
+	/* Those bytes are acknowledged: lwIP no longer points at them. */
+	c->q = pbuf_free_header(c->q, len);
+	c->written -= len;
+	echo.tcp_bytes += len;
+	tcp_recved(pcb, len);
+	if (send_more(c) == ERR_ABRT)
+		return ERR_ABRT;
+	return maybe_close(c);
+}
+
+static err_t
+on_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct conn *c = arg;
+
+	(void)pcb;
+	if (c == NULL)
+		return ERR_OK;
+	if (send_more(c) == ERR_ABRT)
+		return ERR_ABRT;
+	return maybe_close(c);
+}
+
+/* The connection is gone (reset, or aborted): lwIP has freed the pcb. */
+static void
+on_err(void *arg, err_t err)
+{
+	(void)err;
+	if (arg != NULL)
+		conn_done(arg, 1);
+}
+
+static err_t
+on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct conn *c;
+
+	(void)arg;
+	if (err != ERR_OK || pcb == NULL)
+		return ERR_VAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	c->pcb = pcb;
+	echo.accepted++;
+	tcp_arg(pcb, c);
+	tcp_recv(pcb, on_recv);
+	tcp_sent(pcb, on_sent);
+	tcp_err(pcb, on_err);
+	tcp_poll(pcb, on_poll, POLL_INTERVAL);
+	/* Echo small writes at once rather than waiting for an ACK. */
+	tcp_nagle_disable(pcb);
+	return ERR_OK;
+}
+
+/* ---- UDP -------------------------------------------------------------- */
+
+static void
+on_datagram(void *arg, struct udp_pcb *pcb, struct pbuf *p,
+    const ip_addr_t *addr, u16_t port)
+{
+	(void)arg;
+	echo.udp_datagrams++;
+	echo.udp_bytes += p->tot_len;
+	udp_sendto(pcb, p, addr, port);
+	pbuf_free(p);
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static int
+number_arg(const char *opt, const char *v, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (v == NULL) {
+		fprintf(stderr, "echo: %s needs a value\n", opt);
+		return -1;
+	}
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || *out > max || *out == 0) {
+		fprintf(stderr, "echo: %s %s: expected a number 1..%lu\n", opt, v, max);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, unsigned long *port)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--port") == 0) {
+			if (number_arg("--port", argv[++i < argc ? i : argc], 65535, port) != 0)
+				return -1;
+		} else if (strcmp(argv[i], "--limit") == 0) {
+			if (number_arg("--limit", argv[++i < argc ? i : argc], ~0UL, &echo.limit) != 0)
+				return -1;
+		} else {
+			fprintf(stderr, "echo: unknown argument '%s'\n"
+			    "usage: echo [--port N] [--limit N]\n", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct limpet_net_config cfg;
+	struct netdev_stats st;
+	struct tcp_pcb *tpcb, *lpcb;
+	struct udp_pcb *upcb;
+	unsigned long port = ECHO_PORT;
+	int status;
+
+	if (parse_args(argc, argv, &port) != 0)
+		return 2;
+	if (limpet_net_config(&cfg) != LIMPET_OK) {
+		fprintf(stderr, "echo: no network device; nothing to do\n");
+		return 1;
+	}
+
+	if ((tpcb = tcp_new_ip_type(IPADDR_TYPE_V4)) == NULL ||
+	    tcp_bind(tpcb, IP4_ADDR_ANY, (u16_t)port) != ERR_OK ||
+	    (lpcb = tcp_listen(tpcb)) == NULL) {
+		fprintf(stderr, "echo: cannot listen on TCP port %lu\n", port);
+		return 1;
+	}
+	tcp_accept(lpcb, on_accept);
+	if ((upcb = udp_new_ip_type(IPADDR_TYPE_V4)) == NULL ||
+	    udp_bind(upcb, IP4_ADDR_ANY, (u16_t)port) != ERR_OK) {
+		fprintf(stderr, "echo: cannot bind UDP port %lu\n", port);
+		return 1;
+	}
+	udp_recv(upcb, on_datagram, NULL);
+
+	printf("echo: listening on %s port %lu (tcp, udp)\n",
+	    cfg.ip_str[0] != '\0' ? cfg.ip_str : "0.0.0.0 (address from dhcp)", port);
+	fflush(stdout);
+
+	status = limpet_run();
+
+	limpet_net_stats(&st);
+	printf("echo: %lu connections (%lu reset), %llu bytes echoed over tcp, "
+	    "%llu datagrams (%llu bytes) over udp; %llu bytes copied\n",
+	    echo.closed, echo.resets, (unsigned long long)echo.tcp_bytes,
+	    (unsigned long long)echo.udp_datagrams, (unsigned long long)echo.udp_bytes,
+	    (unsigned long long)st.bytes_copied);
+	return status;
+}
