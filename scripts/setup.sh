@@ -16,6 +16,13 @@ packages=(
 	libcmocka-dev pkg-config
 	python3 python3-pytest
 	curl socat iproute2 nftables iputils-ping
+	# httpd's tests: real HTTP clients and load generators (ab is in
+	# apache2-utils), a slow-client attacker, and clang with its runtime
+	# (libFuzzer, ASan, UBSan) for the HTTP parser's fuzz target.
+	wget apache2-utils wrk slowhttptest
+	clang libclang-rt-14-dev
+	# TLS (tls=1): the build makes the development certificate with openssl.
+	openssl
 )
 
 missing=()

@@ -31,9 +31,10 @@ def services():
 def service_conf(folder):
     """A service's service.conf as a dict: "key = value" lines, "#" comments.
 
-    Known keys: net = yes|no (link lwIP and the network driver).  An
+    Known keys: net = yes|no (link lwIP and the network driver); tls =
+    yes|no (always build with TLS, as tls=1 does; needs net = yes).  An
     unknown key or value stops the build, naming the file and line."""
-    conf = {'net': 'no'}
+    conf = {'net': 'no', 'tls': 'no'}
     path = os.path.join(TOP, folder, 'service.conf')
     if not os.path.exists(path):
         return conf
@@ -50,11 +51,13 @@ def service_conf(folder):
                 raise UserError('%s:%d: %s = %s: valid values are %s'
                                 % (path, n, key, value, ', '.join(SERVICE_CONF_KEYS[key])))
             conf[key] = value
+    if conf['tls'] == 'yes' and conf['net'] != 'yes':
+        raise UserError('%s: tls = yes needs net = yes (TLS runs over lwIP)' % path)
     return conf
 
 
 # What a service.conf may say, and the values each key takes.
-SERVICE_CONF_KEYS = {'net': ('yes', 'no')}
+SERVICE_CONF_KEYS = {'net': ('yes', 'no'), 'tls': ('yes', 'no')}
 
 
 def split_services(value):

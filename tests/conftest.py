@@ -104,12 +104,15 @@ def decode_status(rc):
 
 
 def boot(service, platform='pc', kernel_args='', app_args=None, mem='64M',
-         timeout=30, image=None, initrd=True, mode='debug', log='info', cmdline=None):
+         timeout=30, image=None, initrd=True, mode='debug', log='info', cmdline=None,
+         cpu='max', qemu_args=()):
     """Boot service (or the image file `image`) under QEMU on platform
     (pc, q35, microvm); return Boot(status, serial output).
 
     app_args (a list) go after "--"; cmdline, when given, is passed to
-    -append verbatim instead.  initrd=False leaves -initrd out.  A boot
+    -append verbatim instead.  initrd=False leaves -initrd out.
+    cpu is QEMU's -cpu model, features too ('qemu64,-rdrand,-rdseed');
+    qemu_args go on QEMU's command line (devices, e.g. a NIC).  A boot
     still running after `timeout` seconds fails the test."""
     if image is None:
         image = image_path(service, platform, mode, log)
@@ -121,13 +124,13 @@ def boot(service, platform='pc', kernel_args='', app_args=None, mem='64M',
     if cmdline is None:
         cmdline = make_cmdline(kernel_args, app_args)
     cmd = [shutil.which('qemu-system-x86_64') or 'qemu-system-x86_64',
-           '-M', MACHINES[platform], '-m', mem, '-cpu', 'max', '-accel', ACCEL,
+           '-M', MACHINES[platform], '-m', mem, '-cpu', cpu, '-accel', ACCEL,
            '-kernel', str(LOADER)]
     if initrd:
         cmd += ['-initrd', str(image)]
     cmd += ['-append', cmdline, '-serial', 'stdio', '-display', 'none', '-no-reboot',
             '-nodefaults', '-no-user-config',
-            '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04']
+            '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'] + list(qemu_args)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:

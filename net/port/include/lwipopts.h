@@ -150,6 +150,26 @@
 /** LWIP_CALLBACK_API: the raw API's callbacks (tcp_recv, tcp_sent, ...). */
 #define LWIP_CALLBACK_API		1
 
+/* ---- altcp and TLS ------------------------------------------------------ */
+
+/** LWIP_ALTCP: the altcp API (altcp_*), which TLS services use; on in every
+ * build so that lwIP's core is the same with and without TLS.  It costs the
+ * images that do not use it altcp.c and altcp_tcp.c (a few KiB) and the
+ * ALTCP_PCB pool; the raw tcp_* API is unchanged. */
+#define LWIP_ALTCP			1
+/** MEMP_NUM_ALTCP_PCB: a TLS connection takes two altcp PCBs (TLS over TCP). */
+#define MEMP_NUM_ALTCP_PCB		(2 * MEMP_NUM_TCP_PCB)
+#ifdef LIMPET_TLS
+/** LWIP_ALTCP_TLS, LWIP_ALTCP_TLS_MBEDTLS: the TLS layer over mbedTLS, seen
+ * only by the code the build compiles for TLS images (LIMPET_TLS): its
+ * files, net/tls/ and the services built with TLS. */
+#define LWIP_ALTCP_TLS			1
+#define LWIP_ALTCP_TLS_MBEDTLS		1
+/** ALTCP_MBEDTLS_USE_SESSION_TICKETS: resumption by RFC 5077 tickets (keys
+ * rotate daily, AES-256-GCM), not a server-side session cache. */
+#define ALTCP_MBEDTLS_USE_SESSION_TICKETS	1
+#endif
+
 /* ---- checksums ---------------------------------------------------------- */
 
 /** CHECKSUM_GEN_*, CHECKSUM_CHECK_*: computed in software, in both

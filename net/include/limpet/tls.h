@@ -1,0 +1,65 @@
+/*
+ * TLS for services: the server configuration lwIP's altcp TLS layer
+ * (altcp_tls_mbedtls.c, over mbedTLS) needs, made from the certificate and
+ * key the build embedded in the image.
+ *
+ * Available in images built with tls=1, or whose service.conf says
+ * tls = yes; LIMPET_TLS is then defined to 1 for the service's sources.
+ * What TLS a client can negotiate is fixed when mbedTLS is compiled
+ * (net/tls/mbedtls_config.h): TLS 1.2, ECDHE over X25519 or P-256, AES-GCM
+ * and ChaCha20-Poly1305 suites, session tickets.
+ *
+ * Serving TLS on a port (from main(), before limpet_run()):
+ *
+ *	struct altcp_tls_config *conf = limpet_tls_server_config();
+ *	struct altcp_pcb *l = altcp_tls_new(conf, IPADDR_TYPE_ANY);
+ *	altcp_bind(l, IP_ANY_TYPE, 443);
+ *	l = altcp_listen_with_backlog(l, backlog);
+ *	altcp_accept(l, on_accept);
+ *
+ * then the altcp_* calls (lwip/altcp.h) as one would the tcp_* ones:
+ * altcp_recv/altcp_sent/altcp_err/altcp_poll, altcp_write, altcp_output,
+ * altcp_recved, altcp_close/altcp_abort.  Data the service sees and
+ * writes is plaintext; altcp_sndbuf() is what may be written now.  As with
+ * the raw API, call these only from the event loop's context.
+ */
+#ifndef LIMPET_TLS_H
+#define LIMPET_TLS_H
+
+#include <stddef.h>
+
+struct altcp_tls_config;
+
+/* The status the machine stops with when TLS cannot be set up. */
+#define LIMPET_TLS_SETUP_STATUS	3
+
+/* The server's certificate (chain, leaf first) and private key, PEM and
+ * NUL-terminated, as embedded by the build (tls_cert= and tls_key=, or a
+ * generated development certificate); the lengths exclude the NUL. */
+extern const char	limpet_tls_cert_pem[];
+extern const char	limpet_tls_key_pem[];
+extern const size_t	limpet_tls_cert_pem_len;
+extern const size_t	limpet_tls_key_pem_len;
+/* 1 when the certificate is the build's self-signed development one. */
+extern const int	limpet_tls_dev_cert;
+
+/*
+ * The server configuration for the embedded certificate and key, made once
+ * and shared (later calls return the same one).  Seeds the DRBG from the
+ * hardware entropy source first.  Never returns NULL: without a hardware
+ * entropy source, or with a certificate or key mbedTLS rejects, it says
+ * why and stops the machine with LIMPET_TLS_SETUP_STATUS, so that an image
+ * never serves TLS with predictable keys.  Event-loop context only.
+ */
+struct altcp_tls_config *limpet_tls_server_config(void);
+
+/*
+ * The same for a given certificate (chain) and key (PEM, NUL-terminated,
+ * key unencrypted), returning NULL after logging why when they do not
+ * parse.  Stops the machine like limpet_tls_server_config() when there is
+ * no entropy.  Each call makes a new configuration.
+ */
+struct altcp_tls_config *limpet_tls_server_config_pem(const char *cert_pem,
+			    const char *key_pem);
+
+#endif

@@ -1,0 +1,157 @@
+/*
+ * TLS server configurations for services (limpet/tls.h), over lwIP's
+ * altcp_tls_mbedtls.c.
+ *
+ * lwIP makes the mbedTLS configuration, the shared entropy context and
+ * CTR_DRBG, and the session ticket keys; what a client may negotiate is
+ * fixed by net/tls/mbedtls_config.h.  This file adds what lwIP leaves to
+ * its port: refusing to go on without a hardware entropy source, a check
+ * of the wall clock certificates are judged by, and readable errors for a
+ * certificate or key that does not parse (lwIP only reports them in its
+ * debug build).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lwip/altcp_tls.h>
+#include <lwip/netif.h>
+#include <mbedtls/error.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
+#include <kernel/entropy.h>
+#include <kernel/log.h>
+#include <limpet/tls.h>
+
+/* 2024-01-01T00:00:00Z: an RTC before this has not been set. */
+#define SANE_EPOCH	1704067200LL
+
+static void
+stop(void)
+{
+	exit(LIMPET_TLS_SETUP_STATUS);
+}
+
+/* Stop unless the hardware entropy source works: lwIP would otherwise fail
+ * to seed its DRBG with no more than a debug message. */
+static void
+require_entropy(void)
+{
+	unsigned char probe[32];
+	const char *src = entropy_source();
+
+	if (src == NULL) {
+		log_error("tls: no hardware entropy source: the CPU has neither RDSEED "
+		    "nor RDRAND; refusing to serve TLS with predictable keys "
+		    "(use a CPU model that has them, e.g. QEMU's -cpu max or host)");
+		stop();
+	}
+	if (entropy_read(probe, sizeof(probe)) != 0) {
+		log_error("tls: the hardware entropy source (%s) fails; refusing to serve TLS", src);
+		stop();
+	}
+	memset(probe, 0, sizeof(probe));
+}
+
+static void
+check_clock(void)
+{
+	time_t now = time(NULL);
+
+	if ((long long)now < SANE_EPOCH)
+		log_warn("tls: the wall clock says %lld seconds since 1970, before 2024: "
+		    "clients will judge certificate dates by their own clocks, "
+		    "but session tickets and logs will be off", (long long)now);
+}
+
+static void
+log_mbedtls_error(const char *what, int ret)
+{
+	char buf[128];
+
+	mbedtls_strerror(ret, buf, sizeof(buf));
+	log_error("tls: %s: %s (-0x%04x)", what, buf, (unsigned int)-ret);
+}
+
+/* Parse the certificate and key as lwIP is about to, to say what is wrong
+ * with them; 0 or -1.  mbedTLS wants PEM buffers' lengths to count the
+ * terminating NUL. */
+static int
+check_cert_key(const char *cert_pem, const char *key_pem)
+{
+	mbedtls_x509_crt crt;
+	mbedtls_pk_context pk;
+	char subject[128];
+	int ret, rc = -1;
+
+	mbedtls_x509_crt_init(&crt);
+	mbedtls_pk_init(&pk);
+	if ((ret = mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert_pem,
+	    strlen(cert_pem) + 1)) != 0) {
+		log_mbedtls_error("the server certificate does not parse", ret);
+		goto out;
+	}
+	if ((ret = mbedtls_pk_parse_key(&pk, (const unsigned char *)key_pem,
+	    strlen(key_pem) + 1, NULL, 0)) != 0) {
+		log_mbedtls_error("the server's private key does not parse", ret);
+		goto out;
+	}
+	if (mbedtls_x509_dn_gets(subject, sizeof(subject), &crt.subject) < 0)
+		strcpy(subject, "?");
+	log_info("tls: certificate %s, %s key of %u bits, valid until %04d-%02d-%02d",
+	    subject, mbedtls_pk_get_name(&pk), (unsigned int)mbedtls_pk_get_bitlen(&pk),
+	    crt.valid_to.year, crt.valid_to.mon, crt.valid_to.day);
+	if (mbedtls_x509_time_is_future(&crt.valid_from) || mbedtls_x509_time_is_past(&crt.valid_to))
+		log_warn("tls: the certificate is not valid now (valid %04d-%02d-%02d to "
+		    "%04d-%02d-%02d): clients will refuse it",
+		    crt.valid_from.year, crt.valid_from.mon, crt.valid_from.day,
+		    crt.valid_to.year, crt.valid_to.mon, crt.valid_to.day);
+	rc = 0;
+out:
+	mbedtls_pk_free(&pk);
+	mbedtls_x509_crt_free(&crt);
+	return rc;
+}
+
+struct altcp_tls_config *
+limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
+{
+	struct altcp_tls_config *conf;
+
+	/* lwIP, whose heap holds the configuration, runs only with a NIC. */
+	if (netif_default == NULL) {
+		log_error("tls: no network interface, so lwIP is not running: "
+		    "TLS needs a NIC (QEMU -nic user,model=virtio-net-pci)");
+		stop();
+	}
+	require_entropy();
+	check_clock();
+	if (check_cert_key(cert_pem, key_pem) != 0)
+		return NULL;
+	conf = altcp_tls_create_config_server_privkey_cert(
+	    (const u8_t *)key_pem, strlen(key_pem) + 1, NULL, 0,
+	    (const u8_t *)cert_pem, strlen(cert_pem) + 1);
+	if (conf == NULL)
+		log_error("tls: lwIP could not make the TLS configuration "
+		    "(out of memory, or the DRBG could not be seeded)");
+	return conf;
+}
+
+struct altcp_tls_config *
+limpet_tls_server_config(void)
+{
+	static struct altcp_tls_config *conf;
+
+	if (conf != NULL)
+		return conf;
+	if (limpet_tls_dev_cert)
+		log_warn("tls: serving the build's SELF-SIGNED DEVELOPMENT certificate: "
+		    "clients must be told to trust it (build with tls_cert= tls_key= "
+		    "for a real one)");
+	if ((conf = limpet_tls_server_config_pem(limpet_tls_cert_pem, limpet_tls_key_pem)) == NULL) {
+		log_error("tls: cannot serve TLS with the certificate and key built into the image");
+		stop();
+	}
+	return conf;
+}

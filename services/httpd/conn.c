@@ -1,0 +1,517 @@
+/*
+ * httpd's connections on lwIP's raw API: accept, receive into the bounded
+ * request buffer, parse, queue the response, close, and time out.
+ *
+ * Order and back-pressure: one request is answered at a time.  While its
+ * response is being queued, received bytes stay in their pbufs (rxq) and
+ * are not acknowledged to the window (no tcp_recved()), so a client that
+ * pipelines without reading fills at most one receive window, and the
+ * next request is parsed only once the previous response is all with
+ * tcp_write().  Bodies go to tcp_write() without TCP_WRITE_FLAG_COPY,
+ * straight from the image's rodata, as tcp_sndbuf() allows; tcp_sent()
+ * writes more as the client acknowledges.
+ *
+ * At --max-conns a newcomer takes the place of a connection that serves
+ * nobody (evict()); only when every connection has a response in flight
+ * is it accepted, told 503 with Connection: close, and closed at once: no
+ * state is kept for it.
+ *
+ * Timeouts (checked every HTTPD_TICK_MS over the list of connections):
+ * waiting for a request: --idle-timeout, then close; a request begun and
+ * not finished: --header-timeout, then 408 and close; a response with no
+ * progress: HTTPD_SEND_TIMEOUT_MS, then reset; lingering after our FIN:
+ * HTTPD_LINGER_MS, then close.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lwip/pbuf.h>
+#include <lwip/tcp.h>
+
+#include "httpd.h"
+
+/* The slow timer runs every 500 ms; poll each connection every second to
+ * retry a close or a write that failed for want of memory. */
+#define POLL_INTERVAL	2
+
+static struct conn *conns;
+static struct limpet_timer tick;
+
+static const char refusal[] =
+    "HTTP/1.1 503 Service Unavailable\r\n"
+    "Server: limpet\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 20\r\n"
+    "Retry-After: 1\r\n"
+    "Connection: close\r\n"
+    "\r\n"
+    "too many connections";
+
+static err_t on_poll(void *arg, struct tcp_pcb *pcb);
+static void on_err(void *arg, err_t err);
+static err_t on_recv_closing(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
+static err_t on_recv_linger(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
+
+static void
+set_wait(struct conn *c, enum conn_wait w)
+{
+	uint64_t d = w == WAIT_IDLE ? httpd_cfg.idle_timeout_ns :
+	    w == WAIT_HEADER ? httpd_cfg.header_timeout_ns :
+	    w == WAIT_LINGER ? HTTPD_LINGER_MS * LIMPET_MS : httpd_cfg.send_timeout_ns;
+
+	c->wait = w;
+	c->deadline = limpet_now_ns() + d;
+}
+
+/* Forget c (lwIP no longer calls back for it). */
+static void
+conn_free(struct conn *c, int reset)
+{
+	if (c->rxq != NULL)
+		pbuf_free(c->rxq);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	httpd_stats.open--;
+	httpd_stats.closed++;
+	httpd_stats.resets += reset;
+	free(c);
+}
+
+static err_t
+conn_abort(struct conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	tcp_arg(pcb, NULL);
+	conn_free(c, 1);
+	tcp_abort(pcb);
+	return ERR_ABRT;
+}
+
+/*
+ * Close gracefully: what was written still goes out, then a FIN.  Bytes
+ * received and not read are acknowledged first.  While the client may
+ * still be sending (it has not closed its side), only our side is shut
+ * and the connection lingers, reading and discarding, until the client
+ * closes or HTTPD_LINGER_MS pass (RFC 9112 9.6): lwIP answers data that
+ * arrives after a full close with a reset, and a reset can destroy the
+ * response (a 431 for a header flood, say) before the client reads it.
+ */
+static err_t
+conn_close(struct conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+
+	if (c->rxq != NULL) {
+		uint32_t left = c->rxq->tot_len - c->rxoff;
+
+		pbuf_free(c->rxq);
+		c->rxq = NULL;
+		tcp_recved(pcb, (u16_t)left);
+	}
+	tcp_sent(pcb, NULL);
+	if (!c->peer_closed && c->wait != WAIT_LINGER) {
+		if (tcp_shutdown(pcb, 0, 1) == ERR_OK) {
+			tcp_recv(pcb, on_recv_linger);
+			tcp_poll(pcb, NULL, 0);
+			set_wait(c, WAIT_LINGER);
+			return ERR_OK;
+		}
+		/* No memory for the FIN now: retry from the poll callback. */
+		c->closing = true;
+		return ERR_OK;
+	}
+	tcp_recv(pcb, on_recv_closing);
+	tcp_poll(pcb, NULL, 0);
+	tcp_err(pcb, NULL);
+	tcp_arg(pcb, NULL);
+	if (tcp_close(pcb) != ERR_OK) {
+		/* No memory for the FIN now: retry from the poll callback. */
+		tcp_arg(pcb, c);
+		tcp_err(pcb, on_err);
+		tcp_poll(pcb, on_poll, POLL_INTERVAL);
+		c->closing = true;
+		return ERR_OK;
+	}
+	conn_free(c, 0);
+	return ERR_OK;
+}
+
+/* Lingering after our FIN: discard what comes; the client's FIN ends it. */
+static err_t
+on_recv_linger(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct conn *c = arg;
+
+	(void)err;
+	if (p != NULL) {
+		tcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+		return ERR_OK;
+	}
+	if (c == NULL)
+		return ERR_OK;
+	c->peer_closed = true;
+	return conn_close(c);
+}
+
+/* After our close: discard what the client still sends. */
+static err_t
+on_recv_closing(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	(void)arg;
+	(void)err;
+	if (p != NULL) {
+		tcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+	}
+	return ERR_OK;
+}
+
+/* Queue as much of the response as lwIP takes now. */
+static err_t
+send_more(struct conn *c)
+{
+	struct tcp_pcb *pcb = c->pcb;
+	bool wrote = false;
+
+	while (c->outsent < c->outlen) {
+		size_t n = c->outlen - c->outsent, room = tcp_sndbuf(pcb);
+		err_t err;
+
+		if (room == 0)
+			break;
+		if (n > room)
+			n = room;
+		err = tcp_write(pcb, c->out + c->outsent, (u16_t)n, TCP_WRITE_FLAG_COPY |
+		    (c->outsent + n < c->outlen || c->bodysent < c->bodylen ? TCP_WRITE_FLAG_MORE : 0));
+		if (err == ERR_MEM)
+			break;
+		if (err != ERR_OK)
+			return conn_abort(c);
+		c->outsent += n;
+		wrote = true;
+	}
+	while (c->outsent == c->outlen && c->bodysent < c->bodylen) {
+		uint32_t n = c->bodylen - c->bodysent, room = tcp_sndbuf(pcb);
+		err_t err;
+
+		if (room == 0)
+			break;
+		if (n > room)
+			n = room;
+		/* Zero copy: lwIP points at the image's read-only data. */
+		err = tcp_write(pcb, c->body + c->bodysent, (u16_t)n,
+		    c->bodysent + n < c->bodylen ? TCP_WRITE_FLAG_MORE : 0);
+		if (err == ERR_MEM)
+			break;
+		if (err != ERR_OK)
+			return conn_abort(c);
+		c->bodysent += n;
+		wrote = true;
+	}
+	if (wrote)
+		tcp_output(pcb);
+	return ERR_OK;
+}
+
+/* Move received bytes into the request buffer, reopening the window for
+ * them; false when nothing moved. */
+static bool
+take_input(struct conn *c)
+{
+	size_t moved = 0;
+
+	while (c->rxq != NULL && c->inlen < sizeof(c->in)) {
+		struct pbuf *p = c->rxq;
+		size_t n = p->len - c->rxoff;
+
+		if (n > sizeof(c->in) - c->inlen)
+			n = sizeof(c->in) - c->inlen;
+		memcpy(c->in + c->inlen, (const char *)p->payload + c->rxoff, n);
+		c->inlen += n;
+		c->rxoff += (uint16_t)n;
+		moved += n;
+		if (c->rxoff == p->len) {
+			c->rxq = p->next;
+			if (c->rxq != NULL)
+				pbuf_ref(c->rxq);
+			pbuf_free(p);
+			c->rxoff = 0;
+		}
+	}
+	if (moved > 0)
+		tcp_recved(c->pcb, (u16_t)moved);
+	return moved > 0;
+}
+
+static void
+drop_input(struct conn *c, size_t n)
+{
+	memmove(c->in, c->in + n, c->inlen - n);
+	c->inlen -= n;
+}
+
+/*
+ * The connection's engine: finish queuing the current response, then
+ * parse and answer the next request, as long as there is input and
+ * lwIP takes what we write.  Returns ERR_ABRT when c is gone.
+ */
+static err_t
+pump(struct conn *c)
+{
+	for (;;) {
+		if (c->responding) {
+			if (send_more(c) == ERR_ABRT)
+				return ERR_ABRT;
+			if (c->outsent < c->outlen || c->bodysent < c->bodylen)
+				return ERR_OK;	/* tcp_sent() calls again */
+			c->responding = false;
+			drop_input(c, c->consumed);
+			c->consumed = 0;
+			if (c->close_after)
+				return conn_close(c);
+			set_wait(c, c->inlen > 0 ? WAIT_HEADER : WAIT_IDLE);
+		}
+		take_input(c);
+		if (c->inlen == 0) {
+			if (c->peer_closed)
+				return conn_close(c);
+			return ERR_OK;
+		}
+		if (c->wait == WAIT_IDLE && !http_parse_in_body(&c->parser))
+			set_wait(c, WAIT_HEADER);
+
+		size_t used;
+		enum http_result r = http_parse_feed(&c->parser, c->in, c->inlen, &used);
+
+		if (r == HTTP_NEED_MORE) {
+			drop_input(c, used);
+			if (!http_parse_in_body(&c->parser) && c->inlen == 0 &&
+			    c->wait == WAIT_HEADER)
+				set_wait(c, WAIT_IDLE);
+			if (c->peer_closed && c->rxq == NULL)
+				return conn_close(c);	/* a request cut short */
+			if (used == 0 && (c->rxq == NULL || c->inlen == sizeof(c->in)))
+				return ERR_OK;		/* wait for more */
+			continue;
+		}
+		c->consumed = r == HTTP_DONE ? used : c->inlen;
+		c->responding = true;
+		set_wait(c, WAIT_SEND);
+		if (r == HTTP_DONE)
+			httpd_respond(c, &c->parser.req);
+		else
+			httpd_respond_error(c, c->parser.req.status, &c->parser.req);
+	}
+}
+
+static err_t
+on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+	struct conn *c = arg;
+
+	(void)pcb;
+	if (c == NULL) {
+		if (p != NULL)
+			pbuf_free(p);
+		return ERR_OK;
+	}
+	if (p == NULL) {
+		c->peer_closed = true;
+		if (c->closing)
+			return ERR_OK;
+		return pump(c);
+	}
+	if (err != ERR_OK || c->closing) {
+		tcp_recved(pcb, p->tot_len);
+		pbuf_free(p);
+		return ERR_OK;
+	}
+	if (c->rxq == NULL)
+		c->rxq = p;
+	else
+		pbuf_cat(c->rxq, p);
+	return pump(c);
+}
+
+static err_t
+on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+{
+	struct conn *c = arg;
+
+	(void)pcb;
+	if (c == NULL)
+		return ERR_OK;
+	httpd_stats.bytes_sent += len;
+	if (c->wait == WAIT_SEND)
+		set_wait(c, WAIT_SEND);		/* progress */
+	if (c->closing)
+		return ERR_OK;
+	return pump(c);
+}
+
+static err_t
+on_poll(void *arg, struct tcp_pcb *pcb)
+{
+	struct conn *c = arg;
+
+	(void)pcb;
+	if (c == NULL)
+		return ERR_OK;
+	if (c->closing) {
+		c->closing = false;
+		return conn_close(c);
+	}
+	return pump(c);
+}
+
+/* The connection is gone (reset, or aborted by lwIP): the pcb is freed. */
+static void
+on_err(void *arg, err_t err)
+{
+	(void)err;
+	if (arg != NULL)
+		conn_free(arg, 1);
+}
+
+/*
+ * At the connection limit, make room for a newcomer by closing the
+ * connection that serves nobody: a kept-alive one waiting for its next
+ * request, else the one that has taken longest over an unfinished request
+ * (what a slowloris holds).  Connections with a response in flight are
+ * never evicted; if every one has, the newcomer is refused.
+ */
+static void
+evict(void)
+{
+	struct conn *c, *victim = NULL;
+
+	for (c = conns; c != NULL; c = c->next) {
+		if (c->closing || c->responding ||
+		    (c->wait != WAIT_IDLE && c->wait != WAIT_HEADER && c->wait != WAIT_LINGER))
+			continue;
+		/* Lingering first, then idle, then the oldest header deadline. */
+		if (victim == NULL || c->wait == WAIT_LINGER ||
+		    (victim->wait != WAIT_LINGER &&
+		    ((c->wait == WAIT_IDLE && victim->wait != WAIT_IDLE) ||
+		    (c->wait == victim->wait && c->deadline < victim->deadline))))
+			victim = c;
+	}
+	if (victim == NULL)
+		return;
+	httpd_stats.evicted++;
+	conn_abort(victim);
+}
+
+static err_t
+on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+{
+	struct conn *c;
+
+	(void)arg;
+	if (err != ERR_OK || pcb == NULL)
+		return ERR_VAL;
+	if (httpd_stats.open >= httpd_cfg.max_conns)
+		evict();
+	if (httpd_stats.open >= httpd_cfg.max_conns || (c = calloc(1, sizeof(*c))) == NULL) {
+		/* Graceful refusal: a static answer (not copied), then close;
+		 * nothing is kept for this connection. */
+		httpd_stats.refused++;
+		tcp_arg(pcb, NULL);
+		tcp_recv(pcb, on_recv_closing);
+		if (tcp_write(pcb, refusal, sizeof(refusal) - 1, 0) != ERR_OK ||
+		    tcp_close(pcb) != ERR_OK) {
+			tcp_abort(pcb);
+			return ERR_ABRT;
+		}
+		return ERR_OK;
+	}
+	static const struct http_limits lim = {
+		.max_line = HTTPD_MAX_LINE,
+		.max_header = HTTPD_HEADER_MAX,
+		.max_fields = HTTPD_MAX_FIELDS,
+	};
+
+	c->pcb = pcb;
+	ip_addr_copy(c->peer, pcb->remote_ip);
+	http_parser_init(&c->parser, &lim);
+	c->next = conns;
+	if (conns != NULL)
+		conns->prev = c;
+	conns = c;
+	httpd_stats.accepted++;
+	httpd_stats.open++;
+	set_wait(c, WAIT_HEADER);	/* a new connection owes a request */
+	tcp_arg(pcb, c);
+	tcp_recv(pcb, on_recv);
+	tcp_sent(pcb, on_sent);
+	tcp_err(pcb, on_err);
+	tcp_poll(pcb, on_poll, POLL_INTERVAL);
+	tcp_nagle_disable(pcb);
+	return ERR_OK;
+}
+
+/* Every HTTPD_TICK_MS: the timeouts. */
+static void
+on_tick(struct limpet_timer *t, void *arg)
+{
+	uint64_t now = limpet_now_ns();
+	struct conn *c, *next;
+
+	(void)t;
+	(void)arg;
+	for (c = conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->closing || now < c->deadline)
+			continue;
+		switch (c->wait) {
+		case WAIT_IDLE:
+			httpd_stats.idle_timeouts++;
+			conn_close(c);
+			break;
+		case WAIT_HEADER:
+			httpd_stats.header_timeouts++;
+			if (c->inlen == 0 && c->rxq == NULL &&
+			    !http_parse_in_body(&c->parser)) {
+				conn_close(c);	/* nothing said: just close */
+				break;
+			}
+			c->consumed = c->inlen;
+			c->responding = true;
+			set_wait(c, WAIT_SEND);
+			httpd_respond_error(c, 408, NULL);
+			pump(c);
+			break;
+		case WAIT_SEND:
+			httpd_stats.send_timeouts++;
+			conn_abort(c);
+			break;
+		case WAIT_LINGER:
+			/* The client kept sending: close for good. */
+			c->peer_closed = true;
+			conn_close(c);
+			break;
+		}
+	}
+}
+
+int
+httpd_listen(void)
+{
+	struct tcp_pcb *pcb, *lpcb;
+
+	if ((pcb = tcp_new_ip_type(IPADDR_TYPE_V4)) == NULL ||
+	    tcp_bind(pcb, IP4_ADDR_ANY, (u16_t)httpd_cfg.port) != ERR_OK ||
+	    (lpcb = tcp_listen(pcb)) == NULL)
+		return -1;
+	tcp_accept(lpcb, on_accept);
+	limpet_timer_init(&tick, on_tick, NULL);
+	limpet_timer_every(&tick, HTTPD_TICK_MS * LIMPET_MS);
+	return 0;
+}

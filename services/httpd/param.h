@@ -1,0 +1,44 @@
+/*
+ * httpd's limits, all in one place.  The ones with an app argument can be
+ * changed at boot (./limpet run httpd -- --max-conns 128); the others at
+ * build time here.  The parser's own buffer sizes are in http_parse.h.
+ */
+#ifndef HTTPD_PARAM_H
+#define HTTPD_PARAM_H
+
+/* --port: the TCP port served. */
+#define HTTPD_PORT		80
+/* --max-conns: connections served at once.  One more is accepted, told
+ * 503 with Connection: close, and closed; each served connection costs
+ * about HTTPD_HEADER_MAX + HTTPD_OUT_MAX bytes, and lwIP needs a PCB for
+ * it (MEMP_NUM_TCP_PCB, 128, counts TIME_WAIT ones too). */
+#define HTTPD_MAX_CONNS		64
+/* --header-timeout MS: from a request's first byte to its end: past it,
+ * 408 and close (slowloris). */
+#define HTTPD_HEADER_TIMEOUT_MS	10000
+/* --idle-timeout MS: a kept-alive connection waiting for its next request. */
+#define HTTPD_IDLE_TIMEOUT_MS	15000
+/* A response making no progress (nothing acknowledged) for this long: the
+ * client does not read; reset the connection. */
+#define HTTPD_SEND_TIMEOUT_MS	20000
+/* After our FIN, how long we keep reading (and discarding) what the client
+ * still sends before closing for good (see conn_close()). */
+#define HTTPD_LINGER_MS		2000
+/* How often the timeouts are checked. */
+#define HTTPD_TICK_MS		250
+
+/* The request line, CR included: longer is 414. */
+#define HTTPD_MAX_LINE		2048
+/* The header section (request line and fields) and the per-connection
+ * input buffer: larger is 431. */
+#define HTTPD_HEADER_MAX	8192
+/* Field lines in a request: more is 431. */
+#define HTTPD_MAX_FIELDS	100
+/* A response's header section, and the small bodies the server makes
+ * itself (errors, redirects, /_limpet/stats), copied into lwIP. */
+#define HTTPD_OUT_MAX		4096
+
+/* The statistics page (--no-stats turns it off). */
+#define HTTPD_STATS_PATH	"/_limpet/stats"
+
+#endif /* HTTPD_PARAM_H */

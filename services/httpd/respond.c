@@ -1,0 +1,344 @@
+/*
+ * httpd's answers (RFC 9110): the file for a path, conditional requests
+ * (13.1, 13.2.2: If-None-Match first, If-Modified-Since only without
+ * it), ranges (14), the gzip variant (12.5.3), redirects for folders,
+ * errors, the statistics page, and the access log.
+ *
+ * The header section (and any body the server composes) goes into
+ * c->out, copied into lwIP; a file's body is pointed at in the image's
+ * rodata and never copied.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <limpet/net.h>
+#include <lwip/memp.h>
+#include <lwip/stats.h>
+
+#include "content.h"
+#include "httpd.h"
+
+const int httpd_statuses[HTTPD_NSTATUS] = {
+	200, 206, 301, 304, 400, 404, 405, 408, 414, 416, 431, 500, 501, 503, 505, 0,
+};
+
+/* ---- the site ------------------------------------------------------------ */
+
+static const struct httpd_file *
+find_file(const char *path)
+{
+	unsigned lo = 0, hi = httpd_nfiles;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		int d = strcmp(path, httpd_files[mid].path);
+
+		if (d == 0)
+			return &httpd_files[mid];
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+static bool
+is_dir(const char *path)
+{
+	unsigned lo = 0, hi = httpd_ndirs;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		int d = strcmp(path, httpd_dirs[mid]);
+
+		if (d == 0)
+			return true;
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return false;
+}
+
+void
+httpd_site_summary(unsigned *files, uint64_t *bytes)
+{
+	*files = httpd_nfiles;
+	*bytes = 0;
+	for (unsigned i = 0; i < httpd_nfiles; i++)
+		*bytes += httpd_files[i].size;
+}
+
+/* ---- building the answer --------------------------------------------------- */
+
+/* Append to c->out; the buffer is sized so that this cannot overflow for
+ * the headers we write, and a truncation is caught by the caller. */
+static void
+out(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (c->outlen >= sizeof(c->out))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(c->out + c->outlen, sizeof(c->out) - c->outlen, fmt, ap);
+	va_end(ap);
+	c->outlen += n < 0 ? 0 : (size_t)n;
+	if (c->outlen > sizeof(c->out))
+		c->outlen = sizeof(c->out);
+}
+
+/* The Date field's value, formatted once a second. */
+static const char *
+now_date(void)
+{
+	static char buf[30];
+	static time_t last = -1;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec != last) {
+		last = ts.tv_sec;
+		http_date_format(ts.tv_sec, buf);
+	}
+	return buf;
+}
+
+static void
+count(int status)
+{
+	httpd_stats.requests++;
+	for (int i = 0; i < HTTPD_NSTATUS && httpd_statuses[i] != 0; i++) {
+		if (httpd_statuses[i] == status) {
+			httpd_stats.by_status[i]++;
+			return;
+		}
+	}
+	httpd_stats.other_status++;
+}
+
+static void
+access_log(const struct conn *c, const struct http_request *req, int status, uint64_t len)
+{
+	char ip[16];
+
+	if (!httpd_cfg.access_log)
+		return;
+	ip4addr_ntoa_r(ip_2_ip4(&c->peer), ip, sizeof(ip));
+	if (req != NULL && req->line.len > 0)
+		printf("[%s] %s \"%.*s\" %d %" PRIu64 "\n", now_date(), ip,
+		    (int)(req->line.len > 200 ? 200 : req->line.len),
+		    c->in + req->line.off, status, len);
+	else
+		printf("[%s] %s \"-\" %d %" PRIu64 "\n", now_date(), ip, status, len);
+}
+
+/* Start a response: status line, Date, Server, Connection. */
+static void
+head(struct conn *c, int status, bool keep_alive, int minor)
+{
+	c->outlen = c->outsent = 0;
+	c->body = NULL;
+	c->bodylen = c->bodysent = 0;
+	c->close_after = !keep_alive;
+	out(c, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: limpet\r\n",
+	    status, http_reason(status), now_date());
+	if (!keep_alive)
+		out(c, "Connection: close\r\n");
+	else if (minor == 0)
+		out(c, "Connection: keep-alive\r\n");
+}
+
+/* A response the server writes itself: body in c->out after the header. */
+static void
+small(struct conn *c, const struct http_request *req, int status, bool keep_alive,
+    bool send_body, const char *type, const char *extra, const char *body, size_t len)
+{
+	head(c, status, keep_alive, req != NULL ? req->minor : 1);
+	if (extra != NULL)
+		out(c, "%s", extra);
+	out(c, "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n", type, len);
+	if (send_body && c->outlen + len <= sizeof(c->out)) {
+		memcpy(c->out + c->outlen, body, len);
+		c->outlen += len;
+	}
+	count(status);
+	access_log(c, req, status, send_body ? len : 0);
+}
+
+void
+httpd_respond_error(struct conn *c, int status, const struct http_request *req)
+{
+	char body[96];
+	int n = snprintf(body, sizeof(body), "<!doctype html><title>%d %s</title><h1>%d %s</h1>\n",
+	    status, http_reason(status), status, http_reason(status));
+	/* 400, 408, 414, 431 and 505 close: the framing is lost, or the
+	 * client is too slow or speaks something else.  (The parser's own
+	 * errors never keep the connection; 404, 405 and 501 for an unknown
+	 * method may.) */
+	bool keep = req != NULL && req->keep_alive && status != 400 && status != 408 &&
+	    status != 414 && status != 431 && status != 505;
+	const char *extra = NULL;
+
+	if (status == 405)
+		extra = "Allow: GET, HEAD\r\n";
+	small(c, req, status, keep, req == NULL || req->method != HTTP_M_HEAD,
+	    "text/html; charset=utf-8", extra, body, (size_t)n);
+}
+
+/* GET /_limpet/stats: the counters as JSON. */
+static void
+stats_page(struct conn *c, const struct http_request *req)
+{
+	static char body[HTTPD_OUT_MAX - 512];
+	struct netdev_stats ns;
+	size_t n = 0;
+
+#define J(...) do { \
+		int k_ = snprintf(body + n, sizeof(body) - n, __VA_ARGS__); \
+		n += k_ < 0 ? 0 : (size_t)k_; \
+		if (n >= sizeof(body)) n = sizeof(body) - 1; \
+	} while (0)
+	J("{\"requests\":%" PRIu64 ",\"status\":{", httpd_stats.requests);
+	for (int i = 0; httpd_statuses[i] != 0; i++)
+		J("%s\"%d\":%" PRIu64, i ? "," : "", httpd_statuses[i], httpd_stats.by_status[i]);
+	J(",\"other\":%" PRIu64 "},", httpd_stats.other_status);
+	J("\"bytes_sent\":%" PRIu64 ",\"open\":%u,\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64
+	    ",\"evicted\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"resets\":%" PRIu64 ",",
+	    httpd_stats.bytes_sent, httpd_stats.open, httpd_stats.accepted, httpd_stats.refused,
+	    httpd_stats.evicted, httpd_stats.closed, httpd_stats.resets);
+	J("\"timeouts\":{\"header\":%" PRIu64 ",\"idle\":%" PRIu64 ",\"send\":%" PRIu64 "},",
+	    httpd_stats.header_timeouts, httpd_stats.idle_timeouts, httpd_stats.send_timeouts);
+	J("\"lwip\":{\"heap\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u},\"memp\":{",
+	    (unsigned)lwip_stats.mem.used, (unsigned)lwip_stats.mem.max,
+	    (unsigned)lwip_stats.mem.avail, (unsigned)lwip_stats.mem.err);
+	for (int i = 0; i < MEMP_MAX; i++) {
+		const struct stats_mem *m = lwip_stats.memp[i];
+
+		J("%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u}", i ? "," : "",
+		    m->name, (unsigned)m->used, (unsigned)m->max, (unsigned)m->avail,
+		    (unsigned)m->err);
+	}
+	J("}},");
+	if (limpet_net_stats(&ns) == LIMPET_OK)
+		J("\"driver\":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
+		    ",\"rx_drops\":%" PRIu64 ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+		    ",\"tx_drops\":%" PRIu64 ",\"tx_ring_full\":%" PRIu64
+		    ",\"rx_no_buffers\":%" PRIu64 ",\"interrupts\":%" PRIu64
+		    ",\"bytes_copied\":%" PRIu64 "}}\n",
+		    ns.rx_packets, ns.rx_bytes, ns.rx_drops, ns.tx_packets, ns.tx_bytes,
+		    ns.tx_drops, ns.tx_ring_full, ns.rx_no_buffers, ns.interrupts, ns.bytes_copied);
+	else
+		J("\"driver\":null}\n");
+#undef J
+	small(c, req, 200, req->keep_alive, req->method == HTTP_M_GET,
+	    "application/json", "Cache-Control: no-store\r\n", body, n);
+}
+
+/* If-Range (RFC 9110 13.1.5): does it still name this representation? */
+static bool
+if_range_holds(const struct conn *c, const struct http_request *req,
+    const struct httpd_file *f, const char *etag)
+{
+	const char *v = c->in + req->if_range.off;
+	int64_t t;
+
+	if (!req->has_if_range)
+		return true;
+	if (req->if_range.len > 0 && (v[0] == '"' || v[0] == 'W'))
+		return http_etag_equal_strong(v, req->if_range.len, etag);
+	return http_date_parse(v, req->if_range.len, &t) == 0 && t == f->mtime;
+}
+
+void
+httpd_respond(struct conn *c, const struct http_request *req)
+{
+	char path[HTTP_PATH_MAX + 16];
+	const struct httpd_file *f;
+	bool head_only = req->method == HTTP_M_HEAD;
+
+	if (req->status != 0) {
+		httpd_respond_error(c, req->status, req);
+		return;
+	}
+	if (httpd_cfg.stats && strcmp(req->path, HTTPD_STATS_PATH) == 0) {
+		stats_page(c, req);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s%s", req->path,
+	    req->path[req->path_len - 1] == '/' ? "index.html" : "");
+	if ((f = find_file(path)) == NULL) {
+		if (req->path[req->path_len - 1] != '/' && is_dir(req->path)) {
+			/* A folder without its slash: send the client to it, query
+			 * kept (RFC 9110 15.4.2), so relative links resolve. */
+			char loc[HTTP_PATH_MAX + HTTPD_MAX_LINE + 32];
+			static const char body[] = "<!doctype html><title>301 Moved Permanently</title>"
+			    "<h1>301 Moved Permanently</h1>\n";
+
+			if (req->has_query)
+				snprintf(loc, sizeof(loc), "Location: %s/?%.*s\r\n", req->path,
+				    (int)req->query.len, c->in + req->query.off);
+			else
+				snprintf(loc, sizeof(loc), "Location: %s/\r\n", req->path);
+			small(c, req, 301, req->keep_alive, !head_only,
+			    "text/html; charset=utf-8", loc, body, sizeof(body) - 1);
+			return;
+		}
+		httpd_respond_error(c, 404, req);
+		return;
+	}
+
+	bool gz = f->gz_data != NULL && req->gzip_ok;
+	const uint8_t *data = gz ? f->gz_data : f->data;
+	uint64_t size = gz ? f->gz_size : f->size, off = 0, len = size;
+	const char *etag = gz && f->gz_etag != NULL ? f->gz_etag : f->etag;
+	int status = 200;
+
+	/* Conditionals: If-None-Match wins over If-Modified-Since (13.2.2). */
+	if (req->ninm > 0) {
+		for (unsigned i = 0; i < req->ninm; i++)
+			if (http_etag_match_weak(c->in + req->inm[i].off, req->inm[i].len, etag))
+				status = 304;
+	} else if (req->has_ims && f->mtime <= req->ims) {
+		status = 304;
+	}
+	/* Ranges: GET only (14.2), and only while If-Range holds. */
+	if (status == 200 && req->method == HTTP_M_GET && req->range.kind != HTTP_RANGE_NONE &&
+	    if_range_holds(c, req, f, etag))
+		status = http_range_resolve(&req->range, size, &off, &len);
+
+	head(c, status, req->keep_alive, req->minor);
+	out(c, "ETag: %s\r\nLast-Modified: %s\r\n", etag, f->last_modified);
+	if (f->gz_data != NULL)
+		out(c, "Vary: Accept-Encoding\r\n");
+	if (status == 304) {
+		out(c, "\r\n");
+		len = 0;
+	} else if (status == 416) {
+		out(c, "Content-Type: text/plain; charset=utf-8\r\nContent-Range: bytes */%" PRIu64
+		    "\r\nContent-Length: 0\r\n\r\n", size);
+		len = 0;
+	} else {
+		out(c, "Content-Type: %s\r\nAccept-Ranges: bytes\r\n", f->mime);
+		if (gz)
+			out(c, "Content-Encoding: gzip\r\n");
+		if (status == 206)
+			out(c, "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64 "\r\n",
+			    off, off + len - 1, size);
+		out(c, "Content-Length: %" PRIu64 "\r\n\r\n", len);
+		if (head_only) {
+			len = 0;
+		} else {
+			c->body = data + off;
+			c->bodylen = (uint32_t)len;
+		}
+	}
+	count(status);
+	access_log(c, req, status, len);
+}

@@ -1,0 +1,718 @@
+"""httpd end to end: the image booted under QEMU with user-mode networking
+(a forward from a free port on 127.0.0.1 to the guest's port 80), driven
+by real clients: curl, wget --mirror, Python's http.client, ab, wrk,
+slowhttptest, and raw sockets for malformed and hostile requests.
+
+Safety: every byte goes to 127.0.0.1, to the port this module forwarded.
+Every client runs under a timeout, every loop is bounded, and the QEMU a
+guest starts is ended with its ./limpet process group (by PID).
+"""
+
+import gzip
+import hashlib
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import TOP, image_path
+
+WWW = TOP / 'services' / 'httpd' / 'www'
+# The guest's own line once it listens (services/httpd/main.c); the front
+# end's "httpd: serving http://..." line comes before QEMU starts.
+READY = re.compile(r'^httpd: (?:listening|serving) on\b.*$', re.M)
+GUEST_PORT = 80
+
+
+def need_tool(name, package):
+    if not shutil.which(name):
+        pytest.fail('%s is missing: install the Debian package %s (scripts/setup.sh does)'
+                    % (name, package))
+
+
+def free_port():
+    """A TCP and UDP port free on 127.0.0.1 (./limpet forwards both)."""
+    for _ in range(50):
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+        s.close()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(('127.0.0.1', port))
+            return port
+        except OSError:
+            continue
+        finally:
+            u.close()
+    pytest.fail('no free port on 127.0.0.1')
+
+
+class Httpd:
+    """./limpet run httpd --no-build in the background, its console
+    collected; stop() ends its process group."""
+
+    def __init__(self, app_args=(), www=None, timeout=900):
+        img = image_path('httpd')
+        self.port = free_port()
+        cmd = [str(TOP / 'limpet'), 'run', 'httpd', '--no-build', '--timeout', str(timeout),
+               '--port', '%d:%d' % (self.port, GUEST_PORT)]
+        if www is not None:
+            cmd += ['--www', str(www)]
+        elif not img.exists():
+            pytest.fail('no httpd image %s: build it with ./limpet build httpd'
+                        % img.relative_to(TOP))
+        if app_args:
+            cmd += ['--'] + list(app_args)
+        self.cmd = cmd
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(cmd, cwd=TOP, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        try:
+            self.wait_for(READY, 60)
+        except BaseException:
+            self.stop()
+            raise
+        self.base = 'http://127.0.0.1:%d' % self.port
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode('utf-8', 'replace').replace('\r', '').rstrip('\n')
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    @property
+    def output(self):
+        with self.cond:
+            return '\n'.join(self.lines)
+
+    def describe(self):
+        return '\ncommand: %s\nexit: %s\n--- console (last 60 lines) ---\n%s' % (
+            ' '.join(self.cmd), self.proc.poll(), '\n'.join(self.output.splitlines()[-60:]))
+
+    def wait_for(self, regex, timeout=20):
+        end = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = regex.search('\n'.join(self.lines))
+                if m:
+                    return m
+                left = end - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    break
+                self.cond.wait(min(left, 0.2))
+        pytest.fail('no %r from httpd within %ss%s' % (regex.pattern, timeout, self.describe()))
+
+    def alive(self):
+        assert self.proc.poll() is None, 'httpd died' + self.describe()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.proc.wait()
+        self.reader.join(5)
+
+    # ---- clients ----------------------------------------------------------
+
+    def curl(self, *args, timeout=20):
+        need_tool('curl', 'curl')
+        p = subprocess.run(['curl', '-sS', '--max-time', str(timeout - 5)] +
+                           [a.replace('URL', self.base) if isinstance(a, str) else a
+                            for a in args],
+                           capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        return p
+
+    def request(self, method, path, headers=None, timeout=10):
+        """(status, headers as a dict with lower-case names, body)."""
+        c = http.client.HTTPConnection('127.0.0.1', self.port, timeout=timeout)
+        try:
+            c.request(method, path, headers=headers or {})
+            r = c.getresponse()
+            body = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, body
+        finally:
+            c.close()
+
+    def ok(self):
+        """A normal request on a new connection is served."""
+        status, _, body = self.request('GET', '/')
+        assert status == 200 and body == (WWW / 'index.html').read_bytes(), \
+            'a normal request failed: %s' % status + self.describe()
+
+    def raw(self, data, timeout=10, read_until_close=True):
+        """Send data on a new connection; the bytes that come back until
+        the server closes (or the timeout)."""
+        s = socket.create_connection(('127.0.0.1', self.port), timeout=timeout)
+        got = b''
+        end = time.monotonic() + timeout
+        try:
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            while time.monotonic() < end:
+                s.settimeout(max(0.1, end - time.monotonic()))
+                try:
+                    chunk = s.recv(65536)
+                except socket.timeout:
+                    break
+                except ConnectionResetError:
+                    break
+                if not chunk:
+                    break
+                got += chunk
+                if not read_until_close and b'\r\n\r\n' in got:
+                    break
+        finally:
+            s.close()
+        return got
+
+    def stats(self):
+        status, headers, body = self.request('GET', '/_limpet/stats')
+        assert status == 200, status
+        assert headers.get('content-type', '').startswith('application/json'), headers
+        return json.loads(body)
+
+
+def status_of(response):
+    m = re.match(rb'HTTP/1\.[01] (\d{3}) ', response)
+    return int(m.group(1)) if m else None
+
+
+def header(response, name):
+    head = response.split(b'\r\n\r\n', 1)[0].decode('latin-1')
+    m = re.search(r'^%s:[ \t]*(.*?)[ \t]*\r?$' % re.escape(name), head, re.M | re.I)
+    return m.group(1) if m else None
+
+
+def site_files():
+    """Every file of the default site: {relative path: bytes}."""
+    return {str(p.relative_to(WWW)): p.read_bytes() for p in sorted(WWW.rglob('*'))
+            if p.is_file()}
+
+
+def etag_of(data):
+    return '"%s"' % hashlib.sha256(data).hexdigest()[:32]
+
+
+def find_key(tree, name):
+    """The values of every key `name` anywhere in a JSON tree."""
+    out = []
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            if k == name:
+                out.append(v)
+            out += find_key(v, name)
+    elif isinstance(tree, list):
+        for v in tree:
+            out += find_key(v, name)
+    return out
+
+
+@pytest.fixture(scope='module')
+def server():
+    """One httpd (default site, default limits) for the tests that only
+    talk to it."""
+    h = Httpd()
+    yield h
+    h.stop()
+
+
+@pytest.fixture
+def srv(server):
+    yield server
+    # A test that broke the server must not be blamed on the next one.
+    server.alive()
+
+
+INDEX = (WWW / 'index.html').read_bytes()
+
+
+# ---- the basics, with curl ---------------------------------------------------
+
+def test_get_index(srv):
+    p = srv.curl('-i', 'URL/')
+    assert p.returncode == 0, p.stderr
+    head, _, body = p.stdout.partition(b'\r\n\r\n')
+    assert head.startswith(b'HTTP/1.1 200 OK'), head
+    assert body == INDEX
+    assert header(p.stdout, 'Content-Type') == 'text/html; charset=utf-8'
+    assert header(p.stdout, 'Content-Length') == str(len(INDEX))
+    assert header(p.stdout, 'ETag') == etag_of(INDEX)
+    assert header(p.stdout, 'Last-Modified').endswith(' GMT')
+    assert header(p.stdout, 'Date').endswith(' GMT')
+
+
+def test_every_file_and_its_type(srv):
+    types = {'.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
+             '.txt': 'text/plain; charset=utf-8', '.svg': 'image/svg+xml',
+             '.ico': 'image/vnd.microsoft.icon'}
+    for rel, data in site_files().items():
+        path = '/' + urllib.parse.quote(rel)
+        status, headers, body = srv.request('GET', path)
+        assert status == 200 and body == data, (rel, status)
+        ext = os.path.splitext(rel)[1]
+        if ext in types:
+            assert headers['content-type'] == types[ext], (rel, headers)
+
+
+def test_keep_alive_reuse(srv):
+    p = srv.curl('-v', '-o', '/dev/null', '-o', '/dev/null', 'URL/', 'URL/style.css')
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode('utf-8', 'replace')
+    assert 'Re-using existing connection' in err or 'Reusing existing connection' in err, err
+
+
+def test_head(srv):
+    get = srv.curl('-s', '-D', '-', '-o', '/dev/null', 'URL/docs/guide.txt')
+    head = srv.curl('-s', '-I', 'URL/docs/guide.txt')
+    assert head.returncode == 0 and get.returncode == 0
+    assert head.stdout.split(b'\r\n\r\n')[1:] == [b''], 'HEAD has no body'
+
+    def fields(raw):
+        return {k: v for k, v in (l.split(': ', 1) for l in
+                raw.decode().split('\r\n\r\n')[0].split('\r\n')[1:]) if k.lower() != 'date'}
+    assert fields(head.stdout) == fields(get.stdout)
+
+
+def test_conditional_get(srv):
+    _, h, _ = srv.request('GET', '/style.css')
+    etag, lm = h['etag'], h['last-modified']
+    assert etag == etag_of((WWW / 'style.css').read_bytes())
+    status, h2, body = srv.request('GET', '/style.css', {'If-None-Match': etag})
+    assert status == 304 and body == b'' and h2.get('etag') == etag, (status, h2)
+    status, _, body = srv.request('GET', '/style.css', {'If-None-Match': '"nope", ' + etag})
+    assert status == 304
+    status, _, body = srv.request('GET', '/style.css', {'If-None-Match': '*'})
+    assert status == 304
+    status, _, body = srv.request('GET', '/style.css', {'If-Modified-Since': lm})
+    assert status == 304 and body == b''
+    status, _, body = srv.request('GET', '/style.css',
+                                  {'If-Modified-Since': 'Thu, 01 Jan 1970 00:00:00 GMT'})
+    assert status == 200 and body == (WWW / 'style.css').read_bytes()
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.1.3).
+    status, _, _ = srv.request('GET', '/style.css', {'If-None-Match': '"other"',
+                                                     'If-Modified-Since': lm})
+    assert status == 200
+    # curl's own conditional GET.
+    p = srv.curl('-s', '-o', '/dev/null', '-w', '%{http_code}', '-H',
+                 'If-None-Match: ' + etag, 'URL/style.css')
+    assert p.stdout == b'304'
+
+
+def test_range(srv):
+    p = srv.curl('-i', '-r', '0-9', 'URL/')
+    assert status_of(p.stdout) == 206, p.stdout[:300]
+    assert header(p.stdout, 'Content-Range') == 'bytes 0-9/%d' % len(INDEX)
+    assert p.stdout.split(b'\r\n\r\n', 1)[1] == INDEX[:10]
+    status, h, body = srv.request('GET', '/', {'Range': 'bytes=-5'})
+    assert status == 206 and body == INDEX[-5:], (status, body)
+    assert h['content-range'] == 'bytes %d-%d/%d' % (len(INDEX) - 5, len(INDEX) - 1, len(INDEX))
+    status, h, body = srv.request('GET', '/', {'Range': 'bytes=700-'})
+    assert status == 206 and body == INDEX[700:]
+    status, h, _ = srv.request('GET', '/', {'Range': 'bytes=%d-' % (len(INDEX) + 10)})
+    assert status == 416 and h.get('content-range') == 'bytes */%d' % len(INDEX), (status, h)
+    # Several ranges: the server may send the whole file (RFC 9110 14.2).
+    status, _, body = srv.request('GET', '/', {'Range': 'bytes=0-1,5-6'})
+    assert status == 200 and body == INDEX
+
+
+def test_gzip(srv):
+    p = srv.curl('--compressed', '-D', '-', 'URL/docs/guide.txt')
+    head, _, body = p.stdout.partition(b'\r\n\r\n')
+    guide = (WWW / 'docs' / 'guide.txt').read_bytes()
+    assert header(p.stdout, 'Content-Encoding') == 'gzip', head
+    assert 'accept-encoding' in (header(p.stdout, 'Vary') or '').lower(), head
+    assert body == guide, 'curl decodes the body back to the file'
+    status, h, raw = srv.request('GET', '/docs/guide.txt', {'Accept-Encoding': 'gzip'})
+    assert status == 200 and gzip.decompress(raw) == guide
+    assert int(h['content-length']) == len(raw) < len(guide)
+    assert h['etag'] != etag_of(guide), 'the gzip variant has its own ETag'
+    status, h2, plain = srv.request('GET', '/docs/guide.txt', {'Accept-Encoding': 'identity'})
+    assert status == 200 and plain == guide and 'content-encoding' not in h2
+    status, _, plain = srv.request('GET', '/docs/guide.txt', {'Accept-Encoding': 'gzip;q=0'})
+    assert status == 200 and plain == guide
+    # The gzip ETag validates the gzip variant.
+    status, _, _ = srv.request('GET', '/docs/guide.txt', {'Accept-Encoding': 'gzip',
+                                                          'If-None-Match': h['etag']})
+    assert status == 304
+
+
+def test_directory_redirect_and_index(srv):
+    status, h, _ = srv.request('GET', '/docs')
+    assert status == 301 and h['location'].endswith('/docs/'), (status, h)
+    status, _, body = srv.request('GET', '/docs/')
+    assert status == 200 and body == (WWW / 'docs' / 'index.html').read_bytes()
+    status, _, body = srv.request('GET', '/docs/?q=1')
+    assert status == 200
+    status, h, _ = srv.request('GET', '/docs?x=1')
+    assert status == 301 and '/docs/' in h['location']
+
+
+def test_not_found(srv):
+    for path in ('/nope', '/index.html/', '/docs/nope.txt', '/index.htm'):
+        status, _, _ = srv.request('GET', path)
+        assert status == 404, path
+
+
+def test_utf8_and_space_name(srv):
+    data = (WWW / 'docs' / 'caf\u00e9 menu.txt').read_bytes()
+    status, _, body = srv.request('GET', '/docs/caf%C3%A9%20menu.txt')
+    assert status == 200 and body == data
+
+
+def test_http10_and_connection_close(srv):
+    r = srv.raw(b'GET / HTTP/1.0\r\n\r\n')
+    assert r.startswith(b'HTTP/1.') and status_of(r) == 200 and r.endswith(INDEX), r[:200]
+    r = srv.raw(b'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+    assert status_of(r) == 200 and r.endswith(INDEX), r[:200]
+
+
+def test_wget_mirror(srv, tmp_path):
+    need_tool('wget', 'wget')
+    p = subprocess.run(['wget', '--mirror', '--no-host-directories', '--no-verbose',
+                        '--restrict-file-names=nocontrol', '-e', 'robots=off',
+                        '--timeout=10', '--tries=2', '--directory-prefix', str(tmp_path),
+                        srv.base + '/'], capture_output=True, timeout=120,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stderr.decode('utf-8', 'replace')
+    got = {str(q.relative_to(tmp_path)): q.read_bytes() for q in sorted(tmp_path.rglob('*'))
+           if q.is_file() and not str(q.relative_to(tmp_path)).startswith('_limpet')}
+    want = site_files()
+    assert sorted(got) == sorted(want)
+    for rel in want:
+        assert got[rel] == want[rel], rel
+
+
+class _Shared:
+    """One buffered reader shared by the pipelined responses."""
+
+    def __init__(self, f):
+        self.f = f
+
+    def makefile(self, *a, **k):
+        return self
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def close(self):
+        pass
+
+
+def test_pipelining(srv):
+    files = site_files()
+    paths = ['/', '/style.css', '/docs/guide.txt', '/nope', '/docs/', '/logo.svg',
+             '/', '/docs/index.html', '/style.css', '/index.html']
+    req = b''.join(b'GET %s HTTP/1.1\r\nHost: t\r\n\r\n' % p.encode() for p in paths)
+    s = socket.create_connection(('127.0.0.1', srv.port), timeout=10)
+    try:
+        s.sendall(req)          # all ten in one write
+        reader = _Shared(s.makefile('rb'))
+        for p in paths:
+            r = http.client.HTTPResponse(reader, method='GET')
+            r.begin()
+            body = r.read()
+            rel = p.lstrip('/') or 'index.html'
+            if rel.endswith('/'):
+                rel += 'index.html'
+            if rel in files:
+                assert r.status == 200 and body == files[rel], p
+            else:
+                assert r.status == 404, p
+    finally:
+        s.close()
+
+
+# ---- load ----------------------------------------------------------------
+
+def run_ab(srv, n=2000, c=8, path='/'):
+    need_tool('ab', 'apache2-utils')
+    p = subprocess.run(['timeout', '-k', '5', '90', 'ab', '-k', '-n', str(n), '-c', str(c),
+                        '-s', '10', srv.base + path], capture_output=True, text=True,
+                       timeout=120, stdin=subprocess.DEVNULL)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, out + srv.describe()
+    assert re.search(r'^Complete requests:\s+%d$' % n, out, re.M), out
+    assert re.search(r'^Failed requests:\s+0$', out, re.M), out
+    assert 'Non-2xx responses' not in out, out
+    return out
+
+
+def test_ab_keepalive(srv):
+    out = run_ab(srv)
+    assert re.search(r'^Keep-Alive requests:\s+\d+$', out, re.M), out
+    srv.ok()
+
+
+def test_wrk(srv):
+    need_tool('wrk', 'wrk')
+    p = subprocess.run(['timeout', '-k', '5', '30', 'wrk', '-t2', '-c16', '-d3s', '--timeout',
+                        '5s', srv.base + '/'], capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, out
+    m = re.search(r'(\d+) requests in', out)
+    assert m and int(m.group(1)) > 0, out
+    assert 'Socket errors' not in out, out
+    assert 'Non-2xx or 3xx responses' not in out, out
+    srv.ok()
+
+
+# ---- malformed and hostile requests ------------------------------------------
+
+BAD = [
+    ('bad request line', b'GARBAGE\r\n\r\n', (400,)),
+    ('no spaces', b'GET/HTTP/1.1\r\nHost: x\r\n\r\n', (400,)),
+    ('no Host in 1.1', b'GET / HTTP/1.1\r\n\r\n', (400,)),
+    ('two Hosts', b'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', (400,)),
+    ('long URI', b'GET /' + b'a' * 20000 + b' HTTP/1.1\r\nHost: x\r\n\r\n', (414,)),
+    ('huge headers', b'GET / HTTP/1.1\r\nHost: x\r\n' +
+     b''.join(b'X-Filler-%d: %s\r\n' % (i, b'v' * 200) for i in range(150)) + b'\r\n', (431,)),
+    ('one huge header', b'GET / HTTP/1.1\r\nHost: x\r\nX-Big: ' + b'v' * 40000 + b'\r\n\r\n',
+     (431,)),
+    ('unknown method', b'FROB / HTTP/1.1\r\nHost: x\r\n\r\n', (501,)),
+    ('POST', b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc', (405,)),
+    ('HTTP/2.0', b'GET / HTTP/2.0\r\nHost: x\r\n\r\n', (505,)),
+    ('HTTP/3.0', b'GET / HTTP/3.0\r\nHost: x\r\n\r\n', (505,)),
+    ('obs-fold', b'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n', (400,)),
+    ('space before colon', b'GET / HTTP/1.1\r\nHost : x\r\n\r\n', (400,)),
+    ('NUL in header', b'GET / HTTP/1.1\r\nHost: x\x00y\r\n\r\n', (400,)),
+    ('bare CR', b'GET / HTTP/1.1\rHost: x\r\n\r\n', (400,)),
+    ('bad Content-Length', b'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', (400,)),
+    ('CL and TE', b'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n'
+     b'Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n', (400,)),
+    ('traversal', b'GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', (400, 404)),
+    ('encoded dots', b'GET /%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', (400, 404)),
+    ('encoded dots and slash', b'GET /%2E%2e%2fetc/passwd HTTP/1.1\r\nHost: x\r\n\r\n',
+     (400, 404)),
+    ('encoded backslash', b'GET /..%5c..%5cetc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', (400, 404)),
+    ('backslash', b'GET /..\\..\\etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', (400, 404)),
+    ('encoded NUL', b'GET /index.html%00.txt HTTP/1.1\r\nHost: x\r\n\r\n', (400, 404)),
+    ('deep climb', b'GET /docs/../../../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n', (400, 404)),
+    ('bad percent', b'GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n', (400, 404)),
+    ('absolute-form climb', b'GET http://x/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n',
+     (400, 404)),
+]
+
+
+@pytest.mark.parametrize('what,request_bytes,statuses', BAD, ids=[b[0] for b in BAD])
+def test_malformed(srv, what, request_bytes, statuses):
+    r = srv.raw(request_bytes)
+    assert status_of(r) in statuses, '%s: got %r' % (what, r[:300])
+    assert b'root:' not in r, 'a file from outside the site'
+    if 405 in statuses:
+        allow = header(r, 'Allow') or ''
+        assert 'GET' in allow and 'HEAD' in allow, r[:300]
+    srv.ok()
+
+
+def test_normalised_paths_still_served(srv):
+    for path in ('/docs/../index.html', '/./style.css', '//docs//guide.txt', '/%69ndex.html',
+                 '/docs/%2e%2e/index.html'):
+        status, _, body = srv.request('GET', path)
+        assert status == 200, path
+
+
+# ---- observability and the zero-copy acceptance --------------------------------
+
+def pool_usage(stats):
+    """{pool name: in use} from the server's stats: lwIP's memp pools and
+    its heap (bytes), as /_limpet/stats reports them under "lwip"."""
+    lwip = stats['lwip']
+    out = {name: v['used'] for name, v in lwip['memp'].items()}
+    out['heap'] = lwip['heap']['used']
+    return out
+
+
+def test_stats_json_and_no_bytes_copied(srv):
+    for path in ('/', '/style.css', '/docs/guide.txt', '/logo.svg'):
+        srv.request('GET', path)
+        srv.request('GET', path, {'Accept-Encoding': 'gzip'})
+    run_ab(srv, n=200, c=4)
+    stats = srv.stats()
+    copied = find_key(stats, 'bytes_copied')
+    assert copied and all(v == 0 for v in copied), json.dumps(stats, indent=1)
+    assert find_key(stats, 'requests'), json.dumps(stats, indent=1)
+
+
+def test_memory_flat_under_load(srv):
+    def settle():
+        # Connections ending; let lwIP free what they held.
+        end = time.monotonic() + 20
+        last = None
+        while time.monotonic() < end:
+            cur = pool_usage(srv.stats())
+            if cur == last:
+                return cur
+            last = cur
+            time.sleep(2.5)     # longer than lwIP's TIME_WAIT (2 * TCP_MSL = 2 s)
+        return last
+    before = settle()
+    assert before, 'no pool usage in the stats:\n' + json.dumps(srv.stats(), indent=1)
+    run_ab(srv, n=2000, c=8)
+    after = settle()
+    grew = {k: (before.get(k), v) for k, v in after.items()
+            if isinstance(v, int) and v > (before.get(k) or 0)}
+    assert not grew, 'pools grew after 2000 requests: %s' % grew
+
+
+# ---- limits and timeouts: their own server, with short settings --------------
+
+HEADER_TIMEOUT = 2      # seconds
+MAX_CONNS = 8
+
+
+@pytest.fixture(scope='module')
+def limited():
+    h = Httpd(app_args=['--header-timeout', str(HEADER_TIMEOUT * 1000),
+                        '--max-conns', str(MAX_CONNS)])
+    yield h
+    h.stop()
+
+
+def test_header_timeout(limited):
+    s = socket.create_connection(('127.0.0.1', limited.port), timeout=HEADER_TIMEOUT + 10)
+    try:
+        s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n')    # and never the end
+        start = time.monotonic()
+        got = b''
+        while len(got) < 65536:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        took = time.monotonic() - start
+    finally:
+        s.close()
+    assert status_of(got) == 408, got[:300]
+    assert HEADER_TIMEOUT - 0.5 <= took <= HEADER_TIMEOUT + 5, took
+    limited.ok()
+
+
+def test_max_connections_evicts_idle(limited):
+    """At the limit a newcomer takes the place of the oldest kept-alive
+    connection that is waiting for nothing; the others keep working."""
+    before = limited.stats()['evicted']
+    held = []
+    try:
+        for _ in range(MAX_CONNS):
+            s = socket.create_connection(('127.0.0.1', limited.port), timeout=5)
+            s.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')
+            r = b''
+            while b'</html>' not in r:
+                chunk = s.recv(65536)
+                assert chunk, 'closed while under the limit'
+                r += chunk
+            held.append(s)
+            time.sleep(0.05)        # distinct idle deadlines: held[0] is oldest
+        status, _, body = limited.request('GET', '/', timeout=8)
+        assert status == 200 and body == INDEX
+        assert limited.stats()['evicted'] > before
+        # The oldest idle connection was the one closed ...
+        held[0].settimeout(5)
+        try:
+            assert held[0].recv(65536) == b''
+        except ConnectionResetError:
+            pass
+        # ... and the newest still works.
+        held[-1].sendall(b'GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n')
+        assert held[-1].recv(65536).startswith(b'HTTP/1.1 200')
+    finally:
+        for s in held:
+            s.close()
+    limited.ok()
+
+
+
+def test_slowloris(limited):
+    """slowhttptest holds many slow header connections; a normal client
+    keeps being served during and after."""
+    need_tool('slowhttptest', 'slowhttptest')
+    attack = subprocess.Popen(['timeout', '-k', '5', '40', 'slowhttptest', '-H', '-c', '200',
+                               '-i', '10', '-r', '50', '-l', '20', '-p', '5', '-x', '24',
+                               '-u', limited.base + '/'],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    served, failed = 0, []
+    try:
+        time.sleep(3)
+        end = time.monotonic() + 15
+        while time.monotonic() < end:
+            t = time.monotonic()
+            try:
+                # A client retries a refused connection briefly, as browsers do.
+                for attempt in range(10):
+                    try:
+                        status, _, body = limited.request('GET', '/', timeout=5)
+                        break
+                    except (ConnectionError, http.client.RemoteDisconnected):
+                        time.sleep(0.2)
+                else:
+                    raise ConnectionError('refused 10 times')
+                if status == 200 and body == INDEX:
+                    served += 1
+                else:
+                    failed.append(status)
+            except (OSError, http.client.HTTPException) as e:
+                failed.append('%s after %.1fs' % (e, time.monotonic() - t))
+            time.sleep(0.5)
+    finally:
+        try:
+            out, _ = attack.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(attack.pid, signal.SIGKILL)
+            out, _ = attack.communicate()
+    assert served > 0 and not failed, 'served %d, failed %s\n%s' % (
+        served, failed, out.decode('utf-8', 'replace')[-2000:])
+    limited.ok()
+    limited.alive()
+
+
+# ---- a site with a large file, built with www= ------------------------------
+
+def test_large_file(tmp_path):
+    www = tmp_path / 'www'
+    www.mkdir()
+    big = os.urandom(1 << 20)
+    (www / 'big.bin').write_bytes(big)
+    (www / 'index.html').write_bytes(INDEX)
+    p = subprocess.run([str(TOP / 'limpet'), 'build', 'httpd', 'www=%s' % www], cwd=TOP,
+                       capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, p.stdout + p.stderr
+    image = TOP / p.stdout.split()[-1]
+    assert image.exists() and image != image_path('httpd'), p.stdout
+    h = Httpd(www=www, timeout=300)
+    try:
+        out = tmp_path / 'got.bin'
+        p = h.curl('-o', str(out), '-w', '%{http_code} %{size_download}', 'URL/big.bin',
+                   timeout=120)
+        assert p.stdout == b'200 %d' % len(big), p.stdout + p.stderr
+        assert out.read_bytes() == big
+        status, hd, body = h.request('GET', '/big.bin', {'Range': 'bytes=1000000-'})
+        assert status == 206 and body == big[1000000:]
+        assert hd['content-type'] == 'application/octet-stream'
+        assert 'content-encoding' not in hd
+        copied = find_key(h.stats(), 'bytes_copied')
+        assert copied and all(v == 0 for v in copied)
+    finally:
+        h.stop()

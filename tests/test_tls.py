@@ -1,0 +1,57 @@
+"""mbedTLS in the guest (tests/guest/test_tls): the self-tests of the
+modules the configuration enables, entropy, DRBG output that differs from
+boot to boot, ECDHE, the wall clock, and the boot stopping when the CPU
+has no entropy source.  HTTPS itself is tested with httpd."""
+
+import re
+
+import pytest
+
+from conftest import boot, describe
+
+# A NIC on user networking: TLS lives in lwIP, which runs only with one.
+NIC = {
+    'pc': ['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,disable-legacy=on,netdev=n0'],
+    'microvm': ['-netdev', 'user,id=n0', '-global', 'virtio-mmio.force-legacy=false',
+                '-device', 'virtio-net-device,netdev=n0'],
+}
+TLS_SETUP_STATUS = 3  # LIMPET_TLS_SETUP_STATUS in net/include/limpet/tls.h
+
+
+def boot_tls(platform='pc', **kw):
+    return boot('test_tls', platform=platform, qemu_args=NIC[platform], timeout=120, **kw)
+
+
+def random_value(r):
+    m = re.search(r'^test_tls: random ([0-9a-f]{32})$', r.output, re.M)
+    assert m, describe(r)
+    return m.group(1)
+
+
+@pytest.mark.parametrize('platform', ['pc', 'microvm'])
+def test_tls_self_tests(platform):
+    r = boot_tls(platform)
+    assert r.status == 0, describe(r)
+    assert 'test_tls: OK' in r.output and 'FAILED' not in r.output, describe(r)
+    for name in ('aes', 'gcm', 'chachapoly', 'sha256', 'sha512', 'ecp', 'ctr_drbg', 'entropy'):
+        assert 'test_tls: self-test %s passed' % name in r.output, describe(r)
+    assert re.search(r'test_tls: entropy source RD(SEED|RAND)', r.output), describe(r)
+    assert 'ECDHE X25519 agreed' in r.output and 'ECDHE P-256 agreed' in r.output, describe(r)
+    # Only the AEAD, ECDHE suites are compiled in.
+    suites = re.findall(r'^test_tls: suite (\S+)$', r.output, re.M)
+    assert suites and all(re.match(r'TLS-ECDHE-(ECDSA|RSA)-WITH-'
+                                   r'(AES-(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305-SHA256)$', s)
+                          for s in suites), suites
+
+
+def test_tls_random_differs_between_boots():
+    first, second = boot_tls(), boot_tls()
+    assert first.status == 0 and second.status == 0, describe(first) + describe(second)
+    assert random_value(first) != random_value(second)
+
+
+def test_tls_refuses_to_run_without_entropy():
+    r = boot_tls(cpu='qemu64,-rdrand,-rdseed')
+    assert r.status == TLS_SETUP_STATUS, describe(r)
+    assert 'no hardware entropy source' in r.output, describe(r)
+    assert 'test_tls: OK' not in r.output, describe(r)
