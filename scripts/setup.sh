@@ -21,8 +21,10 @@ packages=(
 	# (libFuzzer, ASan, UBSan) for the HTTP parser's fuzz target.
 	wget apache2-utils wrk slowhttptest
 	clang libclang-rt-14-dev
-	# TLS (tls=1): the build makes the development certificate with openssl.
-	openssl
+	# TLS (tls=1): the build makes the development certificate with openssl;
+	# the HTTPS tests drive httpd with a second TLS stack (gnutls-cli) and
+	# check its protocols and suites with sslscan.
+	openssl gnutls-bin sslscan
 )
 
 missing=()

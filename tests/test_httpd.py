@@ -716,3 +716,19 @@ def test_large_file(tmp_path):
         assert copied and all(v == 0 for v in copied)
     finally:
         h.stop()
+
+
+def test_access_log_and_no_stats():
+    """--access-log writes a line per request on the console; --no-stats
+    takes the stats page away (a 404 like any missing file)."""
+    h = Httpd(app_args=['--access-log', '--no-stats'], timeout=120)
+    try:
+        status, _, body = h.request('GET', '/style.css')
+        assert status == 200
+        h.wait_for(re.compile(r'^\[[^]]+\] 10\.0\.2\.2 "GET /style\.css HTTP/1\.1" 200 %d$'
+                              % len(body), re.M))
+        status, _, _ = h.request('GET', '/_limpet/stats')
+        assert status == 404
+        h.wait_for(re.compile(r'"GET /_limpet/stats HTTP/1\.1" 404 \d+$', re.M))
+    finally:
+        h.stop()

@@ -99,10 +99,11 @@ class Namespace:
 
 
 class Guest:
-    """./limpet run echo in the background; its console collected as it comes."""
+    """./limpet run SERVICE (echo) in the background; its console collected
+    as it comes."""
 
-    def __init__(self, args, app_args=(), env=None):
-        cmd = [str(TOP / 'limpet'), 'run', 'echo', '--no-build'] + list(args)
+    def __init__(self, args, app_args=(), env=None, service='echo'):
+        cmd = [str(TOP / 'limpet'), 'run', service, '--no-build'] + list(args)
         if app_args:
             cmd += ['--'] + list(app_args)
         self.cmd = cmd

@@ -16,8 +16,10 @@
 
 #include <lwip/altcp_tls.h>
 #include <lwip/netif.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
 #include <kernel/entropy.h>
@@ -26,6 +28,19 @@
 
 /* 2024-01-01T00:00:00Z: an RTC before this has not been set. */
 #define SANE_EPOCH	1704067200LL
+
+/*
+ * The ECDHE groups in the server's order of preference.  mbedTLS's
+ * default (mbedtls_ecp_grp_id_list()) ranks curves by size, which puts
+ * P-256 before X25519 and so never picks X25519 for a client that offers
+ * both, as every current one does.  X25519 first: faster, and what
+ * clients prefer.  (A client that offers X25519 alone still cannot be
+ * served with an ECDSA P-256 certificate: the groups it lists also bound
+ * the certificate's curve, RFC 8422 5.1.)
+ */
+static const mbedtls_ecp_group_id server_groups[] = {
+	MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE,
+};
 
 static void
 stop(void)
@@ -132,9 +147,15 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 	conf = altcp_tls_create_config_server_privkey_cert(
 	    (const u8_t *)key_pem, strlen(key_pem) + 1, NULL, 0,
 	    (const u8_t *)cert_pem, strlen(cert_pem) + 1);
-	if (conf == NULL)
+	if (conf == NULL) {
 		log_error("tls: lwIP could not make the TLS configuration "
 		    "(out of memory, or the DRBG could not be seeded)");
+		return NULL;
+	}
+	/* lwIP keeps struct altcp_tls_config private; its first member is
+	 * the mbedtls_ssl_config (altcp_tls_mbedtls.c), which a pointer to
+	 * the structure also points to (C11 6.7.2.1). */
+	mbedtls_ssl_conf_curves((mbedtls_ssl_config *)(void *)conf, server_groups);
 	return conf;
 }
 

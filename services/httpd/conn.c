@@ -1,24 +1,33 @@
 /*
- * httpd's connections on lwIP's raw API: accept, receive into the bounded
- * request buffer, parse, queue the response, close, and time out.
+ * httpd's connections on lwIP's altcp API: accept, receive into the
+ * bounded request buffer, parse, queue the response, close, and time out.
+ * Plain HTTP runs over altcp_tcp, which passes each call to the raw tcp_*
+ * one; HTTPS over altcp_tls (https.c), where the data seen and written
+ * here is plaintext and the TLS layer moves the records.
  *
  * Order and back-pressure: one request is answered at a time.  While its
  * response is being queued, received bytes stay in their pbufs (rxq) and
- * are not acknowledged to the window (no tcp_recved()), so a client that
- * pipelines without reading fills at most one receive window, and the
- * next request is parsed only once the previous response is all with
- * tcp_write().  Bodies go to tcp_write() without TCP_WRITE_FLAG_COPY,
- * straight from the image's rodata, as tcp_sndbuf() allows; tcp_sent()
- * writes more as the client acknowledges.
+ * are not acknowledged to the window (no altcp_recved()), so a client
+ * that pipelines without reading fills at most one receive window, and
+ * the next request is parsed only once the previous response is all with
+ * altcp_write().  Bodies go to altcp_write() without TCP_WRITE_FLAG_COPY,
+ * straight from the image's rodata, as altcp_sndbuf() allows: over
+ * altcp_tcp that is still zero copy.  Over TLS the record layer encrypts
+ * them into its own buffer, which is inherent and counted apart
+ * (tls_bytes_encrypted), not as a copy.  The sent callback writes more as
+ * the client acknowledges (over TLS, as the records go out).
  *
  * At --max-conns a newcomer takes the place of a connection that serves
  * nobody (evict()); only when every connection has a response in flight
  * is it accepted, told 503 with Connection: close, and closed at once: no
- * state is kept for it.
+ * state is kept for it (over TLS, which cannot answer before a handshake,
+ * it is reset).
  *
  * Timeouts (checked every HTTPD_TICK_MS over the list of connections):
  * waiting for a request: --idle-timeout, then close; a request begun and
- * not finished: --header-timeout, then 408 and close; a response with no
+ * not finished: --header-timeout, then 408 and close (a new connection
+ * owes its first request within it too, which over TLS bounds the
+ * handshake: a stalled one is closed and counted); a response with no
  * progress: HTTPD_SEND_TIMEOUT_MS, then reset; lingering after our FIN:
  * HTTPD_LINGER_MS, then close.
  */
@@ -26,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lwip/altcp.h>
+#include <lwip/altcp_tcp.h>
 #include <lwip/pbuf.h>
 #include <lwip/tcp.h>
 
@@ -48,10 +59,23 @@ static const char refusal[] =
     "\r\n"
     "too many connections";
 
-static err_t on_poll(void *arg, struct tcp_pcb *pcb);
+/* The HTTPS listener's argument, which tells on_accept() the two apart. */
+static char tls_listener;
+
+static err_t on_poll(void *arg, struct altcp_pcb *pcb);
 static void on_err(void *arg, err_t err);
-static err_t on_recv_closing(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
-static err_t on_recv_linger(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
+static err_t on_recv_closing(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err);
+static err_t on_recv_linger(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err);
+
+/* Over TLS: count the handshake once it is over. */
+static void
+tls_progress(struct conn *c)
+{
+	if (c->tls && !c->handshaken && httpd_tls_handshake_done(c->pcb)) {
+		c->handshaken = true;
+		httpd_stats.tls_handshakes++;
+	}
+}
 
 static void
 set_wait(struct conn *c, enum conn_wait w)
@@ -85,11 +109,11 @@ conn_free(struct conn *c, int reset)
 static err_t
 conn_abort(struct conn *c)
 {
-	struct tcp_pcb *pcb = c->pcb;
+	struct altcp_pcb *pcb = c->pcb;
 
-	tcp_arg(pcb, NULL);
+	altcp_arg(pcb, NULL);
 	conn_free(c, 1);
-	tcp_abort(pcb);
+	altcp_abort(pcb);
 	return ERR_ABRT;
 }
 
@@ -101,24 +125,33 @@ conn_abort(struct conn *c)
  * closes or HTTPD_LINGER_MS pass (RFC 9112 9.6): lwIP answers data that
  * arrives after a full close with a reset, and a reset can destroy the
  * response (a 431 for a header flood, say) before the client reads it.
+ * Over TLS, records mbedTLS could not hand to lwIP yet go out first, and
+ * a close_notify alert precedes the FIN.
  */
 static err_t
 conn_close(struct conn *c)
 {
-	struct tcp_pcb *pcb = c->pcb;
+	struct altcp_pcb *pcb = c->pcb;
 
 	if (c->rxq != NULL) {
 		uint32_t left = c->rxq->tot_len - c->rxoff;
 
 		pbuf_free(c->rxq);
 		c->rxq = NULL;
-		tcp_recved(pcb, (u16_t)left);
+		altcp_recved(pcb, (u16_t)left);
 	}
-	tcp_sent(pcb, NULL);
+	if (c->tls && httpd_tls_output_pending(pcb)) {
+		/* Retry from the poll callback once lwIP took the records. */
+		c->closing = true;
+		return ERR_OK;
+	}
+	altcp_sent(pcb, NULL);
 	if (!c->peer_closed && c->wait != WAIT_LINGER) {
-		if (tcp_shutdown(pcb, 0, 1) == ERR_OK) {
-			tcp_recv(pcb, on_recv_linger);
-			tcp_poll(pcb, NULL, 0);
+		if (c->tls)
+			httpd_tls_close_notify(pcb);
+		if (altcp_shutdown(pcb, 0, 1) == ERR_OK) {
+			altcp_recv(pcb, on_recv_linger);
+			altcp_poll(pcb, NULL, 0);
 			set_wait(c, WAIT_LINGER);
 			return ERR_OK;
 		}
@@ -126,15 +159,15 @@ conn_close(struct conn *c)
 		c->closing = true;
 		return ERR_OK;
 	}
-	tcp_recv(pcb, on_recv_closing);
-	tcp_poll(pcb, NULL, 0);
-	tcp_err(pcb, NULL);
-	tcp_arg(pcb, NULL);
-	if (tcp_close(pcb) != ERR_OK) {
+	altcp_recv(pcb, on_recv_closing);
+	altcp_poll(pcb, NULL, 0);
+	altcp_err(pcb, NULL);
+	altcp_arg(pcb, NULL);
+	if (altcp_close(pcb) != ERR_OK) {
 		/* No memory for the FIN now: retry from the poll callback. */
-		tcp_arg(pcb, c);
-		tcp_err(pcb, on_err);
-		tcp_poll(pcb, on_poll, POLL_INTERVAL);
+		altcp_arg(pcb, c);
+		altcp_err(pcb, on_err);
+		altcp_poll(pcb, on_poll, POLL_INTERVAL);
 		c->closing = true;
 		return ERR_OK;
 	}
@@ -144,13 +177,13 @@ conn_close(struct conn *c)
 
 /* Lingering after our FIN: discard what comes; the client's FIN ends it. */
 static err_t
-on_recv_linger(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+on_recv_linger(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct conn *c = arg;
 
 	(void)err;
 	if (p != NULL) {
-		tcp_recved(pcb, p->tot_len);
+		altcp_recved(pcb, p->tot_len);
 		pbuf_free(p);
 		return ERR_OK;
 	}
@@ -162,33 +195,44 @@ on_recv_linger(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 
 /* After our close: discard what the client still sends. */
 static err_t
-on_recv_closing(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+on_recv_closing(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	(void)arg;
 	(void)err;
 	if (p != NULL) {
-		tcp_recved(pcb, p->tot_len);
+		altcp_recved(pcb, p->tot_len);
 		pbuf_free(p);
 	}
 	return ERR_OK;
+}
+
+/* What may be written now: the send buffer, and over TLS one record. */
+static size_t
+room_for(struct conn *c)
+{
+	size_t room = altcp_sndbuf(c->pcb), rec;
+
+	if (c->tls && room > (rec = httpd_tls_max_write(c->pcb)))
+		room = rec;
+	return room;
 }
 
 /* Queue as much of the response as lwIP takes now. */
 static err_t
 send_more(struct conn *c)
 {
-	struct tcp_pcb *pcb = c->pcb;
+	struct altcp_pcb *pcb = c->pcb;
 	bool wrote = false;
 
 	while (c->outsent < c->outlen) {
-		size_t n = c->outlen - c->outsent, room = tcp_sndbuf(pcb);
+		size_t n = c->outlen - c->outsent, room = room_for(c);
 		err_t err;
 
 		if (room == 0)
 			break;
 		if (n > room)
 			n = room;
-		err = tcp_write(pcb, c->out + c->outsent, (u16_t)n, TCP_WRITE_FLAG_COPY |
+		err = altcp_write(pcb, c->out + c->outsent, (u16_t)n, TCP_WRITE_FLAG_COPY |
 		    (c->outsent + n < c->outlen || c->bodysent < c->bodylen ? TCP_WRITE_FLAG_MORE : 0));
 		if (err == ERR_MEM)
 			break;
@@ -196,17 +240,23 @@ send_more(struct conn *c)
 			return conn_abort(c);
 		c->outsent += n;
 		wrote = true;
+		if (c->tls) {
+			httpd_stats.tls_bytes_encrypted += n;
+			httpd_stats.bytes_sent += n;
+		}
 	}
 	while (c->outsent == c->outlen && c->bodysent < c->bodylen) {
-		uint32_t n = c->bodylen - c->bodysent, room = tcp_sndbuf(pcb);
+		uint32_t n = c->bodylen - c->bodysent;
+		size_t room = room_for(c);
 		err_t err;
 
 		if (room == 0)
 			break;
 		if (n > room)
-			n = room;
-		/* Zero copy: lwIP points at the image's read-only data. */
-		err = tcp_write(pcb, c->body + c->bodysent, (u16_t)n,
+			n = (uint32_t)room;
+		/* Zero copy over TCP: lwIP points at the image's read-only
+		 * data.  Over TLS, mbedTLS encrypts it into its record buffer. */
+		err = altcp_write(pcb, c->body + c->bodysent, (u16_t)n,
 		    c->bodysent + n < c->bodylen ? TCP_WRITE_FLAG_MORE : 0);
 		if (err == ERR_MEM)
 			break;
@@ -214,9 +264,13 @@ send_more(struct conn *c)
 			return conn_abort(c);
 		c->bodysent += n;
 		wrote = true;
+		if (c->tls) {
+			httpd_stats.tls_bytes_encrypted += n;
+			httpd_stats.bytes_sent += n;
+		}
 	}
 	if (wrote)
-		tcp_output(pcb);
+		altcp_output(pcb);
 	return ERR_OK;
 }
 
@@ -246,7 +300,7 @@ take_input(struct conn *c)
 		}
 	}
 	if (moved > 0)
-		tcp_recved(c->pcb, (u16_t)moved);
+		altcp_recved(c->pcb, (u16_t)moved);
 	return moved > 0;
 }
 
@@ -270,7 +324,7 @@ pump(struct conn *c)
 			if (send_more(c) == ERR_ABRT)
 				return ERR_ABRT;
 			if (c->outsent < c->outlen || c->bodysent < c->bodylen)
-				return ERR_OK;	/* tcp_sent() calls again */
+				return ERR_OK;	/* on_sent() calls again */
 			c->responding = false;
 			drop_input(c, c->consumed);
 			c->consumed = 0;
@@ -312,7 +366,7 @@ pump(struct conn *c)
 }
 
 static err_t
-on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
+on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct conn *c = arg;
 
@@ -322,6 +376,7 @@ on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 			pbuf_free(p);
 		return ERR_OK;
 	}
+	tls_progress(c);
 	if (p == NULL) {
 		c->peer_closed = true;
 		if (c->closing)
@@ -329,7 +384,7 @@ on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		return pump(c);
 	}
 	if (err != ERR_OK || c->closing) {
-		tcp_recved(pcb, p->tot_len);
+		altcp_recved(pcb, p->tot_len);
 		pbuf_free(p);
 		return ERR_OK;
 	}
@@ -340,8 +395,10 @@ on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	return pump(c);
 }
 
+/* len is what the client acknowledged; 0 over TLS, whose layer only says
+ * that records went out (its plaintext is counted as written). */
 static err_t
-on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
+on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 {
 	struct conn *c = arg;
 
@@ -357,13 +414,14 @@ on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 }
 
 static err_t
-on_poll(void *arg, struct tcp_pcb *pcb)
+on_poll(void *arg, struct altcp_pcb *pcb)
 {
 	struct conn *c = arg;
 
 	(void)pcb;
 	if (c == NULL)
 		return ERR_OK;
+	tls_progress(c);
 	if (c->closing) {
 		c->closing = false;
 		return conn_close(c);
@@ -371,13 +429,23 @@ on_poll(void *arg, struct tcp_pcb *pcb)
 	return pump(c);
 }
 
-/* The connection is gone (reset, or aborted by lwIP): the pcb is freed. */
+/*
+ * The connection is gone (reset, or aborted by lwIP): the pcb is freed
+ * after this returns.  Over TLS also when the handshake failed (a bad or
+ * plaintext record, a version or suite we refuse) or the client closed
+ * before it was over (ERR_CLSD; lwIP then closes the connection itself).
+ */
 static void
 on_err(void *arg, err_t err)
 {
-	(void)err;
-	if (arg != NULL)
-		conn_free(arg, 1);
+	struct conn *c = arg;
+
+	if (c == NULL)
+		return;
+	tls_progress(c);
+	if (c->tls && !c->handshaken)
+		httpd_stats.tls_handshake_failures++;
+	conn_free(c, err != ERR_CLSD);
 }
 
 /*
@@ -410,24 +478,27 @@ evict(void)
 }
 
 static err_t
-on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 {
+	bool tls = arg == &tls_listener;
 	struct conn *c;
 
-	(void)arg;
 	if (err != ERR_OK || pcb == NULL)
 		return ERR_VAL;
+	if (tls)
+		httpd_stats.tls_accepted++;
 	if (httpd_stats.open >= httpd_cfg.max_conns)
 		evict();
 	if (httpd_stats.open >= httpd_cfg.max_conns || (c = calloc(1, sizeof(*c))) == NULL) {
 		/* Graceful refusal: a static answer (not copied), then close;
-		 * nothing is kept for this connection. */
+		 * nothing is kept for this connection.  Over TLS nothing can
+		 * be said before a handshake: reset. */
 		httpd_stats.refused++;
-		tcp_arg(pcb, NULL);
-		tcp_recv(pcb, on_recv_closing);
-		if (tcp_write(pcb, refusal, sizeof(refusal) - 1, 0) != ERR_OK ||
-		    tcp_close(pcb) != ERR_OK) {
-			tcp_abort(pcb);
+		altcp_arg(pcb, NULL);
+		altcp_recv(pcb, on_recv_closing);
+		if (tls || altcp_write(pcb, refusal, sizeof(refusal) - 1, 0) != ERR_OK ||
+		    altcp_close(pcb) != ERR_OK) {
+			altcp_abort(pcb);
 			return ERR_ABRT;
 		}
 		return ERR_OK;
@@ -439,7 +510,8 @@ on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	};
 
 	c->pcb = pcb;
-	ip_addr_copy(c->peer, pcb->remote_ip);
+	c->tls = tls;
+	ip_addr_copy(c->peer, *altcp_get_ip(pcb, 0));
 	http_parser_init(&c->parser, &lim);
 	c->next = conns;
 	if (conns != NULL)
@@ -447,13 +519,15 @@ on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	conns = c;
 	httpd_stats.accepted++;
 	httpd_stats.open++;
-	set_wait(c, WAIT_HEADER);	/* a new connection owes a request */
-	tcp_arg(pcb, c);
-	tcp_recv(pcb, on_recv);
-	tcp_sent(pcb, on_sent);
-	tcp_err(pcb, on_err);
-	tcp_poll(pcb, on_poll, POLL_INTERVAL);
-	tcp_nagle_disable(pcb);
+	/* A new connection owes a request; over TLS the handshake comes
+	 * first, under the same timeout. */
+	set_wait(c, WAIT_HEADER);
+	altcp_arg(pcb, c);
+	altcp_recv(pcb, on_recv);
+	altcp_sent(pcb, on_sent);
+	altcp_err(pcb, on_err);
+	altcp_poll(pcb, on_poll, POLL_INTERVAL);
+	altcp_nagle_disable(pcb);
 	return ERR_OK;
 }
 
@@ -476,6 +550,14 @@ on_tick(struct limpet_timer *t, void *arg)
 			conn_close(c);
 			break;
 		case WAIT_HEADER:
+			tls_progress(c);
+			if (c->tls && !c->handshaken) {
+				/* A stalled handshake: nothing to answer. */
+				httpd_stats.tls_handshake_timeouts++;
+				c->peer_closed = true;
+				conn_close(c);
+				break;
+			}
 			httpd_stats.header_timeouts++;
 			if (c->inlen == 0 && c->rxq == NULL &&
 			    !http_parse_in_body(&c->parser)) {
@@ -501,16 +583,33 @@ on_tick(struct limpet_timer *t, void *arg)
 	}
 }
 
+/* Listen on port over pcb (a new altcp_tcp or altcp_tls one); 0 or -1. */
+static int
+listen_on(struct altcp_pcb *pcb, unsigned port, void *arg)
+{
+	struct altcp_pcb *lpcb;
+
+	if (pcb == NULL)
+		return -1;
+	if (altcp_bind(pcb, IP4_ADDR_ANY, (u16_t)port) != ERR_OK ||
+	    (lpcb = altcp_listen(pcb)) == NULL) {
+		altcp_close(pcb);
+		return -1;
+	}
+	altcp_arg(lpcb, arg);
+	altcp_accept(lpcb, on_accept);
+	return 0;
+}
+
 int
 httpd_listen(void)
 {
-	struct tcp_pcb *pcb, *lpcb;
-
-	if ((pcb = tcp_new_ip_type(IPADDR_TYPE_V4)) == NULL ||
-	    tcp_bind(pcb, IP4_ADDR_ANY, (u16_t)httpd_cfg.port) != ERR_OK ||
-	    (lpcb = tcp_listen(pcb)) == NULL)
+	if (httpd_cfg.http && listen_on(altcp_tcp_new_ip_type(IPADDR_TYPE_V4),
+	    httpd_cfg.port, NULL) != 0)
 		return -1;
-	tcp_accept(lpcb, on_accept);
+	if (httpd_cfg.https && listen_on(httpd_tls_listener(),
+	    httpd_cfg.https_port, &tls_listener) != 0)
+		return -1;
 	limpet_timer_init(&tick, on_tick, NULL);
 	limpet_timer_every(&tick, HTTPD_TICK_MS * LIMPET_MS);
 	return 0;

@@ -689,6 +689,8 @@ field_line(struct http_parser *p, struct fields *f, const char *s, size_t n, uin
 	if (ieq(name, nlen, "host")) {
 		if (++f->hosts > 1 || !valid_host(v, vn))
 			return 400;
+		req->host.off = base + (uint32_t)vb;
+		req->host.len = (uint32_t)vn;
 	} else if (ieq(name, nlen, "content-length")) {
 		return content_length(p, f, v, vn);
 	} else if (ieq(name, nlen, "transfer-encoding")) {

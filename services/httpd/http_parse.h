@@ -101,6 +101,7 @@ struct http_request {
 					 * when the error came before it ended) */
 	struct http_span query;		/* after '?', raw; has_query tells "" from none */
 	bool		has_query;
+	struct http_span host;		/* the Host value, as sent (len 0: none) */
 	char		path[HTTP_PATH_MAX];	/* decoded and normalised, "/..." */
 	size_t		path_len;
 	/* Conditional and range fields (RFC 9110 13, 14). */

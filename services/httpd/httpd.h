@@ -6,16 +6,25 @@
 #define HTTPD_HTTPD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <limpet.h>
-#include <lwip/tcp.h>
+#include <lwip/altcp.h>
 
 #include "http_parse.h"
 #include "param.h"
 
 struct httpd_config {
 	unsigned	port, max_conns;
+	bool		http;			/* serve plain HTTP on port */
+	bool		https;			/* serve HTTPS on https_port (TLS images) */
+	unsigned	https_port;
+	/* --redirect-https: plain HTTP answers 301 to https://host[:port]/...,
+	 * the port being the one clients reach HTTPS on (forwarding may make
+	 * it other than https_port). */
+	bool		redirect_https;
+	unsigned	https_redirect_port;
 	uint64_t	header_timeout_ns, idle_timeout_ns, send_timeout_ns;
 	bool		access_log, stats;
 };
@@ -30,6 +39,12 @@ struct httpd_counters {
 	uint64_t	accepted, refused, evicted, closed, resets;
 	uint64_t	header_timeouts, idle_timeouts, send_timeouts;
 	unsigned	open;
+	/* TLS connections: accepted, handshakes completed, handshakes the
+	 * client failed (bad or plaintext records, refused versions or
+	 * suites, closed midway) or stalled past --header-timeout, and the
+	 * plaintext given to the TLS layer (encrypted, not copied). */
+	uint64_t	tls_accepted, tls_handshakes, tls_handshake_failures;
+	uint64_t	tls_handshake_timeouts, tls_bytes_encrypted;
 };
 
 extern struct httpd_config httpd_cfg;
@@ -44,9 +59,11 @@ enum conn_wait {
 };
 
 struct conn {
-	struct tcp_pcb	*pcb;
+	struct altcp_pcb *pcb;
 	struct conn	*next, *prev;
 	ip_addr_t	peer;
+	/* Over TLS (the HTTPS port); the handshake is over. */
+	bool		tls, handshaken;
 	/* Received, not yet in `in`: the window stays closed over it. */
 	struct pbuf	*rxq;
 	uint16_t	rxoff;
@@ -78,5 +95,12 @@ void	httpd_site_summary(unsigned *files, uint64_t *bytes);
 
 /* conn.c: listen and serve. */
 int	httpd_listen(void);
+
+/* https.c: the TLS layer's part (stubs in images without TLS). */
+struct altcp_pcb *httpd_tls_listener(void);	/* NULL without TLS */
+bool	httpd_tls_handshake_done(struct altcp_pcb *pcb);
+size_t	httpd_tls_max_write(struct altcp_pcb *pcb);	/* plaintext per write */
+bool	httpd_tls_output_pending(struct altcp_pcb *pcb);	/* after a flush */
+void	httpd_tls_close_notify(struct altcp_pcb *pcb);
 
 #endif /* HTTPD_HTTPD_H */

@@ -1,20 +1,29 @@
 /*
- * httpd: a static HTTP/1.1 web server (RFC 9110, 9112) on lwIP's raw API.
- * The site is packed into the image at build time (content.h); bodies go
- * from the image's read-only data to the NIC without a copy.
+ * httpd: a static HTTP/1.1 web server (RFC 9110, 9112) on lwIP's altcp
+ * API, with HTTPS in images built with TLS (tls=1).  The site is packed
+ * into the image at build time (content.h); over plain HTTP bodies go from
+ * the image's read-only data to the NIC without a copy.
  *
  *	./limpet run httpd [-- OPTIONS]
  *
- * --port N		the TCP port (default 80)
+ * --port N		the plain HTTP port (default 80)
+ * --https-port N	the HTTPS port, TLS images only (default 443)
+ * --no-http		TLS images: HTTPS only
+ * --redirect-https	answer plain HTTP with 301 to https://host/...
+ * --https-redirect-port N  the HTTPS port clients reach, for that
+ *			Location (default 443; ./limpet run --tls gives the
+ *			forwarded one)
  * --max-conns N	connections served at once; more get 503 (default 64)
  * --header-timeout MS	time to send a whole request (default 10000)
  * --idle-timeout MS	a kept-alive connection's wait for the next one
  *			(default 15000)
  * --access-log		a line per request on the console
- * --no-stats		no /_limpet/stats page
+ * --no-stats, --stats	no /_limpet/stats page, or one (default: HTTPD_STATS)
+ * --no-access-log	no access log (default: HTTPD_ACCESS_LOG)
  *
  * Files: param.h (limits), http_parse.c (the request parser), conn.c
- * (connections, back-pressure, timeouts), respond.c (answers, stats).
+ * (connections, back-pressure, timeouts), https.c (the TLS layer's part),
+ * respond.c (answers, stats).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,18 +38,25 @@
 
 struct httpd_config httpd_cfg = {
 	.port = HTTPD_PORT,
+	.http = true,
+#ifdef LIMPET_TLS
+	.https = true,
+#endif
+	.https_port = HTTPD_HTTPS_PORT,
+	.https_redirect_port = HTTPD_HTTPS_PORT,
 	.max_conns = HTTPD_MAX_CONNS,
 	.header_timeout_ns = HTTPD_HEADER_TIMEOUT_MS * LIMPET_MS,
 	.idle_timeout_ns = HTTPD_IDLE_TIMEOUT_MS * LIMPET_MS,
 	.send_timeout_ns = HTTPD_SEND_TIMEOUT_MS * LIMPET_MS,
-	.access_log = false,
-	.stats = true,
+	.access_log = HTTPD_ACCESS_LOG,
+	.stats = HTTPD_STATS,
 };
 struct httpd_counters httpd_stats;
 
 static const char usage[] =
-    "usage: httpd [--port N] [--max-conns N] [--header-timeout MS] "
-    "[--idle-timeout MS] [--access-log] [--no-stats]\n";
+    "usage: httpd [--port N] [--https-port N] [--no-http] [--redirect-https] "
+    "[--https-redirect-port N] [--max-conns N] [--header-timeout MS] "
+    "[--idle-timeout MS] [--access-log | --no-access-log] [--stats | --no-stats]\n";
 
 static int
 number_arg(const char *opt, const char *v, unsigned long max, unsigned long *out)
@@ -71,14 +87,34 @@ parse_args(int argc, char **argv)
 			httpd_cfg.access_log = true;
 			continue;
 		}
-		if (strcmp(a, "--no-stats") == 0) {
-			httpd_cfg.stats = false;
+		if (strcmp(a, "--no-access-log") == 0) {
+			httpd_cfg.access_log = false;
+			continue;
+		}
+		if (strcmp(a, "--no-stats") == 0 || strcmp(a, "--stats") == 0) {
+			httpd_cfg.stats = strcmp(a, "--stats") == 0;
+			continue;
+		}
+		if (strcmp(a, "--no-http") == 0) {
+			httpd_cfg.http = false;
+			continue;
+		}
+		if (strcmp(a, "--redirect-https") == 0) {
+			httpd_cfg.redirect_https = true;
 			continue;
 		}
 		if (strcmp(a, "--port") == 0) {
 			if (number_arg(a, v, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.port = (unsigned)n;
+		} else if (strcmp(a, "--https-port") == 0) {
+			if (number_arg(a, v, 65535, &n) != 0)
+				return -1;
+			httpd_cfg.https_port = (unsigned)n;
+		} else if (strcmp(a, "--https-redirect-port") == 0) {
+			if (number_arg(a, v, 65535, &n) != 0)
+				return -1;
+			httpd_cfg.https_redirect_port = (unsigned)n;
 		} else if (strcmp(a, "--max-conns") == 0) {
 			if (number_arg(a, v, 100000, &n) != 0)
 				return -1;
@@ -96,6 +132,15 @@ parse_args(int argc, char **argv)
 			return -1;
 		}
 		i++;
+	}
+	if (!httpd_cfg.http && !httpd_cfg.https) {
+		fprintf(stderr, "httpd: --no-http leaves nothing to serve: this image has no "
+		    "TLS (build it with tls=1 for HTTPS)\n");
+		return -1;
+	}
+	if (httpd_cfg.https && httpd_cfg.http && httpd_cfg.port == httpd_cfg.https_port) {
+		fprintf(stderr, "httpd: --port and --https-port are both %u\n", httpd_cfg.port);
+		return -1;
 	}
 	return 0;
 }
@@ -117,14 +162,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "httpd: no network device; nothing to serve on\n");
 		return 1;
 	}
-	/* The listening socket and the timeout tick. */
+	/* The listening sockets (TLS set up first: the image stops if it
+	 * cannot be) and the timeout tick. */
 	if (httpd_listen() != 0) {
-		fprintf(stderr, "httpd: cannot listen on TCP port %u\n", httpd_cfg.port);
+		fprintf(stderr, "httpd: cannot listen on TCP port %u%s\n",
+		    httpd_cfg.http ? httpd_cfg.port : httpd_cfg.https_port,
+		    httpd_cfg.https && httpd_cfg.http ? " or the HTTPS one" : "");
 		return 1;
 	}
 	httpd_site_summary(&files, &bytes);
-	printf("httpd: listening on port %u, serving %u files (%" PRIu64 " bytes)\n",
-	    httpd_cfg.port, files, bytes);
+	if (httpd_cfg.http)
+		printf("httpd: listening on port %u%s, serving %u files (%" PRIu64 " bytes)\n",
+		    httpd_cfg.port, httpd_cfg.redirect_https ? " (redirecting to HTTPS)" : "",
+		    files, bytes);
+	if (httpd_cfg.https)
+		printf("httpd: listening on port %u (HTTPS), serving %u files (%" PRIu64 " bytes)\n",
+		    httpd_cfg.https_port, files, bytes);
 	fflush(stdout);
 
 	/* Serve until stopped. */
@@ -133,5 +186,10 @@ main(int argc, char **argv)
 	limpet_net_stats(&st);
 	printf("httpd: %" PRIu64 " requests, %" PRIu64 " bytes sent, %llu bytes copied\n",
 	    httpd_stats.requests, httpd_stats.bytes_sent, (unsigned long long)st.bytes_copied);
+	if (httpd_cfg.https)
+		printf("httpd: TLS: %" PRIu64 " handshakes, %" PRIu64 " failed, %" PRIu64
+		    " timed out, %" PRIu64 " bytes encrypted (not copied)\n",
+		    httpd_stats.tls_handshakes, httpd_stats.tls_handshake_failures,
+		    httpd_stats.tls_handshake_timeouts, httpd_stats.tls_bytes_encrypted);
 	return status;
 }

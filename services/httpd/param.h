@@ -6,15 +6,33 @@
 #ifndef HTTPD_PARAM_H
 #define HTTPD_PARAM_H
 
+/* The defaults of two switches: the access log (a console line per
+ * request; --access-log / --no-access-log) and the stats page at
+ * HTTPD_STATS_PATH (--stats / --no-stats).  Define either as 0 or 1 here,
+ * or with -D at build time. */
+#ifndef HTTPD_ACCESS_LOG
+#define HTTPD_ACCESS_LOG	0
+#endif
+#ifndef HTTPD_STATS
+#define HTTPD_STATS		1
+#endif
+
 /* --port: the TCP port served. */
 #define HTTPD_PORT		80
+/* --https-port: the TLS port served, in images built with TLS (tls=1);
+ * --no-http turns the plain port off.  --https-redirect-port: the HTTPS
+ * port --redirect-https names in its Location, which is the one clients
+ * reach (behind port forwarding it differs from --https-port). */
+#define HTTPD_HTTPS_PORT	443
 /* --max-conns: connections served at once.  One more is accepted, told
  * 503 with Connection: close, and closed; each served connection costs
  * about HTTPD_HEADER_MAX + HTTPD_OUT_MAX bytes, and lwIP needs a PCB for
- * it (MEMP_NUM_TCP_PCB, 128, counts TIME_WAIT ones too). */
+ * it (MEMP_NUM_TCP_PCB, 128, counts TIME_WAIT ones too); over TLS, ~21 KiB
+ * more of record buffers (net/tls/mbedtls_config.h). */
 #define HTTPD_MAX_CONNS		64
 /* --header-timeout MS: from a request's first byte to its end: past it,
- * 408 and close (slowloris). */
+ * 408 and close (slowloris).  Also a new connection's wait for its first
+ * request, which over TLS includes the handshake. */
 #define HTTPD_HEADER_TIMEOUT_MS	10000
 /* --idle-timeout MS: a kept-alive connection waiting for its next request. */
 #define HTTPD_IDLE_TIMEOUT_MS	15000

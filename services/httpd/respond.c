@@ -2,7 +2,8 @@
  * httpd's answers (RFC 9110): the file for a path, conditional requests
  * (13.1, 13.2.2: If-None-Match first, If-Modified-Since only without
  * it), ranges (14), the gzip variant (12.5.3), redirects for folders,
- * errors, the statistics page, and the access log.
+ * errors, the redirect of plain HTTP to HTTPS, the statistics page, and
+ * the access log.
  *
  * The header section (and any body the server composes) goes into
  * c->out, copied into lwIP; a file's body is pointed at in the image's
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <limpet.h>
 #include <limpet/net.h>
 #include <lwip/memp.h>
 #include <lwip/stats.h>
@@ -198,6 +200,7 @@ stats_page(struct conn *c, const struct http_request *req)
 {
 	static char body[HTTPD_OUT_MAX - 512];
 	struct netdev_stats ns;
+	struct limpet_info info;
 	size_t n = 0;
 
 #define J(...) do { \
@@ -215,6 +218,21 @@ stats_page(struct conn *c, const struct http_request *req)
 	    httpd_stats.evicted, httpd_stats.closed, httpd_stats.resets);
 	J("\"timeouts\":{\"header\":%" PRIu64 ",\"idle\":%" PRIu64 ",\"send\":%" PRIu64 "},",
 	    httpd_stats.header_timeouts, httpd_stats.idle_timeouts, httpd_stats.send_timeouts);
+	/* TLS: bodies are encrypted by mbedTLS into its record buffer, which
+	 * TLS cannot avoid; they are not counted in driver.bytes_copied. */
+	if (httpd_cfg.https)
+		J("\"tls\":{\"accepted\":%" PRIu64 ",\"handshakes\":%" PRIu64
+		    ",\"handshake_failures\":%" PRIu64 ",\"handshake_timeouts\":%" PRIu64
+		    ",\"bytes_encrypted\":%" PRIu64 ",\"bodies\":\"encrypted, not copied\"},",
+		    httpd_stats.tls_accepted, httpd_stats.tls_handshakes,
+		    httpd_stats.tls_handshake_failures, httpd_stats.tls_handshake_timeouts,
+		    httpd_stats.tls_bytes_encrypted);
+	else
+		J("\"tls\":null,");
+	/* newlib's heap, where mbedTLS's buffers live: what sbrk gave malloc
+	 * (it never shrinks, so a leak shows as growth). */
+	limpet_info(&info);
+	J("\"heap_used\":%" PRIu64 ",", info.heap_used);
 	J("\"lwip\":{\"heap\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u},\"memp\":{",
 	    (unsigned)lwip_stats.mem.used, (unsigned)lwip_stats.mem.max,
 	    (unsigned)lwip_stats.mem.avail, (unsigned)lwip_stats.mem.err);
@@ -241,6 +259,52 @@ stats_page(struct conn *c, const struct http_request *req)
 	    "application/json", "Cache-Control: no-store\r\n", body, n);
 }
 
+/*
+ * Plain HTTP with --redirect-https: 301 to the same target over HTTPS
+ * (RFC 9110 15.4.2), at the host the client named (Host, its port
+ * dropped; the address it reached otherwise) and --https-redirect-port,
+ * the HTTPS port as clients see it, which the server cannot know behind
+ * port forwarding.
+ */
+static void
+redirect_https(struct conn *c, const struct http_request *req)
+{
+	static const char body[] = "<!doctype html><title>301 Moved Permanently</title>"
+	    "<h1>301 Moved Permanently</h1>\n";
+	char loc[HTTPD_MAX_LINE + 320], host[260], port[8] = "";
+	const char *h = c->in + req->host.off, *t, *sp;
+	size_t hn = req->host.len, tn;
+
+	/* Drop the port: after the last ':' unless it ends an IP literal. */
+	for (size_t i = hn; i > 0; i--) {
+		if (h[i - 1] == ']')
+			break;
+		if (h[i - 1] == ':') {
+			hn = i - 1;
+			break;
+		}
+	}
+	if (hn == 0 || hn >= sizeof(host))
+		ip4addr_ntoa_r(ip_2_ip4(altcp_get_ip(c->pcb, 1)), host, sizeof(host));
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)hn, h);
+	if (httpd_cfg.https_redirect_port != 443)
+		snprintf(port, sizeof(port), ":%u", httpd_cfg.https_redirect_port);
+	/* The target as sent (origin form), else the decoded path. */
+	t = c->in + req->line.off;
+	sp = memchr(t, ' ', req->line.len);
+	t = sp != NULL ? sp + 1 : t;
+	sp = memchr(t, ' ', req->line.len - (size_t)(t - (c->in + req->line.off)));
+	tn = sp != NULL ? (size_t)(sp - t) : 0;
+	if (tn == 0 || t[0] != '/') {
+		t = req->path;
+		tn = req->path_len;
+	}
+	snprintf(loc, sizeof(loc), "Location: https://%s%s%.*s\r\n", host, port, (int)tn, t);
+	small(c, req, 301, req->keep_alive, req->method != HTTP_M_HEAD,
+	    "text/html; charset=utf-8", loc, body, sizeof(body) - 1);
+}
+
 /* If-Range (RFC 9110 13.1.5): does it still name this representation? */
 static bool
 if_range_holds(const struct conn *c, const struct http_request *req,
@@ -265,6 +329,10 @@ httpd_respond(struct conn *c, const struct http_request *req)
 
 	if (req->status != 0) {
 		httpd_respond_error(c, req->status, req);
+		return;
+	}
+	if (!c->tls && httpd_cfg.redirect_https) {
+		redirect_https(c, req);
 		return;
 	}
 	if (httpd_cfg.stats && strcmp(req->path, HTTPD_STATS_PATH) == 0) {

@@ -1,0 +1,793 @@
+#!/usr/bin/python3
+"""./limpet bench: Limpet against a minimal Linux VM, on the same QEMU.
+
+./limpet bench builds the images (release), the host programs and the
+Linux VM (netbench/baseline/build.sh), then runs this script as root:
+
+    netbench/bench.py [--quick] [--no-baseline] [--out DIR]
+
+Safety: the script creates its own network namespace,
+limpet-bench-<pid>, with tap10 in it (scripts/tap-setup.sh --netns), and
+runs itself again inside it (ip netns exec); QEMU, wrk and netbench run
+there, so no benchmark packet leaves that namespace.  Afterwards it ends
+what still runs in the namespace (all of it started by the bench) by PID
+and deletes the namespace.
+
+Both systems boot with the same QEMU line but for the kernel, initrd and
+command line: the machine (q35 or microvm), -cpu max, the memory, a
+virtio-net NIC on tap10 and the accelerator.  The guest is 10.0.5.3.
+
+Results: OUT/results.json, OUT/results.md (the table) and PNG charts
+(gnuplot), OUT being build/bench by default.
+"""
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import platform as host_platform
+import re
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+TAP_SETUP = TOP / 'scripts' / 'tap-setup.sh'
+LOADER = TOP / 'build' / 'loader' / 'limpet-loader.elf'
+HOST = TOP / 'build' / 'netbench'
+CLIENT = HOST / 'netbench'
+EXIT_IMAGE = HOST / 'exit.elf'
+BASELINE = TOP / 'build' / 'baseline'
+
+GUEST_IP = '10.0.5.3'
+GATEWAY = '10.0.5.1'
+TAP = 'tap10'
+MACHINES = {
+    'q35': 'q35',
+    'microvm': 'microvm,x-option-roms=off,pit=off,pic=off,rtc=on',
+}
+SERVE_MACHINE = 'q35'       # HTTP, netbench, CPU and RSS are measured on it
+MEMORY = '256M'             # both systems, everywhere but the -m bisection
+SMALL_PAGE = '/index.html'  # httpd's default page
+BIG_FILE = '/1mb.bin'       # 1 MiB of incompressible bytes
+BIG_SIZE = 1 << 20
+
+# What each run measures.  The full run uses netbench's defaults (those of
+# the seed's runs) and takes about 10 minutes on a 2-core machine under
+# TCG; --quick about a minute.
+FULL = dict(floor_runs=7, limpet_boots=7, linux_boots=5, wrk_seconds=10,
+            connections=(1, 8, 64), lat_rounds=100000, lat_warmup=1000,
+            bw_tcp_rounds=1000, bw_udp_rounds=100000, bisect_linux=True)
+QUICK = dict(floor_runs=3, limpet_boots=5, linux_boots=1, wrk_seconds=3,
+             connections=(1, 8, 64), lat_rounds=2000, lat_warmup=100,
+             bw_tcp_rounds=20, bw_udp_rounds=5000, bisect_linux=False)
+
+
+def plural(n, word):
+    return '%d %s%s' % (n, word, '' if n == 1 else 's')
+
+
+def progress(msg):
+    print('bench: ' + msg, flush=True)
+
+
+# ---- the machine ---------------------------------------------------------------
+
+def kvm_usable():
+    if os.environ.get('LIMPET_ACCEL'):
+        return os.environ['LIMPET_ACCEL'] == 'kvm'
+    try:
+        with open('/proc/cpuinfo') as f:
+            if not re.search(r'\b(vmx|svm)\b', f.read()):
+                return False
+        os.close(os.open('/dev/kvm', os.O_RDWR))
+        return True
+    except OSError:
+        return False
+
+
+def tsc_khz():
+    """The host's TSC rate, which TCG's guest TSC follows (Linux's
+    tsc_early_khz=, so that it skips the PIT calibration microvm lacks)."""
+    try:
+        out = subprocess.run(['dmesg'], capture_output=True, text=True).stdout
+        m = re.search(r'tsc: Refined TSC clocksource calibration: ([\d.]+) MHz', out) or \
+            re.search(r'tsc: Detected ([\d.]+) MHz processor', out)
+        if m:
+            return int(float(m.group(1)) * 1000)
+    except OSError:
+        pass
+    with open('/proc/cpuinfo') as f:
+        m = re.search(r'cpu MHz\s*:\s*([\d.]+)', f.read())
+    return int(float(m.group(1)) * 1000) if m else 2000000
+
+
+def machine_info(accel):
+    with open('/proc/cpuinfo') as f:
+        cpuinfo = f.read()
+    model = re.search(r'model name\s*:\s*(.*)', cpuinfo)
+    qemu = subprocess.run(['qemu-system-x86_64', '--version'], capture_output=True,
+                          text=True).stdout.split('\n')[0]
+    m = re.search(r'version ([\d.]+)', qemu)
+    return {'cpus': os.cpu_count(), 'cpu': model.group(1).strip() if model else '?',
+            'qemu': m.group(1) if m else qemu, 'accel': accel,
+            'host_kernel': host_platform.release()}
+
+
+# ---- images --------------------------------------------------------------------
+
+def httpd_image(build_platform, www):
+    """build/<platform>-release-info/httpd-www-<hash>.elf, named as
+    ./limpet and site_scons/limpet_site.py name it."""
+    h = hashlib.sha256(str(Path(www).resolve()).encode()).hexdigest()[:8]
+    return TOP / 'build' / ('%s-release-info' % build_platform) / ('httpd-www-%s.elf' % h)
+
+
+def netbench_image(build_platform):
+    return TOP / 'build' / ('%s-release-info' % build_platform) / 'netbench.elf'
+
+
+def build_platform(machine):
+    return 'microvm' if machine == 'microvm' else 'pc'
+
+
+def stripped_size(path):
+    tmp = Path(str(path) + '.stripped')
+    subprocess.run(['strip', '-o', str(tmp), str(path)], check=True)
+    size = tmp.stat().st_size
+    tmp.unlink()
+    return size
+
+
+# ---- QEMU ------------------------------------------------------------------------
+
+class Guest:
+    """One QEMU on tap10; we are inside the namespace already."""
+
+    def __init__(self, machine, kernel, initrd, append, mem, log):
+        self.cmd = ['qemu-system-x86_64', '-M', MACHINES[machine], '-m', mem, '-cpu', 'max',
+                    '-accel', ACCEL, '-kernel', str(kernel), '-initrd', str(initrd),
+                    '-append', append, '-serial', 'file:%s' % log, '-display', 'none',
+                    '-no-reboot', '-nodefaults', '-no-user-config',
+                    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+                    '-netdev', 'tap,id=n0,ifname=%s,script=no,downscript=no' % TAP]
+        if machine == 'microvm':
+            self.cmd += ['-global', 'virtio-mmio.force-legacy=false',
+                         '-device', 'virtio-net-device,netdev=n0']
+        else:
+            self.cmd += ['-device', 'virtio-net-pci,disable-legacy=on,netdev=n0']
+        self.log = log
+        # The ARP entry of the last guest must not speed this one up.
+        subprocess.run(['ip', 'neigh', 'flush', 'dev', TAP], capture_output=True)
+        # QEMU's own messages (a refused -m, say) go next to the console.
+        with open(str(log) + '.qemu', 'w') as err:
+            self.start = time.monotonic()
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=err)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+    def cpu_seconds(self):
+        with open('/proc/%d/stat' % self.proc.pid) as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        # utime and stime: fields 14 and 15 of stat(5), 12 and 13 after the name.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+    def rss_mib(self):
+        with open('/proc/%d/status' % self.proc.pid) as f:
+            m = re.search(r'VmRSS:\s*(\d+) kB', f.read())
+        return int(m.group(1)) / 1024
+
+    def console(self):
+        try:
+            return Path(self.log).read_text(errors='replace')
+        except OSError:
+            return ''
+
+
+def limpet_guest(machine, image, mem=MEMORY, tag='limpet'):
+    return Guest(machine, LOADER, image, '', mem, LOGS / ('%s-%s.log' % (tag, machine)))
+
+
+def linux_guest(machine, mem=MEMORY, tag='linux'):
+    append = ('console=ttyS0 ip=%s::%s:255.255.255.0 tsc_early_khz=%d quiet panic=-1'
+              % (GUEST_IP, GATEWAY, TSC_KHZ))
+    return Guest(machine, BASELINE / 'vmlinuz', BASELINE / 'initramfs.cpio', append, mem,
+                 LOGS / ('%s-%s.log' % (tag, machine)))
+
+
+def wait_http_200(guest, timeout, path=SMALL_PAGE, interval=0.01):
+    """Start a connection attempt every `interval` s (older ones stay in
+    flight) until one gets "HTTP/1.x 200"; the time since QEMU started, or
+    None when the guest died or the time ran out."""
+    sel = selectors.DefaultSelector()
+    request = ('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n'
+               % (path, GUEST_IP)).encode()
+    pending = []
+    next_try = time.monotonic()
+    deadline = guest.start + timeout
+
+    def forget(s):
+        sel.unregister(s)
+        s.close()
+        pending.remove(s)
+
+    try:
+        while True:
+            now = time.monotonic()
+            if now >= deadline or guest.proc.poll() is not None:
+                return None
+            if now >= next_try:
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                s.connect_ex((GUEST_IP, 80))
+                sel.register(s, selectors.EVENT_WRITE, {'sent': False, 'buf': b''})
+                pending.append(s)
+                if len(pending) > 64:
+                    forget(pending[0])
+                next_try += interval
+                if next_try < now:
+                    next_try = now + interval
+            for key, _ in sel.select(max(0.0, min(next_try, deadline) - time.monotonic())):
+                s, st = key.fileobj, key.data
+                if not st['sent']:
+                    if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+                        forget(s)
+                        continue
+                    try:
+                        s.send(request)
+                    except OSError:
+                        forget(s)
+                        continue
+                    st['sent'] = True
+                    sel.modify(s, selectors.EVENT_READ, st)
+                    continue
+                try:
+                    data = s.recv(4096)
+                except OSError:
+                    data = b''
+                if not data:
+                    forget(s)
+                    continue
+                st['buf'] += data
+                if b'\r\n' in st['buf']:
+                    if re.match(rb'HTTP/1\.[01] 200 ', st['buf']):
+                        return time.monotonic() - guest.start
+                    forget(s)
+    finally:
+        for s in list(pending):
+            s.close()
+        sel.close()
+
+
+def boot_or_fail(guest, timeout, what):
+    t = wait_http_200(guest, timeout)
+    if t is None:
+        guest.stop()
+        raise BenchError('%s did not serve HTTP 200 within %ds (console: %s):\n%s'
+                         % (what, timeout, guest.log, guest.console()[-2000:]))
+    return t
+
+
+class BenchError(Exception):
+    pass
+
+
+# ---- measurements ------------------------------------------------------------------
+
+def measure_floor(machine, runs):
+    """QEMU start to exit with the loader and exit.elf: QEMU's own floor."""
+    times = []
+    for _ in range(runs):
+        g = Guest(machine, LOADER, EXIT_IMAGE, '', MEMORY, LOGS / ('floor-%s.log' % machine))
+        try:
+            g.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            g.stop()
+            raise BenchError('the floor image did not exit within 30 s on %s' % machine)
+        times.append(time.monotonic() - g.start)
+    return times
+
+
+def measure_boots(make_guest, runs, timeout, what):
+    times, rss = [], None
+    for _ in range(runs):
+        g = make_guest()
+        try:
+            times.append(boot_or_fail(g, timeout, what))
+            if rss is None:
+                rss = g.rss_mib()
+        finally:
+            g.stop()
+    return times, rss
+
+
+WRK_LAT = re.compile(r'^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$', re.M)
+
+
+def run_wrk(conns, seconds, path):
+    cmd = ['wrk', '-t1', '-c%d' % conns, '-d%ds' % seconds, '--latency',
+           'http://%s%s' % (GUEST_IP, path)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    if p.returncode != 0:
+        raise BenchError('%s failed: %s%s' % (' '.join(cmd), p.stdout, p.stderr))
+    rps = re.search(r'Requests/sec:\s*([\d.]+)', p.stdout)
+    reqs = re.search(r'(\d+) requests in', p.stdout)
+    scale = {'us': 1e-3, 'ms': 1.0, 's': 1e3}
+    lat = {q: float(v) * scale[u] for q, v, u in WRK_LAT.findall(p.stdout)}
+    errors = re.search(r'Socket errors: (.*)', p.stdout)
+    non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', p.stdout)
+    if not rps or not reqs:
+        raise BenchError('cannot read wrk output:\n' + p.stdout)
+    return {'connections': conns, 'seconds': seconds, 'path': path,
+            'requests': int(reqs.group(1)), 'requests_per_second': float(rps.group(1)),
+            'p50_ms': lat.get('50'), 'p99_ms': lat.get('99'),
+            'socket_errors': errors.group(1).strip() if errors else None,
+            'non_2xx': int(non2xx.group(1)) if non2xx else 0}
+
+
+def measure_http(guest, cfg):
+    out = []
+    for path in (SMALL_PAGE, BIG_FILE):
+        for c in cfg['connections']:
+            progress('  wrk %d connection%s, %s, %ds'
+                     % (c, '' if c == 1 else 's', path, cfg['wrk_seconds']))
+            before = guest.cpu_seconds()
+            r = run_wrk(c, cfg['wrk_seconds'], path)
+            r['qemu_cpu_seconds'] = guest.cpu_seconds() - before
+            out.append(r)
+    return out
+
+
+def run_netbench(args, timeout=600, address=GUEST_IP):
+    cmd = [str(CLIENT)] + [str(a) for a in args] + ['-a', address, '--json']
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise BenchError('%s failed: %s%s' % (' '.join(cmd), p.stdout, p.stderr))
+    return json.loads(p.stdout)
+
+
+def measure_netbench(cfg, address=GUEST_IP):
+    res = {}
+    for proto in ('tcp', 'udp'):
+        progress('  netbench latency %s, %d rounds' % (proto, cfg['lat_rounds']))
+        res['latency_' + proto] = run_netbench(
+            ['latency', proto, '-n', cfg['lat_rounds'], '-w', cfg['lat_warmup'], '-t', '1'],
+            address=address)
+    progress('  netbench bw tcp, %d x 1 MiB' % cfg['bw_tcp_rounds'])
+    res['bw_tcp'] = run_netbench(['bw', 'tcp', '-n', cfg['bw_tcp_rounds'],
+                                  '-w', max(1, cfg['bw_tcp_rounds'] // 100)], address=address)
+    progress('  netbench bw udp, %d x 1472 B' % cfg['bw_udp_rounds'])
+    res['bw_udp'] = run_netbench(['bw', 'udp', '-n', cfg['bw_udp_rounds'],
+                                  '-w', max(1, cfg['bw_udp_rounds'] // 100)], address=address)
+    return res
+
+
+def serves_with(make_guest, mb, timeout):
+    g = make_guest('%dM' % mb)
+    try:
+        return wait_http_200(g, timeout) is not None
+    finally:
+        g.stop()
+
+
+def bisect_memory(make_guest, lo, hi, step, timeout):
+    """The smallest -m (MiB, to `step`) that boots and serves, knowing hi
+    does; lo is assumed not to.  None when even hi fails."""
+    if not serves_with(make_guest, hi, timeout):
+        return None
+    while hi - lo > step:
+        mid = (lo + hi) // 2
+        if serves_with(make_guest, mid, timeout):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+# ---- results ---------------------------------------------------------------------
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def ratio(limpet, linux, better):
+    """How many times better Limpet is (> 1: Limpet wins)."""
+    if limpet is None or linux is None or limpet == 0 or linux == 0:
+        return None
+    return linux / limpet if better == 'lower' else limpet / linux
+
+
+def row(group, name, unit, better, limpet, linux, note=''):
+    return {'group': group, 'name': name, 'unit': unit, 'better': better,
+            'limpet': limpet, 'linux': linux, 'ratio': ratio(limpet, linux, better),
+            'note': note}
+
+
+def make_rows(raw):
+    """The table's rows from the raw measurements (what is missing is None)."""
+    rows = []
+    lim, lin = raw.get('limpet', {}), raw.get('linux', {})
+    floor = raw.get('floor', {})
+    for m in MACHINES:
+        fl = median(floor.get(m, []))
+        rows.append(row('boot', 'boot to first HTTP 200, %s (median)' % m, 'ms', 'lower',
+                        ms(median(lim.get('boot', {}).get(m, []))),
+                        ms(median(lin.get('boot', {}).get(m, []))),
+                        'QEMU floor %.1f ms' % (fl * 1e3) if fl is not None else ''))
+    for m in MACHINES:
+        fl = median(floor.get(m, []))
+        b = median(lim.get('boot', {}).get(m, []))
+        if fl is not None and b is not None:
+            rows.append(row('boot', 'Limpet boot above the QEMU floor, %s' % m, 'ms',
+                            'lower', ms(b - fl), None,
+                            'the floor runs to QEMU\'s exit, teardown included: '
+                            'near 0 is at the floor'))
+    for path, label in ((SMALL_PAGE, 'small page'), (BIG_FILE, '1 MiB file')):
+        for key, unit, better, what in (('requests_per_second', 'req/s', 'higher', 'requests/s'),
+                                        ('p50_ms', 'ms', 'lower', 'p50'),
+                                        ('p99_ms', 'ms', 'lower', 'p99')):
+            conns = sorted({r['connections'] for r in lim.get('http', []) + lin.get('http', [])
+                            if r['path'] == path})
+            for c in conns:
+                rows.append(row('http', 'HTTP %s, %s, %d conn.' % (label, what, c), unit, better,
+                                http_value(lim, path, c, key), http_value(lin, path, c, key)))
+    for proto in ('tcp', 'udp'):
+        for key, what in (('p50', 'p50'), ('p99', 'p99'), ('mean', 'mean')):
+            rows.append(row('netbench', 'netbench latency %s, 64 B, %s' % (proto, what), 'us',
+                            'lower', nb_value(lim, 'latency_' + proto, key),
+                            nb_value(lin, 'latency_' + proto, key)))
+    for proto in ('tcp', 'udp'):
+        rows.append(row('netbench', 'netbench bandwidth %s' % proto, 'Mbit/s', 'higher',
+                        nb_value(lim, 'bw_' + proto, 'megabits_per_second'),
+                        nb_value(lin, 'bw_' + proto, 'megabits_per_second'),
+                        udp_loss_note(lim, lin) if proto == 'udp' else ''))
+    rows.append(row('size', 'image size (stripped; Linux: vmlinuz + initramfs)', 'KiB', 'lower',
+                    kib(lim.get('image_bytes')), kib(lin.get('image_bytes')),
+                    'both hold the site, 1 MiB file included'))
+    rows.append(row('size', 'smallest -m that boots and serves (microvm)', 'MiB', 'lower',
+                    lim.get('min_memory_mib'), lin.get('min_memory_mib')))
+    rows.append(row('cost', 'QEMU CPU time per 10,000 requests (small page, 8 conn.)', 's',
+                    'lower', cpu_per_10k(lim), cpu_per_10k(lin)))
+    rows.append(row('cost', 'QEMU resident memory after boot (%s, -m %s)'
+                    % (SERVE_MACHINE, MEMORY), 'MiB', 'lower', lim.get('rss_mib'),
+                    lin.get('rss_mib')))
+    return rows
+
+
+def ms(seconds):
+    return None if seconds is None else seconds * 1e3
+
+
+def kib(n):
+    return None if n is None else n / 1024
+
+
+def http_value(sys_raw, path, conns, key):
+    for r in sys_raw.get('http', []):
+        if r['path'] == path and r['connections'] == conns:
+            return r.get(key)
+    return None
+
+
+def nb_value(sys_raw, test, key):
+    r = sys_raw.get('netbench', {}).get(test)
+    if r is None:
+        return None
+    return r['round_trip_us'].get(key) if 'round_trip_us' in r else r.get(key)
+
+
+def udp_loss_note(lim, lin):
+    parts = []
+    for name, s in (('Limpet', lim), ('Linux', lin)):
+        v = nb_value(s, 'bw_udp', 'loss_percent')
+        if v is not None:
+            parts.append('%s lost %.1f%%' % (name, v))
+    return ', '.join(parts)
+
+
+def cpu_per_10k(sys_raw):
+    for r in sys_raw.get('http', []):
+        if r['path'] == SMALL_PAGE and r['connections'] == 8 and r['requests']:
+            return r['qemu_cpu_seconds'] / r['requests'] * 10000
+    return None
+
+
+def fmt(v):
+    if v is None:
+        return '–'
+    if abs(v) >= 100:
+        return '%.0f' % v
+    if abs(v) >= 10:
+        return '%.1f' % v
+    return '%.2f' % v
+
+
+def write_markdown(results, path):
+    m = results['machine']
+    lines = ['# Limpet vs. a Linux VM (nginx)', '',
+             'Measured %s on %d CPUs (%s), QEMU %s, accelerator %s%s; %s run in %.0f s.'
+             % (results['date'], m['cpus'], m['cpu'], m['qemu'], m['accel'].upper(),
+                ' (emulation: absolute numbers are far below KVM\'s)' if m['accel'] == 'tcg'
+                else '', 'quick' if results['quick'] else 'full',
+                results.get('duration_seconds') or 0), '',
+             'Advantage: how many times better Limpet is (above 1: Limpet wins).', '',
+             '| Measure | Unit | Limpet | Linux (nginx) | Limpet advantage | Note |',
+             '|---|---|---:|---:|---:|---|']
+    for r in results['rows']:
+        lines.append('| %s | %s | %s | %s | %s | %s |' % (
+            r['name'], r['unit'], fmt(r['limpet']), fmt(r['linux']),
+            '–' if r['ratio'] is None else '%.2f×' % r['ratio'], r['note']))
+    if results.get('errors'):
+        lines += ['', 'Steps that failed:', '']
+        lines += ['- ' + e.split('\n')[0] for e in results['errors']]
+    Path(path).write_text('\n'.join(lines) + '\n')
+
+
+def write_charts(results, outdir):
+    """PNG bar charts with gnuplot; returns the files written."""
+    if not shutil.which('gnuplot'):
+        return []
+    charts = {
+        'boot.png': ('Boot to first HTTP 200 (ms, median)', 'boot'),
+        'http.png': ('HTTP requests/s, small page', 'http'),
+        'latency.png': ('netbench round trip, 64 B (us)', 'netbench'),
+    }
+    written = []
+    for name, (title, group) in charts.items():
+        rows = [r for r in results['rows'] if r['group'] == group and
+                (group != 'http' or ('small page, requests/s' in r['name'])) and
+                (group != 'netbench' or 'latency' in r['name']) and
+                (group != 'boot' or r['name'].startswith('boot to')) and
+                (r['limpet'] is not None or r['linux'] is not None)]
+        if not rows:
+            continue
+        data = Path(outdir) / (name[:-4] + '.dat')
+        with open(data, 'w') as f:
+            for r in rows:
+                label = (r['name'].replace('boot to first HTTP 200, ', '')
+                         .replace(' (median)', '').replace('HTTP small page, requests/s, ', '')
+                         .replace('netbench latency ', '').replace(', 64 B,', ''))
+                f.write('"%s" %s %s\n' % (label, 'NaN' if r['limpet'] is None else r['limpet'],
+                                          'NaN' if r['linux'] is None else r['linux']))
+        script = '''
+set terminal pngcairo size 800,450 font "sans,10"
+set output "%s"
+set title "%s\\n%s, %s, QEMU %s"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set grid ytics
+set yrange [0:*]
+set key top left
+plot "%s" using 2:xtic(1) title "Limpet", "" using 3 title "Linux (nginx)"
+''' % (Path(outdir) / name, title, results['date'][:10], results['machine']['accel'].upper(),
+       results['machine']['qemu'], data)
+        p = subprocess.run(['gnuplot'], input=script, capture_output=True, text=True)
+        if p.returncode == 0:
+            written.append(str(Path(outdir) / name))
+        else:
+            progress('gnuplot failed for %s: %s' % (name, p.stderr.strip()))
+        data.unlink()
+    return written
+
+
+def write_results(results, outdir, charts=True):
+    """results.json, results.md and the charts under outdir."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    results['rows'] = make_rows(results['raw'])
+    results['charts'] = write_charts(results, outdir) if charts else []
+    with open(outdir / 'results.json', 'w') as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+        f.write('\n')
+    write_markdown(results, outdir / 'results.md')
+    return results
+
+
+# ---- the run ---------------------------------------------------------------------
+
+def run_inside(opts):
+    cfg = QUICK if opts.quick else FULL
+    started = time.monotonic()
+    www = Path(opts.www)
+    raw = {'limpet': {}, 'floor': {}, 'config': dict(cfg, memory=MEMORY,
+                                                       serve_machine=SERVE_MACHINE)}
+    if opts.baseline:
+        raw['linux'] = {}
+    results = {'date': datetime.datetime.now().astimezone().isoformat(timespec='seconds'),
+               'machine': machine_info(ACCEL), 'quick': opts.quick, 'raw': raw, 'errors': []}
+    lim, lin = raw['limpet'], raw.get('linux')
+    images = {m: httpd_image(build_platform(m), www) for m in MACHINES}
+    for p in list(images.values()) + [netbench_image('pc'), LOADER, CLIENT, EXIT_IMAGE]:
+        if not p.exists():
+            raise BenchError('%s is missing (./limpet bench builds it)' % p)
+
+    def step(what, fn):
+        progress(what)
+        try:
+            fn()
+        except (BenchError, subprocess.SubprocessError, OSError, ValueError) as e:
+            results['errors'].append('%s: %s' % (what, e))
+            progress('FAILED: %s' % str(e).split('\n')[0])
+
+    # Sizes.
+    lim['image_bytes'] = stripped_size(images[SERVE_MACHINE])
+    lim['image_file_bytes'] = images[SERVE_MACHINE].stat().st_size
+    if lin is not None:
+        lin['image_bytes'] = sum((BASELINE / f).stat().st_size
+                                 for f in ('vmlinuz', 'initramfs.cpio'))
+
+    # (a) boot time, next to QEMU's floor.
+    for m in MACHINES:
+        def floor(m=m):
+            raw['floor'][m] = measure_floor(m, cfg['floor_runs'])
+        step('QEMU floor on %s: %d runs of the loader with exit.elf' % (m, cfg['floor_runs']),
+             floor)
+
+        def limpet_boots(m=m):
+            t, _ = measure_boots(lambda: limpet_guest(m, images[m]), cfg['limpet_boots'], 30,
+                                 'Limpet httpd on %s' % m)
+            lim.setdefault('boot', {})[m] = t
+        step('boot Limpet httpd on %s: %s' % (m, plural(cfg['limpet_boots'], 'boot')), limpet_boots)
+        if lin is not None:
+            def linux_boots(m=m):
+                t, _ = measure_boots(lambda: linux_guest(m), cfg['linux_boots'], 120,
+                                     'the Linux VM on %s' % m)
+                lin.setdefault('boot', {})[m] = t
+            step('boot the Linux VM on %s: %s' % (m, plural(cfg['linux_boots'], 'boot')),
+                 linux_boots)
+
+    # (b, e, f) HTTP with wrk, QEMU CPU time per request, RSS after boot.
+    def http_limpet():
+        g = limpet_guest(SERVE_MACHINE, images[SERVE_MACHINE], tag='limpet-http')
+        try:
+            boot_or_fail(g, 30, 'Limpet httpd')
+            lim['rss_mib'] = g.rss_mib()
+            lim['http'] = measure_http(g, cfg)
+        finally:
+            g.stop()
+    step('HTTP on Limpet httpd (%s)' % SERVE_MACHINE, http_limpet)
+
+    # (c) netbench.
+    def nb_limpet():
+        g = limpet_guest(SERVE_MACHINE, netbench_image('pc'), tag='limpet-netbench')
+        try:
+            wait_for_port(g, 5002, 30)
+            lim['netbench'] = measure_netbench(cfg)
+        finally:
+            g.stop()
+    step('netbench on Limpet (%s)' % SERVE_MACHINE, nb_limpet)
+
+    if lin is not None:
+        def linux_serving():
+            g = linux_guest(SERVE_MACHINE, tag='linux-serve')
+            try:
+                boot_or_fail(g, 120, 'the Linux VM')
+                lin['rss_mib'] = g.rss_mib()
+                progress('HTTP on Linux nginx (%s)' % SERVE_MACHINE)
+                lin['http'] = measure_http(g, cfg)
+                progress('netbench on Linux (%s)' % SERVE_MACHINE)
+                wait_for_port(g, 5002, 30)
+                lin['netbench'] = measure_netbench(cfg)
+            finally:
+                g.stop()
+        step('the Linux VM on %s: HTTP and netbench' % SERVE_MACHINE, linux_serving)
+
+    # (d) the smallest -m that boots and serves, on microvm.
+    def bisect_limpet():
+        lim['min_memory_mib'] = bisect_memory(
+            lambda mem: limpet_guest('microvm', images['microvm'], mem, tag='limpet-mem'),
+            0, 64, 1, 20)
+    step('smallest -m for Limpet (bisecting 1..64 MiB)', bisect_limpet)
+    if lin is not None and cfg['bisect_linux']:
+        def bisect_linux():
+            lin['min_memory_mib'] = bisect_memory(
+                lambda mem: linux_guest('microvm', mem, tag='linux-mem'), 16, 256, 8, 90)
+        step('smallest -m for the Linux VM (bisecting 16..256 MiB, to 8 MiB)', bisect_linux)
+
+    results['duration_seconds'] = time.monotonic() - started
+    write_results(results, opts.out)
+    return results
+
+
+def wait_for_port(guest, port, timeout):
+    """Until the guest accepts a TCP connection on port (timeout s from now)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if guest.proc.poll() is not None:
+            break
+        try:
+            socket.create_connection((GUEST_IP, port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise BenchError('nothing listens on %s port %d after %ds (console: %s):\n%s'
+                     % (GUEST_IP, port, timeout, guest.log, guest.console()[-2000:]))
+
+
+def run_outside(opts, argv):
+    """Create the namespace, run ourselves inside it, clean up."""
+    if os.geteuid() != 0:
+        sys.exit('bench: needs root (it creates a network namespace and a tap device)')
+    ns = 'limpet-bench-%d' % os.getpid()
+    progress('namespace %s with %s (host %s, guest %s)' % (ns, TAP, GATEWAY, GUEST_IP))
+    subprocess.run([str(TAP_SETUP), '--netns', ns], check=True, stdout=subprocess.DEVNULL)
+    child = None
+    try:
+        # ARP retries every 10 ms, so that polling a booting guest is not
+        # rounded up to the default second.
+        subprocess.run(['ip', 'netns', 'exec', ns, 'sysctl', '-qw',
+                        'net.ipv4.neigh.%s.retrans_time_ms=10' % TAP], check=True)
+        child = subprocess.Popen(['ip', 'netns', 'exec', ns, sys.executable, __file__,
+                                  '--inside'] + argv)
+        rc = child.wait()
+    except KeyboardInterrupt:
+        rc = 130
+    finally:
+        # Everything still in the namespace was started by this bench.
+        pids = subprocess.run(['ip', 'netns', 'pids', ns], capture_output=True,
+                              text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        if child is not None and child.poll() is None:
+            child.wait()
+        subprocess.run(['ip', 'netns', 'del', ns], check=False)
+    return rc
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog='./limpet bench', description=__doc__.split('\n')[0])
+    ap.add_argument('--quick', action='store_true', help='a reduced set, in a few minutes')
+    ap.add_argument('--no-baseline', dest='baseline', action='store_false',
+                    help='Limpet only: no Linux VM')
+    ap.add_argument('--out', default=str(TOP / 'build' / 'bench'),
+                    help='where results go (default build/bench)')
+    ap.add_argument('--www', default=str(TOP / 'build' / 'bench' / 'www'),
+                    help='the site both servers serve (./limpet bench makes it)')
+    ap.add_argument('--inside', action='store_true', help=argparse.SUPPRESS)
+    return ap.parse_args(argv)
+
+
+ACCEL = 'kvm' if kvm_usable() else 'tcg'
+TSC_KHZ = tsc_khz()
+LOGS = TOP / 'build' / 'bench' / 'logs'
+
+
+def main(argv):
+    global LOGS
+    opts = parse_args(argv)
+    if not opts.inside:
+        return run_outside(opts, argv)
+    LOGS = Path(opts.out) / 'logs'
+    LOGS.mkdir(parents=True, exist_ok=True)
+    progress('%s, QEMU accelerator %s%s' % ('quick run' if opts.quick else 'full run',
+                                             ACCEL.upper(), '' if opts.baseline
+                                             else ', Limpet only'))
+    try:
+        results = run_inside(opts)
+    except BenchError as e:
+        progress('FAILED: %s' % e)
+        return 1
+    progress('wrote %s, %s%s' % (Path(opts.out) / 'results.json', Path(opts.out) / 'results.md',
+                                 ''.join(', ' + c for c in results['charts'])))
+    print(Path(opts.out, 'results.md').read_text(), end='')
+    return 1 if results['errors'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,96 @@
+"""A smoke form of ./limpet bench, so that the benchmark code cannot rot:
+the netbench client against the netbench guest with tiny rounds, then the
+bench's result writing (netbench/bench.py) on what that measured.  The
+Linux VM (netbench/baseline/build.sh) is not built here.
+
+Safety as in test_net.py: the guest and every client run inside a network
+namespace of the test's own, deleted afterwards.
+"""
+
+import json
+import re
+import sys
+
+import pytest
+
+from conftest import TOP, image_path
+from test_net import GUEST_IP, Guest, Namespace, need_root
+
+sys.path.insert(0, str(TOP / 'netbench'))
+import bench  # noqa: E402  (netbench/bench.py)
+
+CLIENT = TOP / 'build' / 'netbench' / 'netbench'
+LISTENING = re.compile(r'netbench: listening')
+
+# Tiny rounds: this checks that everything works, not how fast.
+RUNS = {
+    'latency_tcp': ['latency', 'tcp', '-n', '50', '-w', '5'],
+    'latency_udp': ['latency', 'udp', '-n', '50', '-w', '5', '-t', '1'],
+    'bw_tcp': ['bw', 'tcp', '-s', '65536', '-n', '16', '-w', '2'],
+    'bw_udp': ['bw', 'udp', '-n', '200', '-w', '10'],
+}
+
+
+@pytest.fixture(scope='module')
+def guest():
+    need_root()
+    for p, how in ((image_path('netbench'), './limpet build netbench'),
+                   (CLIENT, 'scons netbench')):
+        if not p.exists():
+            pytest.fail('%s is missing: build it with %s' % (p.relative_to(TOP), how))
+    ns = Namespace()
+    g = None
+    try:
+        g = Guest(['--net', 'tap', '--netns', ns.name, '--timeout', '120'],
+                  service='netbench')
+        g.wait_for(LISTENING)
+        yield ns, g
+    finally:
+        if g:
+            g.stop()
+        ns.delete()
+
+
+def client(ns, args):
+    p = ns.run(CLIENT, *args, '-a', GUEST_IP, '--json', timeout=30, check=False)
+    assert p.returncode == 0, 'netbench %s: %s%s' % (' '.join(args), p.stdout, p.stderr)
+    return json.loads(p.stdout)
+
+
+def test_netbench_and_results(guest, tmp_path):
+    ns, g = guest
+    measured = {name: client(ns, args) for name, args in RUNS.items()}
+
+    lat = measured['latency_tcp']
+    assert lat['replies'] == 50 and lat['lost'] == 0, lat
+    us = lat['round_trip_us']
+    assert 0 < us['min'] <= us['p50'] <= us['p90'] <= us['p99'] <= us['p99_9'] <= us['max'], us
+    assert measured['latency_udp']['replies'] > 0, measured['latency_udp']
+    bw = measured['bw_tcp']
+    assert bw['bytes'] == 16 * 65536 and bw['server_seconds'] > 0, bw
+    assert abs(bw['megabits_per_second'] - 8 * bw['megabytes_per_second']) < 0.01, bw
+    udp = measured['bw_udp']
+    assert udp['datagrams_sent'] == 200 and 0 <= udp['datagrams_received'] <= 200, udp
+    assert g.proc.poll() is None, 'the guest died\n' + g.describe()
+
+    # The bench's result writing, on these numbers (Limpet only).
+    results = {'date': '2000-01-01T00:00:00+00:00', 'quick': True, 'duration_seconds': 1.0,
+               'machine': bench.machine_info(bench.ACCEL), 'errors': [],
+               'raw': {'limpet': {'netbench': measured, 'image_bytes': 1 << 19}, 'floor': {}}}
+    bench.write_results(results, tmp_path, charts=False)
+    data = json.loads((tmp_path / 'results.json').read_text())
+    rows = {r['name']: r for r in data['rows']}
+    r = rows['netbench latency tcp, 64 B, p50']
+    assert r['limpet'] == us['p50'] and r['linux'] is None and r['ratio'] is None, r
+    assert rows['netbench bandwidth tcp']['limpet'] == bw['megabits_per_second']
+    table = (tmp_path / 'results.md').read_text()
+    assert '| Measure | Unit | Limpet | Linux (nginx) | Limpet advantage | Note |' in table
+    assert '| netbench bandwidth tcp | Mbit/s |' in table, table
+    assert 'accelerator %s' % bench.ACCEL.upper() in table, table
+
+
+def test_ratio_direction():
+    # Lower is better: Linux's number over Limpet's; higher: the reverse.
+    assert bench.ratio(2.0, 10.0, 'lower') == 5.0
+    assert bench.ratio(300.0, 100.0, 'higher') == 3.0
+    assert bench.ratio(None, 1.0, 'lower') is None

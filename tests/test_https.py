@@ -1,0 +1,417 @@
+"""HTTPS end to end: httpd built with tls=1, booted by `./limpet run httpd
+--tls` with user networking (free ports on 127.0.0.1 forwarded to the
+guest's 443 and 80), driven by TLS clients nobody here wrote: curl,
+openssl s_client, gnutls-cli (a second TLS stack), sslscan, Python's ssl
+module, and raw sockets for plaintext, truncated and stalled handshakes.
+
+What a client may negotiate is TLS 1.2 with ECDHE (X25519, P-256) and
+AES-GCM or ChaCha20-Poly1305 (net/tls/mbedtls_config.h); the server's
+certificate is the build's development one, build/tls/dev-cert.pem.
+
+Safety: every byte goes to 127.0.0.1, to ports this module forwarded.
+Every client runs under a timeout, every loop is bounded, and each QEMU is
+ended with its ./limpet process group (by PID).
+"""
+
+import hashlib
+import http.client
+import json
+import os
+import re
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import TOP
+from test_httpd import WWW, Httpd, free_port, need_tool
+
+CERT = TOP / 'build' / 'tls' / 'dev-cert.pem'
+IMAGE = TOP / 'build' / 'pc-debug-info-tls' / 'httpd.elf'
+READY_TLS = re.compile(r'^httpd: listening on port 443 \(HTTPS\)', re.M)
+# The suites the configuration allows (OpenSSL's names).
+ALLOWED = re.compile(r'^ECDHE-(ECDSA|RSA)-(AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)$')
+
+
+class Https(Httpd):
+    """./limpet run httpd --tls --no-build, forwarding a free port to the
+    guest's 443 (self.tls_port) and another to its 80 (self.port)."""
+
+    def __init__(self, app_args=(), image=IMAGE, www=None, timeout=900):
+        if not image.exists():
+            pytest.fail('no TLS httpd image %s: build it with ./limpet build httpd tls=1'
+                        % image.relative_to(TOP))
+        if not CERT.exists():
+            pytest.fail('no development certificate %s (the tls=1 build makes it)' % CERT)
+        self.port = free_port()
+        self.tls_port = free_port()
+        while self.tls_port == self.port:
+            self.tls_port = free_port()
+        cmd = [str(TOP / 'limpet'), 'run', 'httpd', '--tls', '--no-build',
+               '--timeout', str(timeout),
+               '--port', '%d:443' % self.tls_port, '--port', '%d:80' % self.port]
+        if www is not None:
+            cmd += ['--www', str(www)]
+        if app_args:
+            cmd += ['--'] + list(app_args)
+        self._start(cmd)
+
+    def _start(self, cmd):
+        self.cmd = cmd
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(cmd, cwd=TOP, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        try:
+            self.wait_for(READY_TLS, 90)
+        except BaseException:
+            self.stop()
+            raise
+        self.base = 'http://127.0.0.1:%d' % self.port
+        self.tls_base = 'https://127.0.0.1:%d' % self.tls_port
+
+    # ---- clients ----------------------------------------------------------
+
+    def tls_curl(self, *args, timeout=30):
+        need_tool('curl', 'curl')
+        return subprocess.run(['curl', '-sS', '--max-time', str(timeout - 5),
+                               '--cacert', str(CERT)] +
+                              [a.replace('URL', self.tls_base) for a in args],
+                              capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+    def s_client(self, *args, data=b'', timeout=30):
+        need_tool('openssl', 'openssl')
+        return subprocess.run(['openssl', 's_client', '-connect', '127.0.0.1:%d' % self.tls_port,
+                               '-servername', 'localhost'] + list(args),
+                              input=data, capture_output=True, timeout=timeout)
+
+    def ok(self):
+        """A normal request is served, over HTTPS and over plain HTTP."""
+        p = self.tls_curl('URL/')
+        assert p.returncode == 0 and p.stdout == (WWW / 'index.html').read_bytes(), \
+            'an HTTPS request failed: %s' % p.stderr.decode() + self.describe()
+        super().ok()
+
+    def context(self):
+        ctx = ssl.create_default_context(cafile=str(CERT))
+        ctx.check_hostname = False  # the certificate names 127.0.0.1 too; kept simple
+        return ctx
+
+    def handshake(self, ctx=None, request=None, timeout=20):
+        """One full TLS handshake (a new context: no session resumption);
+        the response to request, if given."""
+        ctx = ctx or self.context()
+        with socket.create_connection(('127.0.0.1', self.tls_port), timeout=timeout) as raw:
+            with ctx.wrap_socket(raw) as s:
+                assert s.version() == 'TLSv1.2', s.version()
+                if request is None:
+                    return b''
+                s.sendall(request)
+                got = b''
+                end = time.monotonic() + timeout
+                while time.monotonic() < end:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+                return got
+
+    def settled(self, keys, timeout=20):
+        """The stats once the values keys() picks out stop changing and
+        only the stats connection is open."""
+        end = time.monotonic() + timeout
+        prev = None
+        while True:
+            st = self.stats()
+            cur = keys(st)
+            if st['open'] == 1 and cur == prev:
+                return st
+            if time.monotonic() > end:
+                return st
+            prev = cur
+            time.sleep(1)
+
+
+@pytest.fixture(scope='module')
+def server():
+    h = Https(app_args=['--header-timeout', '3000'])
+    yield h
+    h.stop()
+
+
+def mem_keys(st):
+    memp = st['lwip']['memp']
+    return (st['heap_used'], st['lwip']['heap']['used'], memp['ALTCP_PCB']['used'],
+            memp['PBUF_POOL']['used'], memp['TCP_SEG']['used'], memp['PBUF_REF/ROM']['used'])
+
+
+# ---- clients that work ------------------------------------------------------
+
+def test_run_says_how_to_trust_the_certificate(server):
+    out = server.output
+    assert ('httpd: serving https://127.0.0.1:%d/ — trust the development certificate with: '
+            'curl --cacert build/tls/dev-cert.pem https://127.0.0.1:%d/'
+            % (server.tls_port, server.tls_port)) in out, server.describe()
+    assert 'DEVELOPMENT certificate' in out, server.describe()
+
+
+def test_curl_get(server):
+    p = server.tls_curl('URL/')
+    assert p.returncode == 0, p.stderr.decode()
+    assert p.stdout == (WWW / 'index.html').read_bytes()
+
+
+def test_curl_keep_alive_two_urls_one_connection(server):
+    before = server.stats()['tls']['accepted']
+    p = server.tls_curl('-v', 'URL/', 'URL/style.css', '-o', '/dev/null', '-o', '/dev/null')
+    err = p.stderr.decode()
+    assert p.returncode == 0, err
+    assert 'Re-using existing connection' in err, err
+    assert err.count('SSL connection using TLSv1.2') == 1, err
+    assert server.stats()['tls']['accepted'] == before + 1
+
+
+@pytest.mark.parametrize('group,curves,temp_key', [
+    ('X25519', 'X25519:prime256v1', 'Server Temp Key: X25519'),
+    ('P-256', 'prime256v1', 'Server Temp Key: ECDH, prime256v1'),
+])
+def test_key_exchanges(server, group, curves, temp_key):
+    # curl: the page over each group (a client offering X25519 alone cannot
+    # be served with a P-256 ECDSA certificate, RFC 8422 5.1, so X25519 is
+    # tested as the first choice of two, which the server prefers).
+    p = server.tls_curl('--curves', curves, 'URL/')
+    assert p.returncode == 0 and p.stdout == (WWW / 'index.html').read_bytes(), p.stderr.decode()
+    # openssl s_client: the group the server chose.
+    groups = 'X25519:P-256' if group == 'X25519' else 'P-256'
+    p = server.s_client('-CAfile', str(CERT), '-groups', groups)
+    out = p.stdout.decode()
+    assert temp_key in out, out
+
+
+def test_openssl_s_client(server):
+    p = server.s_client('-CAfile', str(CERT), '-ign_eof',
+                        data=b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    out = p.stdout.decode('utf-8', 'replace')
+    assert 'Verify return code: 0 (ok)' in out, out
+    assert re.search(r'Protocol\s*: TLSv1\.2', out), out
+    m = re.search(r'Cipher is (\S+)', out)
+    assert m and ALLOWED.match(m.group(1)), out
+    assert 'HTTP/1.1 200 OK' in out, out
+
+
+def test_gnutls_cli(server):
+    need_tool('gnutls-cli', 'gnutls-bin')
+    p = subprocess.run(['gnutls-cli', '--x509cafile', str(CERT), '-p', str(server.tls_port),
+                        '127.0.0.1'],
+                       input=b'GET /style.css HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+                       capture_output=True, timeout=30)
+    out = p.stdout.decode('utf-8', 'replace')
+    assert 'Handshake was completed' in out, out + p.stderr.decode()
+    assert re.search(r'Description: \(TLS1\.2-X\.509\)', out), out
+    assert 'HTTP/1.1 200 OK' in out, out
+    assert (WWW / 'style.css').read_text() in out, out
+
+
+def test_large_body_over_tls(tmp_path_factory):
+    """A body many records long (mbedTLS takes 4 KiB a write), and one
+    larger than the send buffer, arrive whole."""
+    www = tmp_path_factory.mktemp('www-tls')
+    (www / 'index.html').write_text('<!doctype html><title>big</title>\n')
+    big = os.urandom(300 * 1024)
+    (www / 'big.bin').write_bytes(big)
+    p = subprocess.run([str(TOP / 'limpet'), 'build', 'httpd', 'tls=1', 'www=%s' % www],
+                       cwd=TOP, capture_output=True, timeout=600)
+    assert p.returncode == 0, p.stderr.decode()
+    image = TOP / p.stdout.decode().split()[-1]
+    h = Https(image=image, www=www)
+    try:
+        for _ in range(2):
+            r = h.tls_curl('URL/big.bin', '-o', '-')
+            assert r.returncode == 0, r.stderr.decode()
+            assert hashlib.sha256(r.stdout).hexdigest() == hashlib.sha256(big).hexdigest()
+        st = h.stats()
+        assert st['tls']['bytes_encrypted'] >= 2 * len(big), st
+        assert st['driver']['bytes_copied'] == 0, st
+    finally:
+        h.stop()
+
+
+# ---- what must be refused ---------------------------------------------------
+
+def test_sslscan_only_tls12_and_allowed_suites(server):
+    need_tool('sslscan', 'sslscan')
+    p = subprocess.run(['sslscan', '--no-colour', '127.0.0.1:%d' % server.tls_port],
+                       capture_output=True, timeout=300)
+    out = p.stdout.decode('utf-8', 'replace')
+    protos = dict(re.findall(r'^(SSLv2|SSLv3|TLSv1\.[0-3])\s+(enabled|disabled)$', out, re.M))
+    assert protos == {'SSLv2': 'disabled', 'SSLv3': 'disabled', 'TLSv1.0': 'disabled',
+                      'TLSv1.1': 'disabled', 'TLSv1.2': 'enabled', 'TLSv1.3': 'disabled'}, out
+    suites = re.findall(r'^(?:Preferred|Accepted)\s+(\S+)\s+\d+ bits\s+(\S+)', out, re.M)
+    assert suites, out
+    for proto, name in suites:
+        assert proto == 'TLSv1.2' and ALLOWED.match(name), (proto, name, out)
+    server.ok()
+
+
+@pytest.mark.parametrize('version', ['-tls1', '-tls1_1'])
+def test_old_protocols_refused(server, version):
+    # Debian's OpenSSL refuses these itself at its default security level.
+    p = server.s_client(version, '-cipher', 'DEFAULT:@SECLEVEL=0')
+    out = p.stdout.decode() + p.stderr.decode()
+    assert 'Cipher is (NONE)' in out, out
+    assert 'protocol version' in out or 'handshake failure' in out, out
+
+
+@pytest.mark.parametrize('cipher', ['AES128-SHA', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA',
+                                    'ECDHE-ECDSA-AES128-SHA256', 'ECDHE-ECDSA-AES256-SHA'])
+def test_weak_suites_refused(server, cipher):
+    p = server.s_client('-tls1_2', '-cipher', cipher + ':@SECLEVEL=0')
+    out = p.stdout.decode() + p.stderr.decode()
+    assert 'Cipher is (NONE)' in out, out
+
+
+# ---- hostile clients ----------------------------------------------------------
+
+def test_plaintext_http_on_the_tls_port(server):
+    before = server.stats()['tls']['handshake_failures']
+    s = socket.create_connection(('127.0.0.1', server.tls_port), timeout=10)
+    got = b''
+    try:
+        s.sendall(b'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n')
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            try:
+                chunk = s.recv(4096)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            got += chunk
+    finally:
+        s.close()
+    assert b'HTTP/1.1' not in got, got
+    assert time.monotonic() < end, 'the server kept the connection open'
+    server.ok()
+    st = server.settled(lambda st: st['tls']['handshake_failures'])
+    assert st['tls']['handshake_failures'] >= before + 1, st
+
+
+def client_hello():
+    """A real ClientHello, from Python's ssl module through memory BIOs."""
+    ctx = ssl.create_default_context()
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_hostname='localhost')
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def test_truncated_records(server):
+    before = server.stats()['tls']['handshake_failures']
+    hello = client_hello()
+    assert hello[0] == 0x16, hello[:5]
+    for cut in (3, 5, len(hello) // 2, len(hello) - 1):
+        s = socket.create_connection(('127.0.0.1', server.tls_port), timeout=10)
+        try:
+            s.sendall(hello[:cut])
+            s.shutdown(socket.SHUT_WR)
+            s.settimeout(10)
+            try:
+                while s.recv(4096):
+                    pass
+            except (socket.timeout, ConnectionResetError):
+                pass
+        finally:
+            s.close()
+    # A record that claims more than it carries, then close.
+    s = socket.create_connection(('127.0.0.1', server.tls_port), timeout=10)
+    s.sendall(b'\x16\x03\x03\x40\x00' + b'\x01' * 100)
+    s.close()
+    server.ok()
+    st = server.settled(lambda st: st['tls']['handshake_failures'])
+    assert st['tls']['handshake_failures'] >= before + 5, st
+    assert st['open'] == 1, st
+
+
+def test_stalled_handshake_times_out(server):
+    """A ClientHello, then nothing: --header-timeout (3 s here) frees it."""
+    before = server.stats()
+    socks = []
+    try:
+        s = socket.create_connection(('127.0.0.1', server.tls_port), timeout=10)
+        s.sendall(client_hello())
+        socks.append(s)
+        socks.append(socket.create_connection(('127.0.0.1', server.tls_port), timeout=10))
+        time.sleep(1)
+        mid = server.stats()
+        assert mid['open'] >= 3, mid   # the two, and the stats request
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            st = server.stats()
+            if st['open'] == 1:
+                break
+            time.sleep(0.5)
+        assert st['open'] == 1, st
+        assert st['tls']['handshake_timeouts'] >= before['tls']['handshake_timeouts'] + 2, st
+    finally:
+        for s in socks:
+            s.close()
+    server.ok()
+
+
+def test_200_handshakes_memory_flat(server):
+    # Warm up (first allocations, lwIP's pools), then measure.
+    for _ in range(10):
+        server.handshake()
+    before = server.settled(mem_keys)
+    start = time.monotonic()
+    for i in range(200):
+        server.handshake(request=b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+                         if i % 2 else None)
+        if i == 19:
+            rate = 20 / (time.monotonic() - start)
+    after = server.settled(mem_keys)
+    print('\nhttps: %.1f full handshakes/s over 20 sequential (this accelerator); '
+          'heap_used %d -> %d, lwIP heap %d -> %d'
+          % (rate, before['heap_used'], after['heap_used'],
+             before['lwip']['heap']['used'], after['lwip']['heap']['used']))
+    assert after['tls']['handshakes'] >= before['tls']['handshakes'] + 200, after
+    assert after['open'] == 1, after
+    # newlib's heap (mbedTLS's ~21 KiB per connection) has not grown, and
+    # lwIP's heap and pools are back where they were.
+    assert after['heap_used'] == before['heap_used'], (before['heap_used'], after['heap_used'])
+    assert mem_keys(after)[1:] == mem_keys(before)[1:], (mem_keys(before), mem_keys(after))
+    assert after['lwip']['heap']['err'] == 0, after
+
+
+def test_plain_http_still_served_beside_https(server):
+    server.ok()
+    status, headers, body = server.request('GET', '/style.css')
+    assert status == 200 and body == (WWW / 'style.css').read_bytes()
+
+
+def test_redirect_to_https():
+    h = Https(app_args=['--redirect-https'])
+    try:
+        c = http.client.HTTPConnection('127.0.0.1', h.port, timeout=10)
+        c.request('GET', '/docs/?q=1', headers={'Host': '127.0.0.1:%d' % h.port})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        assert r.status == 301, r.status
+        # The forwarded HTTPS port, which ./limpet run --tls passes.
+        assert r.getheader('Location') == 'https://127.0.0.1:%d/docs/?q=1' % h.tls_port
+        p = subprocess.run(['curl', '-sS', '-L', '--max-time', '20', '--cacert', str(CERT),
+                            'http://127.0.0.1:%d/' % h.port],
+                           capture_output=True, timeout=30)
+        assert p.returncode == 0 and p.stdout == (WWW / 'index.html').read_bytes(), p.stderr
+    finally:
+        h.stop()
