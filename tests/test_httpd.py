@@ -571,8 +571,13 @@ def test_memory_flat_under_load(srv):
     assert before, 'no pool usage in the stats:\n' + json.dumps(srv.stats(), indent=1)
     run_ab(srv, n=2000, c=8)
     after = settle()
+    # The heap may hold the tail of the stats response itself, copied into
+    # lwIP and not yet acknowledged when the next sample is taken: at most
+    # one segment.  A leak of even a few bytes a request shows as far more
+    # over 2000 requests.
+    slack = {'heap': 1460}
     grew = {k: (before.get(k), v) for k, v in after.items()
-            if isinstance(v, int) and v > (before.get(k) or 0)}
+            if isinstance(v, int) and v > (before.get(k) or 0) + slack.get(k, 0)}
     assert not grew, 'pools grew after 2000 requests: %s' % grew
 
 
