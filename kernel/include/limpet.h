@@ -112,6 +112,17 @@ int	limpet_run(void);
 /* Make limpet_run() return status after the current callback. */
 void	limpet_stop(int status);
 
+/* ---- arguments ------------------------------------------------------------- */
+
+/*
+ * Parse value, given for option opt (e.g. "--port"), as a decimal number
+ * in 1..max into *out.  On a missing or bad value, prints
+ * "<service>: --port x: expected a number 1..65535" on stderr and returns
+ * LIMPET_EINVAL; the service then usually exits with status 2.
+ */
+int	limpet_arg_number(const char *opt, const char *value, unsigned long max,
+	    unsigned long *out);
+
 /* ---- information ----------------------------------------------------------- */
 
 struct limpet_info {

@@ -233,32 +233,14 @@ on_datagram(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 /* ---- main ------------------------------------------------------------- */
 
 static int
-number_arg(const char *opt, const char *v, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (v == NULL) {
-		fprintf(stderr, "echo: %s needs a value\n", opt);
-		return -1;
-	}
-	errno = 0;
-	*out = strtoul(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || *out > max || *out == 0) {
-		fprintf(stderr, "echo: %s %s: expected a number 1..%lu\n", opt, v, max);
-		return -1;
-	}
-	return 0;
-}
-
-static int
 parse_args(int argc, char **argv, unsigned long *port)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port") == 0) {
-			if (number_arg("--port", argv[++i < argc ? i : argc], 65535, port) != 0)
+			if (limpet_arg_number("--port", argv[++i < argc ? i : argc], 65535, port) != 0)
 				return -1;
 		} else if (strcmp(argv[i], "--limit") == 0) {
-			if (number_arg("--limit", argv[++i < argc ? i : argc], ~0UL, &echo.limit) != 0)
+			if (limpet_arg_number("--limit", argv[++i < argc ? i : argc], ~0UL, &echo.limit) != 0)
 				return -1;
 		} else {
 			fprintf(stderr, "echo: unknown argument '%s'\n"

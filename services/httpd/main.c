@@ -59,24 +59,6 @@ static const char usage[] =
     "[--idle-timeout MS] [--access-log | --no-access-log] [--stats | --no-stats]\n";
 
 static int
-number_arg(const char *opt, const char *v, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (v == NULL) {
-		fprintf(stderr, "httpd: %s needs a value\n%s", opt, usage);
-		return -1;
-	}
-	errno = 0;
-	*out = strtoul(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || *out > max || *out == 0) {
-		fprintf(stderr, "httpd: %s %s: expected a number 1..%lu\n", opt, v, max);
-		return -1;
-	}
-	return 0;
-}
-
-static int
 parse_args(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -104,27 +86,27 @@ parse_args(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "--port") == 0) {
-			if (number_arg(a, v, 65535, &n) != 0)
+			if (limpet_arg_number(a, v, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.port = (unsigned)n;
 		} else if (strcmp(a, "--https-port") == 0) {
-			if (number_arg(a, v, 65535, &n) != 0)
+			if (limpet_arg_number(a, v, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.https_port = (unsigned)n;
 		} else if (strcmp(a, "--https-redirect-port") == 0) {
-			if (number_arg(a, v, 65535, &n) != 0)
+			if (limpet_arg_number(a, v, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.https_redirect_port = (unsigned)n;
 		} else if (strcmp(a, "--max-conns") == 0) {
-			if (number_arg(a, v, 100000, &n) != 0)
+			if (limpet_arg_number(a, v, 100000, &n) != 0)
 				return -1;
 			httpd_cfg.max_conns = (unsigned)n;
 		} else if (strcmp(a, "--header-timeout") == 0) {
-			if (number_arg(a, v, 3600000, &n) != 0)
+			if (limpet_arg_number(a, v, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.header_timeout_ns = n * LIMPET_MS;
 		} else if (strcmp(a, "--idle-timeout") == 0) {
-			if (number_arg(a, v, 3600000, &n) != 0)
+			if (limpet_arg_number(a, v, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.idle_timeout_ns = n * LIMPET_MS;
 		} else {
