@@ -138,6 +138,16 @@ def build_platform(machine):
     return 'microvm' if machine == 'microvm' else 'pc'
 
 
+def boot_copy(path):
+    """What the bench boots: a copy of the image without its debug sections
+    (objcopy --strip-debug; .symtab and .strtab stay, for backtraces).  The
+    loader must find room for the whole image file next to the loaded
+    image, so the ~1 MiB of DWARF would otherwise count against -m."""
+    img = path.with_suffix('.img')
+    subprocess.run(['objcopy', '--strip-debug', str(path), str(img)], check=True)
+    return img
+
+
 def stripped_size(path):
     tmp = Path(str(path) + '.stripped')
     subprocess.run(['strip', '-o', str(tmp), str(path)], check=True)
@@ -613,6 +623,7 @@ def run_inside(opts):
     for p in list(images.values()) + [netbench_image('pc'), LOADER, CLIENT, EXIT_IMAGE]:
         if not p.exists():
             raise BenchError('%s is missing (./limpet bench builds it)' % p)
+    boots = {m: boot_copy(p) for m, p in images.items()}
 
     def step(what, fn):
         progress(what)
@@ -637,7 +648,7 @@ def run_inside(opts):
              floor)
 
         def limpet_boots(m=m):
-            t, _ = measure_boots(lambda: limpet_guest(m, images[m]), cfg['limpet_boots'], 30,
+            t, _ = measure_boots(lambda: limpet_guest(m, boots[m]), cfg['limpet_boots'], 30,
                                  'Limpet httpd on %s' % m)
             lim.setdefault('boot', {})[m] = t
         step('boot Limpet httpd on %s: %s' % (m, plural(cfg['limpet_boots'], 'boot')), limpet_boots)
@@ -651,7 +662,7 @@ def run_inside(opts):
 
     # (b, e, f) HTTP with wrk, QEMU CPU time per request, RSS after boot.
     def http_limpet():
-        g = limpet_guest(SERVE_MACHINE, images[SERVE_MACHINE], tag='limpet-http')
+        g = limpet_guest(SERVE_MACHINE, boots[SERVE_MACHINE], tag='limpet-http')
         try:
             boot_or_fail(g, 30, 'Limpet httpd')
             lim['rss_mib'] = g.rss_mib()
@@ -662,7 +673,7 @@ def run_inside(opts):
 
     # (c) netbench.
     def nb_limpet():
-        g = limpet_guest(SERVE_MACHINE, netbench_image('pc'), tag='limpet-netbench')
+        g = limpet_guest(SERVE_MACHINE, boot_copy(netbench_image('pc')), tag='limpet-netbench')
         try:
             wait_for_port(g, 5002, 30)
             lim['netbench'] = measure_netbench(cfg)
@@ -688,7 +699,7 @@ def run_inside(opts):
     # (d) the smallest -m that boots and serves, on microvm.
     def bisect_limpet():
         lim['min_memory_mib'] = bisect_memory(
-            lambda mem: limpet_guest('microvm', images['microvm'], mem, tag='limpet-mem'),
+            lambda mem: limpet_guest('microvm', boots['microvm'], mem, tag='limpet-mem'),
             0, 64, 1, 20)
     step('smallest -m for Limpet (bisecting 1..64 MiB)', bisect_limpet)
     if lin is not None and cfg['bisect_linux']:

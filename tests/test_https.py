@@ -388,7 +388,12 @@ def test_200_handshakes_memory_flat(server):
     # newlib's heap (mbedTLS's ~21 KiB per connection) has not grown, and
     # lwIP's heap and pools are back where they were.
     assert after['heap_used'] == before['heap_used'], (before['heap_used'], after['heap_used'])
-    assert mem_keys(after)[1:] == mem_keys(before)[1:], (mem_keys(before), mem_keys(after))
+    # lwIP's heap may hold the tail of the stats response itself, copied
+    # and not yet acknowledged when sampled: at most one segment.  A leak
+    # of even a few bytes a handshake shows as far more over 200.
+    b, a = mem_keys(before), mem_keys(after)
+    assert a[1] <= b[1] + 1460, (b, a)
+    assert a[2:] == b[2:], (b, a)
     assert after['lwip']['heap']['err'] == 0, after
 
 

@@ -79,5 +79,7 @@ void	netdev_rx_refill(struct netdev *dev);
 void	netdev_stats(const struct netdev *dev, struct netdev_stats *st);
 /* The upper layer reports any payload bytes it had to copy. */
 void	netdev_count_copy(struct netdev *dev, uint64_t bytes);
+/* The upper layer dropped a frame it could neither send nor queue. */
+void	netdev_count_tx_drop(struct netdev *dev);
 
 #endif

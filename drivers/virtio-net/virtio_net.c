@@ -567,3 +567,9 @@ netdev_count_copy(struct netdev *nd, uint64_t bytes)
 {
 	nd->stats.bytes_copied += bytes;
 }
+
+void
+netdev_count_tx_drop(struct netdev *nd)
+{
+	nd->stats.tx_drops++;
+}

@@ -16,7 +16,13 @@
  * Transmit, zero copy: linkoutput() turns the pbuf chain into a
  * scatter-gather list, takes a reference on the chain and drops it when
  * the driver reports the frame sent.  Only a chain longer than the driver
- * takes is copied (and counted).
+ * takes is copied (and counted).  When the device's ring is full the
+ * chain waits, still by reference, in a FIFO of NET_TX_QUEUE frames that
+ * drains in order as the device completes frames; a frame is dropped
+ * (and counted) only when that FIFO is full too.  Returning ERR_MEM
+ * instead would drop the segment, and TCP would resend it only after a
+ * retransmission timeout: a stall of hundreds of milliseconds in the
+ * middle of every large transfer.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -54,12 +60,17 @@ struct rxbuf {
 static struct vnif {
 	struct netdev		*dev;
 	struct netif		*netif;
-	struct rxbuf		rxbufs[NET_RX_BUFFERS];
+	struct rxbuf		*rxbufs;	/* nbufs, at the end of the pool */
 	struct rxbuf		*free;
 	uint8_t			*pool;	/* the buffers' memory, pool_pages pages */
 	size_t			pool_pages;
 	uint32_t		nbufs, nfree, stride;
+	uint32_t		reserve;	/* copy frames below this many free */
 	struct limpet_work	refill;
+	/* Frames the ring had no room for, oldest at txq_head. */
+	struct pbuf		*txq[NET_TX_QUEUE];
+	uint32_t		txq_head, txq_len;
+	struct limpet_work	tx_drain;
 } vnif;
 
 /* ---- receive -------------------------------------------------------------- */
@@ -120,7 +131,7 @@ rx(void *ctx, void *cookie, void *frame, uint32_t len)
 		rxbuf_put(vn, rb);
 		return;
 	}
-	if (vn->nfree < NET_RX_RESERVE &&
+	if (vn->nfree < vn->reserve &&
 	    (p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL)) != NULL) {
 		pbuf_take(p, frame, (u16_t)len);
 		netdev_count_copy(vn->dev, len);
@@ -139,12 +150,17 @@ rx(void *ctx, void *cookie, void *frame, uint32_t len)
 
 /* ---- transmit ------------------------------------------------------------- */
 
-/* The driver is done with the chain sent with this cookie. */
+/* The driver is done with the chain sent with this cookie: release it, and
+ * let the frames waiting for ring space go out (from the loop, not from
+ * inside the driver's completion walk). */
 static void
 tx_done(void *ctx, void *cookie)
 {
-	(void)ctx;
+	struct vnif *vn = ctx;
+
 	pbuf_free(cookie);
+	if (vn->txq_len > 0)
+		limpet_soon(&vn->tx_drain);
 }
 
 /*
@@ -183,39 +199,101 @@ add_seg(struct netdev_seg *segs, int *n, int max, const uint8_t *data, uint32_t 
 	return 0;
 }
 
-static err_t
-send(struct vnif *vn, const struct netdev_seg *segs, int n, struct pbuf *hold)
+/* The chain as a scatter-gather list; -1 when it has more pieces than the
+ * driver takes. */
+static int
+to_segs(struct vnif *vn, struct pbuf *p, struct netdev_seg *segs)
 {
-	int rc = netdev_tx(vn->dev, segs, n, hold);
+	const struct netdev_info *info = netdev_info(vn->dev);
+	int max = info->tx_max_segs < TX_SEGS_MAX ? (int)info->tx_max_segs : TX_SEGS_MAX;
+	int n = 0;
+
+	for (; p != NULL; p = p->next)
+		if (p->len != 0 && add_seg(segs, &n, max, p->payload, p->len) != 0)
+			return -1;
+	return n;
+}
+
+/* Hand the chain p (whose reference is ours), as segs[0..n), to the
+ * device: 0, -EAGAIN when the ring is full (p still ours), another
+ * negative errno when the device refused it (p released). */
+static int
+send(struct vnif *vn, struct pbuf *p, const struct netdev_seg *segs, int n)
+{
+	int rc = netdev_tx(vn->dev, segs, n, p);
 
 	if (rc == 0) {
 		LINK_STATS_INC(link.xmit);
-		return ERR_OK;
+		return 0;
 	}
-	pbuf_free(hold);
-	LINK_STATS_INC(link.drop);
-	/* A full ring is back-pressure: TCP retransmits, UDP loses a datagram. */
-	return rc == -EAGAIN ? ERR_MEM : ERR_IF;
+	if (rc != -EAGAIN) {
+		pbuf_free(p);
+		LINK_STATS_INC(link.drop);
+	}
+	return rc;
+}
+
+/* Send waiting frames, oldest first, until the queue is empty or the ring
+ * is full again. */
+static void
+tx_flush(struct vnif *vn)
+{
+	struct netdev_seg segs[TX_SEGS_MAX];
+
+	while (vn->txq_len > 0) {
+		struct pbuf *p = vn->txq[vn->txq_head];
+
+		/* It fitted when it was queued. */
+		if (send(vn, p, segs, to_segs(vn, p, segs)) == -EAGAIN)
+			return;
+		vn->txq[vn->txq_head] = NULL;
+		vn->txq_head = (vn->txq_head + 1) % NET_TX_QUEUE;
+		vn->txq_len--;
+	}
+}
+
+static void
+tx_drain(struct limpet_work *w, void *arg)
+{
+	(void)w;
+	tx_flush(arg);
+}
+
+/* Send p (our reference; segs[0..n) is its list) after the frames already
+ * waiting, or queue it. */
+static err_t
+output(struct vnif *vn, struct pbuf *p, const struct netdev_seg *segs, int n)
+{
+	int rc;
+
+	tx_flush(vn);
+	if (vn->txq_len == 0 && (rc = send(vn, p, segs, n)) != -EAGAIN)
+		return rc == 0 ? ERR_OK : ERR_IF;
+	if (vn->txq_len == NET_TX_QUEUE) {
+		/* Both full: a real overload.  TCP retransmits, UDP loses a
+		 * datagram. */
+		pbuf_free(p);
+		LINK_STATS_INC(link.drop);
+		netdev_count_tx_drop(vn->dev);
+		return ERR_MEM;
+	}
+	vn->txq[(vn->txq_head + vn->txq_len) % NET_TX_QUEUE] = p;
+	vn->txq_len++;
+	return ERR_OK;
 }
 
 static err_t
 linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct vnif *vn = netif->state;
-	const struct netdev_info *info = netdev_info(vn->dev);
 	struct netdev_seg segs[TX_SEGS_MAX];
-	int max = info->tx_max_segs < TX_SEGS_MAX ? (int)info->tx_max_segs : TX_SEGS_MAX;
-	int n = 0;
 	struct pbuf *q;
+	int n;
 
 	MIB2_STATS_NETIF_ADD(netif, ifoutoctets, p->tot_len);
-	for (q = p; q != NULL; q = q->next) {
-		if (q->len != 0 && add_seg(segs, &n, max, q->payload, q->len) != 0)
-			break;
-	}
-	if (q == NULL) {
+	if ((n = to_segs(vn, p, segs)) >= 0) {
 		pbuf_ref(p);		/* released in tx_done() */
-		return send(vn, segs, n, p);
+		return output(vn, p, segs, n);
 	}
 
 	/* More pieces than the driver takes: flatten into one PBUF_RAM
@@ -226,9 +304,7 @@ linkoutput(struct netif *netif, struct pbuf *p)
 	}
 	pbuf_copy(q, p);
 	netdev_count_copy(vn->dev, p->tot_len);
-	segs[0].data = q->payload;
-	segs[0].len = q->tot_len;
-	return send(vn, segs, 1, q);
+	return output(vn, q, segs, to_segs(vn, q, segs));
 }
 
 /* ---- set up --------------------------------------------------------------- */
@@ -239,29 +315,49 @@ static const struct netdev_upper upper = {
 	.tx_done = tx_done,
 };
 
-/* Carve the receive pool out of one contiguous allocation (or, when memory
- * is fragmented, as large a one as there is). */
+/* Pages for n receive buffers and their descriptors. */
+static size_t
+pool_pages(const struct vnif *vn, uint32_t n)
+{
+	return PAGE_ROUND_UP((uint64_t)n * (vn->stride + sizeof(struct rxbuf))) / PAGE_SIZE;
+}
+
+/*
+ * Carve the receive pool, buffers then their descriptors, out of one
+ * contiguous allocation.  Its size follows the memory the machine has:
+ * NET_RX_MEM_SHARE of the free pages at boot, between NET_RX_MIN and
+ * NET_RX_BUFFERS buffers (and, when memory is fragmented, as large a run
+ * as there is).
+ */
 static int
 rx_pool_init(struct vnif *vn, uint32_t buf_size)
 {
+	uint64_t want;
 	uint32_t n, i;
 	size_t pages;
 	uint8_t *mem;
 
 	vn->stride = (buf_size + RX_ALIGN - 1) & ~(uint32_t)(RX_ALIGN - 1);
-	n = NET_RX_BUFFERS;
-	if ((uint64_t)n * vn->stride > RX_POOL_MAX)
-		n = RX_POOL_MAX / vn->stride;
+	want = kernel_pmm.nfree * PAGE_SIZE / NET_RX_MEM_SHARE /
+	    (vn->stride + sizeof(struct rxbuf));
+	if (want > NET_RX_BUFFERS)
+		want = NET_RX_BUFFERS;
+	if (want > RX_POOL_MAX / vn->stride)
+		want = RX_POOL_MAX / vn->stride;
+	if (want < NET_RX_MIN)
+		want = NET_RX_MIN;
+	n = (uint32_t)want;
 	for (;;) {
-		pages = PAGE_ROUND_UP((uint64_t)n * vn->stride) / PAGE_SIZE;
+		pages = pool_pages(vn, n);
 		if ((mem = page_alloc(pages)) != NULL)
 			break;
-		if (n / 2 < 2 * NET_RX_RESERVE)
+		if (n / 2 < 16)
 			return ERR_MEM;
 		n /= 2;
 	}
-	if (n < NET_RX_BUFFERS)
-		log_warn("net: receive pool of %u buffers (%u wanted)", n, NET_RX_BUFFERS);
+	if (n < want)
+		log_warn("net: receive pool of %u buffers (%u wanted)", n, (unsigned)want);
+	vn->rxbufs = (struct rxbuf *)(mem + (size_t)n * vn->stride);
 	for (i = 0; i < n; i++) {
 		struct rxbuf *rb = &vn->rxbufs[i];
 
@@ -273,6 +369,10 @@ rx_pool_init(struct vnif *vn, uint32_t buf_size)
 	vn->pool = mem;
 	vn->pool_pages = pages;
 	vn->nbufs = vn->nfree = n;
+	/* Keep a quarter of a small pool for zero-copy receive. */
+	vn->reserve = n / 4 < NET_RX_RESERVE ? n / 4 : NET_RX_RESERVE;
+	log_debug("net: receive pool of %u buffers (%llu KiB), copy below %u free",
+	    n, (unsigned long long)(pages * PAGE_SIZE / 1024), vn->reserve);
 	return ERR_OK;
 }
 
@@ -303,6 +403,7 @@ virtio_netif_init(struct netif *netif)
 	MIB2_INIT_NETIF(netif, snmp_ifType_ethernet_csmacd, 0);
 
 	limpet_work_init(&vn->refill, refill, vn);
+	limpet_work_init(&vn->tx_drain, tx_drain, vn);
 	if (rx_pool_init(vn, info->rx_buf_size) != ERR_OK) {
 		log_error("net: no memory for the receive pool");
 		err = ERR_MEM;

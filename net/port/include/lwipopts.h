@@ -38,7 +38,7 @@
  * zero-copy sends, data written with TCP_WRITE_FLAG_COPY, ICMP replies and
  * frames copied when the receive pool runs low.  1 MiB covers 64
  * connections' headers with room for copied data. */
-#define MEM_SIZE			(1024 * 1024)
+#define MEM_SIZE			(512 * 1024)
 /** MEMP_NUM_PBUF: PBUF_ROM/REF pbufs.  A zero-copy tcp_write() takes one per
  * call (per received segment on the echo path), so this bounds the data in
  * flight: 64 connections x 44 segments each, rounded up. */
@@ -200,15 +200,31 @@
 
 /* ---- the netif glue (net/netif/virtio_netif.c) -------------------------- */
 
-/** NET_RX_BUFFERS: receive buffers in the netif's pool.  Received data
- * stays in its buffer until lwIP and the service free it (the echo keeps
- * it until the echo is acknowledged), so the pool must cover the ring plus
- * the windows of the busy connections: 2048 buffers of ~2 KiB is 4 MiB. */
+/** NET_RX_BUFFERS: the most receive buffers in the netif's pool.  Received
+ * data stays in its buffer until lwIP and the service free it (the echo
+ * keeps it until the echo is acknowledged), so a large pool covers the ring
+ * plus the windows of many busy connections: 2048 buffers of ~1.5 KiB is
+ * 3 MiB. */
 #define NET_RX_BUFFERS			2048
-/** NET_RX_RESERVE: when fewer buffers than this are free, arriving frames
- * are copied (and counted) and their buffer goes straight back to the
- * ring, so acknowledgements still get in and free pinned buffers. */
+/** NET_RX_MIN: the fewest: half the device's ring (256), below which a
+ * burst at one full window cannot land. */
+#define NET_RX_MIN			128
+/** NET_RX_MEM_SHARE: the pool takes 1/NET_RX_MEM_SHARE of the pages free
+ * at boot, between NET_RX_MIN and NET_RX_BUFFERS buffers: the ceiling
+ * from about -m 24M up, the floor at a few MiB, so small VMs still boot. */
+#define NET_RX_MEM_SHARE		4
+/** NET_RX_RESERVE: when fewer buffers than this (or a quarter of a smaller
+ * pool) are free, arriving frames are copied (and counted) and their
+ * buffer goes straight back to the ring, so acknowledgements still get in
+ * and free pinned buffers. */
 #define NET_RX_RESERVE			256
+/** NET_TX_QUEUE: frames the netif holds (by reference, no copy) while the
+ * device's transmit ring is full, sent in order as the ring drains.  A
+ * full ring is normal in a burst (one connection may emit a whole 44-
+ * segment window at once, and the ring takes 256 descriptors, i.e. about
+ * 85 three-piece frames); dropping there would cost TCP a retransmission
+ * timeout.  256 covers several connections' windows for 2 KiB. */
+#define NET_TX_QUEUE			256
 
 /* ---- combinations we do not support ------------------------------------- */
 
@@ -224,8 +240,8 @@
 #if MEM_LIBC_MALLOC
 #error "MEM_LIBC_MALLOC: newlib's heap is not identity-mapped, and the device reads pbufs by physical address"
 #endif
-#if NET_RX_RESERVE >= NET_RX_BUFFERS
-#error "NET_RX_RESERVE must be below NET_RX_BUFFERS"
+#if NET_RX_RESERVE >= NET_RX_BUFFERS || NET_RX_MIN > NET_RX_BUFFERS
+#error "NET_RX_RESERVE must be below NET_RX_BUFFERS, and NET_RX_MIN at most NET_RX_BUFFERS"
 #endif
 
 #endif /* LIMPET_LWIPOPTS_H */
