@@ -13,6 +13,11 @@ there, so no benchmark packet leaves that namespace.  Afterwards it ends
 what still runs in the namespace (all of it started by the bench) by PID
 and deletes the namespace.
 
+HTTPS: httpd built with tls=1 and the Linux VM's nginx serve the same
+certificate and key (the development pair in build/tls/) with the same
+TLS 1.2 suites and curves; wrk over https at 1 and 8 connections with
+keep-alive, and full handshakes per second from one Python ssl client.
+
 Both systems boot with the same QEMU line but for the kernel, initrd and
 command line: the machine (q35 or microvm), -cpu max, the memory, a
 virtio-net NIC on tap10 and the accelerator.  The guest is 10.0.5.3.
@@ -32,6 +37,7 @@ import selectors
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -58,16 +64,25 @@ MEMORY = '256M'             # both systems, everywhere but the -m bisection
 SMALL_PAGE = '/index.html'  # httpd's default page
 BIG_FILE = '/1mb.bin'       # 1 MiB of incompressible bytes
 BIG_SIZE = 1 << 20
+# HTTPS: Limpet's httpd built with tls=1 and the Linux VM's nginx serve the
+# same certificate and key (the development pair the tls=1 build makes,
+# site_scons/limpet_tls.py) with the same TLS 1.2 suites and curves
+# (net/tls/mbedtls_config.h; nginx.conf in netbench/baseline/build.sh).
+HTTPS_PORT = 443
+DEV_CERT = TOP / 'build' / 'tls' / 'dev-cert.pem'
+HANDSHAKE_CIPHER = 'ECDHE-ECDSA-AES128-GCM-SHA256'
 
 # What each run measures.  The full run uses netbench's defaults (those of
 # the seed's runs) and takes about 10 minutes on a 2-core machine under
 # TCG; --quick about a minute.
 FULL = dict(floor_runs=7, limpet_boots=7, linux_boots=5, wrk_seconds=10,
             connections=(1, 8, 64), lat_rounds=100000, lat_warmup=1000,
-            bw_tcp_rounds=1000, bw_udp_rounds=100000, bisect_linux=True)
+            bw_tcp_rounds=1000, bw_udp_rounds=100000, bisect_linux=True,
+            https_connections=(1, 8), handshake_seconds=10)
 QUICK = dict(floor_runs=3, limpet_boots=5, linux_boots=1, wrk_seconds=3,
              connections=(1, 8, 64), lat_rounds=2000, lat_warmup=100,
-             bw_tcp_rounds=20, bw_udp_rounds=5000, bisect_linux=False)
+             bw_tcp_rounds=20, bw_udp_rounds=5000, bisect_linux=False,
+             https_connections=(1, 8), handshake_seconds=3)
 
 
 def plural(n, word):
@@ -123,11 +138,12 @@ def machine_info(accel):
 
 # ---- images --------------------------------------------------------------------
 
-def httpd_image(build_platform, www):
-    """build/<platform>-release-info/httpd-www-<hash>.elf, named as
+def httpd_image(build_platform, www, tls=False):
+    """build/<platform>-release-info[-tls]/httpd-www-<hash>.elf, named as
     ./limpet and site_scons/limpet_site.py name it."""
     h = hashlib.sha256(str(Path(www).resolve()).encode()).hexdigest()[:8]
-    return TOP / 'build' / ('%s-release-info' % build_platform) / ('httpd-www-%s.elf' % h)
+    return TOP / 'build' / ('%s-release-info%s' % (build_platform, '-tls' if tls else '')) / \
+        ('httpd-www-%s.elf' % h)
 
 
 def netbench_image(build_platform):
@@ -325,9 +341,9 @@ def measure_boots(make_guest, runs, timeout, what):
 WRK_LAT = re.compile(r'^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$', re.M)
 
 
-def run_wrk(conns, seconds, path):
+def run_wrk(conns, seconds, path, scheme='http'):
     cmd = ['wrk', '-t1', '-c%d' % conns, '-d%ds' % seconds, '--latency',
-           'http://%s%s' % (GUEST_IP, path)]
+           '%s://%s%s' % (scheme, GUEST_IP, path)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if p.returncode != 0:
         raise BenchError('%s failed: %s%s' % (' '.join(cmd), p.stdout, p.stderr))
@@ -339,7 +355,7 @@ def run_wrk(conns, seconds, path):
     non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', p.stdout)
     if not rps or not reqs:
         raise BenchError('cannot read wrk output:\n' + p.stdout)
-    return {'connections': conns, 'seconds': seconds, 'path': path,
+    return {'connections': conns, 'seconds': seconds, 'path': path, 'scheme': scheme,
             'requests': int(reqs.group(1)), 'requests_per_second': float(rps.group(1)),
             'p50_ms': lat.get('50'), 'p99_ms': lat.get('99'),
             'socket_errors': errors.group(1).strip() if errors else None,
@@ -357,6 +373,74 @@ def measure_http(guest, cfg):
             r['qemu_cpu_seconds'] = guest.cpu_seconds() - before
             out.append(r)
     return out
+
+
+def tls_session_info():
+    """What a default OpenSSL client (wrk's library) negotiates with the
+    guest: openssl s_client's protocol, suite and key-exchange group."""
+    cmd = ['openssl', 's_client', '-connect', '%s:%d' % (GUEST_IP, HTTPS_PORT),
+           '-CAfile', str(DEV_CERT), '-verify_ip', GUEST_IP, '-verify_return_error', '-brief']
+    p = subprocess.run(cmd, input='', capture_output=True, text=True, timeout=30)
+    out = p.stdout + p.stderr
+    info = {}
+    for key, pat in (('protocol', r'Protocol version:\s*(\S+)'),
+                     ('cipher', r'Ciphersuite:\s*(\S+)'),
+                     ('group', r'(?:Server Temp Key|Peer Temp Key):\s*([^,\n]+)'),
+                     ('verification', r'Verification:\s*(.+)')):
+        m = re.search(pat, out)
+        if m:
+            info[key] = m.group(1).strip()
+    if p.returncode != 0 or 'cipher' not in info:
+        raise BenchError('%s failed:\n%s' % (' '.join(cmd), out[-2000:]))
+    return info
+
+
+def measure_handshakes(seconds):
+    """Full TLS 1.2 handshakes per second, one after another from one
+    client: a new TCP connection, a handshake with no session to resume
+    (ECDHE over the server's preferred group, X25519; HANDSHAKE_CIPHER),
+    the certificate checked against the development one, then close."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(str(DEV_CERT))
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(HANDSHAKE_CIPHER)
+    count, failures, cipher, last_error = 0, 0, None, None
+    start = time.monotonic()
+    end = start + seconds
+    now = start
+    while now < end:
+        try:
+            with socket.create_connection((GUEST_IP, HTTPS_PORT), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname=GUEST_IP) as tls:
+                    cipher = tls.cipher()[0]
+            count += 1
+        except (OSError, ssl.SSLError) as e:
+            failures += 1
+            last_error = e
+            if failures > 10:
+                raise BenchError('TLS handshakes keep failing: %s' % e)
+        now = time.monotonic()
+    elapsed = now - start
+    if count == 0:
+        raise BenchError('no TLS handshake succeeded in %ds: %s' % (seconds, last_error))
+    return {'handshakes': count, 'failures': failures, 'seconds': elapsed,
+            'handshakes_per_second': count / elapsed, 'cipher': cipher}
+
+
+def measure_https(guest, cfg):
+    """HTTPS with keep-alive (wrk on the small page) and full handshakes/s."""
+    wait_for_port(guest, HTTPS_PORT, 30)
+    res = {'session': tls_session_info(), 'wrk': []}
+    for c in cfg['https_connections']:
+        progress('  wrk https %d connection%s, %s, %ds'
+                 % (c, '' if c == 1 else 's', SMALL_PAGE, cfg['wrk_seconds']))
+        before = guest.cpu_seconds()
+        r = run_wrk(c, cfg['wrk_seconds'], SMALL_PAGE, scheme='https')
+        r['qemu_cpu_seconds'] = guest.cpu_seconds() - before
+        res['wrk'].append(r)
+    progress('  full TLS handshakes (%s), %ds' % (HANDSHAKE_CIPHER, cfg['handshake_seconds']))
+    res['handshakes'] = measure_handshakes(cfg['handshake_seconds'])
+    return res
 
 
 def run_netbench(args, timeout=600, address=GUEST_IP):
@@ -452,6 +536,24 @@ def make_rows(raw):
             for c in conns:
                 rows.append(row('http', 'HTTP %s, %s, %d conn.' % (label, what, c), unit, better,
                                 http_value(lim, path, c, key), http_value(lin, path, c, key)))
+    hs_lim, hs_lin = lim.get('https', {}), lin.get('https', {})
+    for key, unit, better, what in (('requests_per_second', 'req/s', 'higher', 'requests/s'),
+                                    ('p50_ms', 'ms', 'lower', 'p50'),
+                                    ('p99_ms', 'ms', 'lower', 'p99')):
+        conns = sorted({r['connections'] for r in hs_lim.get('wrk', []) + hs_lin.get('wrk', [])})
+        for c in conns:
+            note = ''
+            if key == 'requests_per_second' and c == conns[0]:
+                note = tls_note(hs_lim, hs_lin)
+            rows.append(row('https', 'HTTPS small page, keep-alive, %s, %d conn.' % (what, c),
+                            unit, better, https_value(hs_lim, c, key),
+                            https_value(hs_lin, c, key), note))
+    if hs_lim.get('handshakes') or hs_lin.get('handshakes'):
+        rows.append(row('https', 'HTTPS full handshakes/s (%s, 1 client)' % HANDSHAKE_CIPHER,
+                        'conn/s', 'higher',
+                        hs_lim.get('handshakes', {}).get('handshakes_per_second'),
+                        hs_lin.get('handshakes', {}).get('handshakes_per_second'),
+                        'a new connection each, no resumption; certificate verified'))
     for proto in ('tcp', 'udp'):
         for key, what in (('p50', 'p50'), ('p99', 'p99'), ('mean', 'mean')):
             rows.append(row('netbench', 'netbench latency %s, 64 B, %s' % (proto, what), 'us',
@@ -488,6 +590,27 @@ def http_value(sys_raw, path, conns, key):
         if r['path'] == path and r['connections'] == conns:
             return r.get(key)
     return None
+
+
+def https_value(https_raw, conns, key):
+    for r in https_raw.get('wrk', []):
+        if r['connections'] == conns:
+            return r.get(key)
+    return None
+
+
+def tls_note(hs_lim, hs_lin):
+    """What wrk's OpenSSL negotiates with each server, e.g. "TLSv1.2,
+    ECDHE-ECDSA-AES256-GCM-SHA384, X25519 on both"."""
+    def desc(h):
+        s = h.get('session') or {}
+        return ', '.join(s[k] for k in ('protocol', 'cipher', 'group') if s.get(k)) or None
+    a, b = desc(hs_lim), desc(hs_lin)
+    if a and b:
+        return '%s on both' % a if a == b else 'Limpet %s; Linux %s' % (a, b)
+    if a or b:
+        return '%s %s' % ('Limpet' if a else 'Linux', a or b)
+    return ''
 
 
 def nb_value(sys_raw, test, key):
@@ -551,12 +674,14 @@ def write_charts(results, outdir):
     charts = {
         'boot.png': ('Boot to first HTTP 200 (ms, median)', 'boot'),
         'http.png': ('HTTP requests/s, small page', 'http'),
+        'https.png': ('HTTPS requests/s, small page, keep-alive', 'https'),
         'latency.png': ('netbench round trip, 64 B (us)', 'netbench'),
     }
     written = []
     for name, (title, group) in charts.items():
         rows = [r for r in results['rows'] if r['group'] == group and
                 (group != 'http' or ('small page, requests/s' in r['name'])) and
+                (group != 'https' or 'requests/s' in r['name']) and
                 (group != 'netbench' or 'latency' in r['name']) and
                 (group != 'boot' or r['name'].startswith('boot to')) and
                 (r['limpet'] is not None or r['linux'] is not None)]
@@ -567,7 +692,8 @@ def write_charts(results, outdir):
             for r in rows:
                 label = (r['name'].replace('boot to first HTTP 200, ', '')
                          .replace(' (median)', '').replace('HTTP small page, requests/s, ', '')
-                         .replace('netbench latency ', '').replace(', 64 B,', ''))
+                         .replace('netbench latency ', '').replace(', 64 B,', '')
+                         .replace('HTTPS small page, keep-alive, requests/s, ', ''))
                 f.write('"%s" %s %s\n' % (label, 'NaN' if r['limpet'] is None else r['limpet'],
                                           'NaN' if r['linux'] is None else r['linux']))
         script = '''
@@ -620,7 +746,9 @@ def run_inside(opts):
                'machine': machine_info(ACCEL), 'quick': opts.quick, 'raw': raw, 'errors': []}
     lim, lin = raw['limpet'], raw.get('linux')
     images = {m: httpd_image(build_platform(m), www) for m in MACHINES}
-    for p in list(images.values()) + [netbench_image('pc'), LOADER, CLIENT, EXIT_IMAGE]:
+    tls_image = httpd_image(build_platform(SERVE_MACHINE), www, tls=True)
+    for p in list(images.values()) + [tls_image, DEV_CERT, netbench_image('pc'), LOADER,
+                                      CLIENT, EXIT_IMAGE]:
         if not p.exists():
             raise BenchError('%s is missing (./limpet bench builds it)' % p)
     boots = {m: boot_copy(p) for m, p in images.items()}
@@ -671,6 +799,16 @@ def run_inside(opts):
             g.stop()
     step('HTTP on Limpet httpd (%s)' % SERVE_MACHINE, http_limpet)
 
+    # HTTPS: httpd built with tls=1 (HTTP on 80 too, which tells it is up).
+    def https_limpet():
+        g = limpet_guest(SERVE_MACHINE, boot_copy(tls_image), tag='limpet-https')
+        try:
+            boot_or_fail(g, 30, 'Limpet httpd (tls=1)')
+            lim['https'] = measure_https(g, cfg)
+        finally:
+            g.stop()
+    step('HTTPS on Limpet httpd, tls=1 (%s)' % SERVE_MACHINE, https_limpet)
+
     # (c) netbench.
     def nb_limpet():
         g = limpet_guest(SERVE_MACHINE, boot_copy(netbench_image('pc')), tag='limpet-netbench')
@@ -689,6 +827,10 @@ def run_inside(opts):
                 lin['rss_mib'] = g.rss_mib()
                 progress('HTTP on Linux nginx (%s)' % SERVE_MACHINE)
                 lin['http'] = measure_http(g, cfg)
+
+                def https_linux():
+                    lin['https'] = measure_https(g, cfg)
+                step('HTTPS on Linux nginx (%s)' % SERVE_MACHINE, https_linux)
                 progress('netbench on Linux (%s)' % SERVE_MACHINE)
                 wait_for_port(g, 5002, 30)
                 lin['netbench'] = measure_netbench(cfg)

@@ -94,3 +94,23 @@ def test_ratio_direction():
     assert bench.ratio(2.0, 10.0, 'lower') == 5.0
     assert bench.ratio(300.0, 100.0, 'higher') == 3.0
     assert bench.ratio(None, 1.0, 'lower') is None
+
+
+def test_https_rows():
+    # The HTTPS rows from raw measurements shaped as measure_https writes them.
+    def https(rps, hs, cipher):
+        return {'session': {'protocol': 'TLSv1.2', 'cipher': cipher, 'group': 'X25519'},
+                'wrk': [{'connections': c, 'requests_per_second': rps * c, 'p50_ms': 1.0,
+                         'p99_ms': 2.0} for c in (1, 8)],
+                'handshakes': {'handshakes_per_second': hs}}
+    raw = {'limpet': {'https': https(100.0, 20.0, 'ECDHE-ECDSA-AES256-GCM-SHA384')},
+           'linux': {'https': https(50.0, 40.0, 'ECDHE-ECDSA-AES256-GCM-SHA384')}}
+    rows = {r['name']: r for r in bench.make_rows(raw)}
+    r = rows['HTTPS small page, keep-alive, requests/s, 8 conn.']
+    assert (r['limpet'], r['linux'], r['ratio']) == (800.0, 400.0, 2.0), r
+    r = rows['HTTPS small page, keep-alive, requests/s, 1 conn.']
+    assert r['note'] == 'TLSv1.2, ECDHE-ECDSA-AES256-GCM-SHA384, X25519 on both', r
+    r = rows['HTTPS full handshakes/s (%s, 1 client)' % bench.HANDSHAKE_CIPHER]
+    assert r['unit'] == 'conn/s' and r['ratio'] == 0.5, r
+    # Nothing measured: no HTTPS rows at all.
+    assert not [r for r in bench.make_rows({'limpet': {}}) if r['group'] == 'https']

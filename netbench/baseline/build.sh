@@ -7,7 +7,12 @@
 #   initramfs.cpio   busybox-static as init; the virtio modules from the
 #                    kernel package, loaded with insmod in dependency order;
 #                    nginx (Debian's binary and the libraries ldd lists)
-#                    serving the same site as httpd; netbench-server
+#                    serving the same site as httpd, over HTTP on 80 and
+#                    HTTPS on 443 with the certificate and key httpd's
+#                    tls=1 image embeds (--cert, --key; default the
+#                    development pair, build/tls/dev-{cert,key}.pem) and
+#                    the suites net/tls/mbedtls_config.h allows;
+#                    netbench-server
 #
 # The VM boots with
 #   -kernel vmlinuz -initrd initramfs.cpio
@@ -16,13 +21,15 @@
 # kernel's own ip= autoconfiguration), brings eth0 up, starts nginx and
 # netbench-server, and prints "baseline: ready".
 #
-# Usage: netbench/baseline/build.sh --www DIR [--server FILE] [--out DIR]
+# Usage: netbench/baseline/build.sh --www DIR [--server FILE] [--cert PEM --key PEM]
+#        [--out DIR]
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 prog=netbench/baseline/build.sh
 out=$top/build/baseline
 www='' server=$top/build/netbench/netbench-server
+tls_cert=$top/build/tls/dev-cert.pem tls_key=$top/build/tls/dev-key.pem
 
 usage() {
 	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
@@ -35,12 +42,17 @@ while [ $# -gt 0 ]; do
 	--www)		www=${2-}; shift 2 || die "--www needs a folder" ;;
 	--server)	server=${2-}; shift 2 || die "--server needs a file" ;;
 	--out)		out=${2-}; shift 2 || die "--out needs a folder" ;;
+	--cert)		tls_cert=${2-}; shift 2 || die "--cert needs a file" ;;
+	--key)		tls_key=${2-}; shift 2 || die "--key needs a file" ;;
 	*)		echo "$prog: unknown argument $1 (try -h)" >&2; exit 2 ;;
 	esac
 done
 [ -n "$www" ] || die "--www DIR is required (the site nginx serves)"
 [ -d "$www" ] || die "--www $www is not a folder"
 [ -x "$server" ] || die "no $server: build it with 'scons netbench'"
+for f in "$tls_cert" "$tls_key"; do
+	[ -f "$f" ] || die "no $f: 'scons service=httpd tls=1' makes the development pair"
+done
 for t in apt-get apt-cache dpkg-deb cpio ldd; do
 	command -v "$t" >/dev/null || die "$t is missing"
 done
@@ -56,7 +68,7 @@ packages=("$kpkg" busybox-static nginx)
 versions=$(for p in "${packages[@]}"; do apt-cache policy "$p" | sed -n 's/^ *Candidate: //p'; done)
 key=$( {
 	echo "$versions"
-	sha256sum "$0" "$server"
+	sha256sum "$0" "$server" "$tls_cert" "$tls_key"
 	(cd "$www" && find . -type f -print0 | sort -z | xargs -0r sha256sum)
 } | sha256sum | cut -c1-16)
 if [ -f "$out/stamp" ] && [ "$(cat "$out/stamp")" = "$key" ] &&
@@ -152,13 +164,29 @@ http {
 	tcp_nodelay on;
 	keepalive_timeout 65;
 	keepalive_requests 1000000;
+	# HTTPS as httpd's tls=1 image offers it (net/tls/mbedtls_config.h):
+	# the same certificate and key, TLS 1.2 only, the same six ECDHE AEAD
+	# suites in mbedTLS's order of preference, X25519 then P-256, session
+	# tickets on.
+	ssl_protocols TLSv1.2;
+	ssl_ciphers ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256;
+	ssl_prefer_server_ciphers on;
+	ssl_ecdh_curve X25519:prime256v1;
+	ssl_session_tickets on;
+	ssl_certificate /etc/tls/cert.pem;
+	ssl_certificate_key /etc/tls/key.pem;
 	server {
 		listen 80 default_server;
+		listen 443 ssl default_server;
 		root /www;
 		index index.html;
 	}
 }
 EOF
+mkdir -p "$root/etc/tls"
+cp "$tls_cert" "$root/etc/tls/cert.pem"
+cp "$tls_key" "$root/etc/tls/key.pem"
+chmod 600 "$root/etc/tls/key.pem"
 cp -R "$www"/. "$root/www/"
 cp "$server" "$root/bin/netbench-server"
 
