@@ -20,11 +20,10 @@ struct virtio_dev;
 
 struct virtio_ops {
 	const char *name;		/* "virtio-net-pci", ... */
-	/* 4.1.4.3 / 4.2.2 device_status; writing 0 resets, and reset()
-	 * waits until the device reads back 0 (bounded). */
+	/* 4.1.4.3 / 4.2.2 device_status; writing 0 resets (virtio_net.c
+	 * then waits, bounded, for the device to read back 0). */
 	uint8_t	(*get_status)(struct virtio_dev *d);
 	void	(*set_status)(struct virtio_dev *d, uint8_t status);
-	int	(*reset)(struct virtio_dev *d);
 	uint64_t (*get_features)(struct virtio_dev *d);
 	void	(*set_features)(struct virtio_dev *d, uint64_t features);
 	/* Device-specific configuration, read a byte at a time; the caller

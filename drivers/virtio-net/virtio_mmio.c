@@ -32,8 +32,6 @@
 #define MICROVM_IRQ_BASE	5	/* without ioapic2 */
 #define MICROVM_IRQ_BASE2	24	/* with ioapic2: the second chip's GSIs */
 
-#define RESET_TIMEOUT_US	100000
-
 static uint32_t
 rd(struct virtio_dev *d, unsigned reg)
 {
@@ -56,18 +54,6 @@ static void
 set_status(struct virtio_dev *d, uint8_t status)
 {
 	wr(d, VIRTIO_MMIO_STATUS, status);
-}
-
-static int
-reset(struct virtio_dev *d)
-{
-	set_status(d, 0);
-	for (int us = 0; us < RESET_TIMEOUT_US; us += 10) {
-		if (get_status(d) == 0)
-			return 0;
-		delay_us(10);
-	}
-	return -ETIMEDOUT;
 }
 
 static uint64_t
@@ -154,7 +140,6 @@ static const struct virtio_ops mmio_ops = {
 	.name		= "virtio-net-mmio",
 	.get_status	= get_status,
 	.set_status	= set_status,
-	.reset		= reset,
 	.get_features	= get_features,
 	.set_features	= set_features,
 	.cfg_read8	= cfg_read8,

@@ -261,6 +261,22 @@ negotiate(uint64_t offered)
 	    | VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
 }
 
+/* 4.1.5.1.2.1, 4.2.2.1: a reset may take time; poll this long at most. */
+#define RESET_TIMEOUT_US	100000
+
+/* Write 0 to device_status and wait until the device reads back 0. */
+static int
+reset(struct virtio_dev *d)
+{
+	d->ops->set_status(d, 0);
+	for (int us = 0; us < RESET_TIMEOUT_US; us += 10) {
+		if (d->ops->get_status(d) == 0)
+			return 0;
+		delay_us(10);
+	}
+	return -ETIMEDOUT;
+}
+
 int
 virtio_net_attach(struct virtio_dev *d)
 {
@@ -276,7 +292,7 @@ virtio_net_attach(struct virtio_dev *d)
 
 	/* 1. Reset.  2. ACKNOWLEDGE: we noticed it.  3. DRIVER: we can drive it. */
 	what = "reset";
-	if ((err = ops->reset(d)) != 0)
+	if ((err = reset(d)) != 0)
 		goto fail;
 	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
 	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
@@ -349,7 +365,7 @@ virtio_net_attach(struct virtio_dev *d)
 fail_txq:
 	page_free(nd->tx_ring_mem, nd->tx_ring_pages);
 fail_rxq:
-	ops->reset(d);		/* the device must stop using the rings first */
+	reset(d);		/* the device must stop using the rings first */
 	page_free(nd->rx_ring_mem, nd->rx_ring_pages);
 fail_irq:
 	/* The vector stays registered: its handler only signals a source

@@ -14,9 +14,6 @@
 #include "virtio_dev.h"
 #include "virtio_reg.h"
 
-/* 4.1.5.1.2.1 lets a reset take time: poll this long at most. */
-#define RESET_TIMEOUT_US	100000
-
 #define COMMON(d)	((d)->pci.common)
 
 static uint8_t
@@ -29,18 +26,6 @@ static void
 set_status(struct virtio_dev *d, uint8_t status)
 {
 	COMMON(d)->device_status = status;
-}
-
-static int
-reset(struct virtio_dev *d)
-{
-	set_status(d, 0);
-	for (int us = 0; us < RESET_TIMEOUT_US; us += 10) {
-		if (get_status(d) == 0)
-			return 0;
-		delay_us(10);
-	}
-	return -ETIMEDOUT;
 }
 
 static uint64_t
@@ -141,7 +126,6 @@ static const struct virtio_ops pci_ops = {
 	.name		= "virtio-net-pci",
 	.get_status	= get_status,
 	.set_status	= set_status,
-	.reset		= reset,
 	.get_features	= get_features,
 	.set_features	= set_features,
 	.cfg_read8	= cfg_read8,
