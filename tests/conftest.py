@@ -11,7 +11,10 @@ instead of the whole run.
 import os
 import re
 import shutil
+import signal
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -173,3 +176,62 @@ def limpet(*args, timeout=300, env=None):
 @pytest.fixture(name='boot')
 def boot_fixture():
     return boot
+
+
+class Console:
+    """A command (./limpet run ...) in the background, in a session of its
+    own so that the QEMU it starts goes with it; its console collected line
+    by line as it comes.  Subclasses name what runs in `who`."""
+
+    who = 'the guest'
+
+    def spawn(self, cmd, env=None):
+        self.cmd = cmd
+        self.lines = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen(cmd, cwd=TOP, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True, env=env)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode('utf-8', 'replace').replace('\r', '').rstrip('\n')
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.cond.notify_all()
+
+    @property
+    def output(self):
+        with self.cond:
+            return '\n'.join(self.lines)
+
+    def describe(self):
+        return '\ncommand: %s\nexit: %s\n--- console (last 60 lines) ---\n%s' % (
+            ' '.join(self.cmd), self.proc.poll(), '\n'.join(self.output.splitlines()[-60:]))
+
+    def wait_for(self, regex, timeout=20):
+        end = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                m = regex.search('\n'.join(self.lines))
+                if m:
+                    return m
+                left = end - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    break
+                self.cond.wait(min(left, 0.2))
+        pytest.fail('no %r from %s within %ss%s' % (regex.pattern, self.who, timeout,
+                                                   self.describe()))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        self.proc.wait()
+        self.reader.join(5)

@@ -18,13 +18,12 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 import urllib.parse
 
 import pytest
 
-from conftest import TOP, image_path
+from conftest import TOP, Console, image_path
 
 WWW = TOP / 'services' / 'httpd' / 'www'
 # The guest's own line once it listens (services/httpd/main.c); the front
@@ -57,9 +56,11 @@ def free_port():
     pytest.fail('no free port on 127.0.0.1')
 
 
-class Httpd:
+class Httpd(Console):
     """./limpet run httpd --no-build in the background, its console
     collected; stop() ends its process group."""
+
+    who = 'httpd'
 
     def __init__(self, app_args=(), www=None, timeout=900):
         img = image_path('httpd')
@@ -73,14 +74,7 @@ class Httpd:
                         % img.relative_to(TOP))
         if app_args:
             cmd += ['--'] + list(app_args)
-        self.cmd = cmd
-        self.lines = []
-        self.cond = threading.Condition()
-        self.proc = subprocess.Popen(cmd, cwd=TOP, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        self.spawn(cmd)
         try:
             self.wait_for(READY, 60)
         except BaseException:
@@ -88,48 +82,8 @@ class Httpd:
             raise
         self.base = 'http://127.0.0.1:%d' % self.port
 
-    def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode('utf-8', 'replace').replace('\r', '').rstrip('\n')
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-        with self.cond:
-            self.cond.notify_all()
-
-    @property
-    def output(self):
-        with self.cond:
-            return '\n'.join(self.lines)
-
-    def describe(self):
-        return '\ncommand: %s\nexit: %s\n--- console (last 60 lines) ---\n%s' % (
-            ' '.join(self.cmd), self.proc.poll(), '\n'.join(self.output.splitlines()[-60:]))
-
-    def wait_for(self, regex, timeout=20):
-        end = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                m = regex.search('\n'.join(self.lines))
-                if m:
-                    return m
-                left = end - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
-                    break
-                self.cond.wait(min(left, 0.2))
-        pytest.fail('no %r from httpd within %ss%s' % (regex.pattern, timeout, self.describe()))
-
     def alive(self):
         assert self.proc.poll() is None, 'httpd died' + self.describe()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        self.proc.wait()
-        self.reader.join(5)
 
     # ---- clients ----------------------------------------------------------
 

@@ -21,7 +21,6 @@ import re
 import socket
 import ssl
 import subprocess
-import threading
 import time
 
 import pytest
@@ -60,14 +59,7 @@ class Https(Httpd):
         self._start(cmd)
 
     def _start(self, cmd):
-        self.cmd = cmd
-        self.lines = []
-        self.cond = threading.Condition()
-        self.proc = subprocess.Popen(cmd, cwd=TOP, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        self.spawn(cmd)
         try:
             self.wait_for(READY_TLS, 90)
         except BaseException:

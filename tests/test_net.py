@@ -15,12 +15,11 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 
-from conftest import TOP, image_path
+from conftest import TOP, Console, image_path
 
 TAP_SETUP = TOP / 'scripts' / 'tap-setup.sh'
 CLIENT = TOP / 'tests' / 'net_client.py'
@@ -98,7 +97,7 @@ class Namespace:
         run(['ip', 'netns', 'del', self.name], check=False)
 
 
-class Guest:
+class Guest(Console):
     """./limpet run SERVICE (echo) in the background; its console collected
     as it comes."""
 
@@ -106,49 +105,9 @@ class Guest:
         cmd = [str(TOP / 'limpet'), 'run', service, '--no-build'] + list(args)
         if app_args:
             cmd += ['--'] + list(app_args)
-        self.cmd = cmd
-        self.lines = []
-        self.cond = threading.Condition()
         e = dict(os.environ)
         e.update(env or {})
-        # Its own session, so that the QEMU limpet starts goes with it.
-        self.proc = subprocess.Popen(cmd, cwd=TOP, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True, env=e)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for raw in self.proc.stdout:
-            line = raw.decode('utf-8', 'replace').replace('\r', '').rstrip('\n')
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-        with self.cond:
-            self.cond.notify_all()
-
-    @property
-    def output(self):
-        with self.cond:
-            return '\n'.join(self.lines)
-
-    def describe(self):
-        return 'command: %s\nexit: %s\n--- console ---\n%s' % (
-            ' '.join(self.cmd), self.proc.poll(), self.output)
-
-    def wait_for(self, regex, timeout=20):
-        end = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                m = regex.search('\n'.join(self.lines))
-                if m:
-                    return m
-                left = end - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
-                    break
-                self.cond.wait(min(left, 0.2))
-        pytest.fail('no %r from the guest within %ss\n%s' % (regex.pattern, timeout,
-                                                             self.describe()))
+        self.spawn(cmd, env=e)
 
     def wait_exit(self, timeout=20):
         try:
@@ -157,15 +116,6 @@ class Guest:
             pytest.fail('the guest still runs after %ss\n%s' % (timeout, self.describe()))
         self.reader.join(5)
         return rc
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        self.proc.wait()
-        self.reader.join(5)
 
 
 class TapEcho:
