@@ -19,7 +19,6 @@
 #include "cpu.h"
 #include "platform.h"
 
-#define USAGE_STATUS	2	/* a command line we cannot parse */
 
 struct kargs boot_args;
 static struct bootinfo bootinfo;	/* the kernel's copy */
@@ -105,7 +104,7 @@ kernel_main(const struct bootinfo *bi)
 	    (const char *)bootinfo.strtab, bootinfo.strtab_size);
 	if (cmdline_parse(bootinfo.cmdline, limpet_service_name, &boot_args, &err) != 0) {
 		kprintf("kernel: error: command line: %s: \"%s\"\n", err, bi->cmdline);
-		machine_exit(USAGE_STATUS);
+		machine_exit(EXIT_USAGE);
 	}
 	apply_log_level();			/* log=LEVEL */
 	log_debug("boot: kernel entered %llu us after the loader",

@@ -33,7 +33,6 @@
 #error "LIMPET_NET_IP, LIMPET_NET_GATEWAY and LIMPET_NET_MASK come from the build"
 #endif
 
-#define USAGE_STATUS	2	/* as main.c: a command line we cannot use */
 
 static struct netif netif;
 static struct netdev *dev;
@@ -93,7 +92,7 @@ static void
 bad_arg(const char *key, const char *value, const char *why)
 {
 	kprintf("net: error: %s=%s: %s\n", key, value, why);
-	machine_exit(USAGE_STATUS);
+	machine_exit(EXIT_USAGE);
 }
 
 /* The kernel argument key=..., else the build's default. */

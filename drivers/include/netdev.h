@@ -13,14 +13,24 @@
  *	netdev_tx(...)			any time after start, from loop context
  *
  * Receive: the driver asks upper->rx_buf for buffers to post (at start and
- * whenever the ring has room: netdev_rx_refill()); a filled buffer comes
- * back through upper->rx with the frame's position and length, and belongs
- * to the upper layer from then on.  When the upper layer is done with it,
- * it hands it back to its own pool and calls netdev_rx_refill().
+ * whenever the ring has room: netdev_rx_refill()); a frame comes back
+ * through upper->rx as one or more filled buffers (more than one only
+ * with NETDEV_OFF_RX_LARGE: a frame of up to info->rx_frame_max bytes
+ * spread over several), which belong to the upper layer from then on.
+ * When the upper layer is done with one, it hands it back to its own pool
+ * and calls netdev_rx_refill().
  *
  * Transmit: netdev_tx() puts the segments on the ring as one
  * scatter-gather chain (the driver supplies the virtio-net header from its
  * own memory); the segments must stay untouched until upper->tx_done(cookie).
+ *
+ * Offloads (info->offloads): with NETDEV_OFF_TX_CSUM the upper layer may
+ * leave a TCP or UDP checksum to the device: it stores the pseudo-header
+ * sum in the checksum field and passes where the sum starts and where the
+ * field is (struct netdev_csum).  With NETDEV_OFF_RX_CSUM a received frame
+ * may carry NETDEV_RX_CSUM_OK: its TCP/UDP checksum was checked by the
+ * device, or the frame never left the host and has none to check (its
+ * checksum field then holds only a partial sum).
  *
  * Context: all calls from the event loop (main or callbacks), never from
  * interrupt handlers.  Callbacks run from the driver's loop-source poll.
@@ -33,14 +43,26 @@
 
 struct netdev;
 
+/* One filled receive buffer: the cookie rx_buf gave, and the bytes of the
+ * frame it holds. */
+struct netdev_frag {
+	void		*cookie;
+	void		*data;
+	uint32_t	len;
+};
+
+/* Received frame flags. */
+#define NETDEV_RX_CSUM_OK	0x1	/* TCP/UDP checksum needs no check */
+
 struct netdev_upper {
 	/* A buffer to post for receiving: set *data and *size (at least
 	 * netdev_info()->rx_buf_size bytes) and return a cookie, or return
 	 * NULL when the pool is empty (the driver tries again later). */
 	void	*(*rx_buf)(void *ctx, void **data, uint32_t *size);
-	/* A frame arrived: it is len bytes at frame, inside the buffer
-	 * cookie (the driver's header sits in front of it). */
-	void	(*rx)(void *ctx, void *cookie, void *frame, uint32_t len);
+	/* A frame arrived in n buffers, in order (the first holds the start
+	 * of the frame, the driver's header sits in front of it); flags are
+	 * NETDEV_RX_*. */
+	void	(*rx)(void *ctx, const struct netdev_frag *frags, int n, unsigned flags);
 	/* The chain sent with this cookie has left: release it. */
 	void	(*tx_done)(void *ctx, void *cookie);
 };
@@ -50,12 +72,27 @@ struct netdev_seg {
 	uint32_t	len;
 };
 
+/* Transmit checksum offload: the device sums the frame from byte start to
+ * the end and adds the result into the 16-bit field at start + offset
+ * (which holds the pseudo-header sum). */
+struct netdev_csum {
+	uint16_t	start, offset;
+};
+
+/* What the device does for the upper layer (netdev_info()->offloads). */
+#define NETDEV_OFF_TX_CSUM	0x1	/* netdev_tx() takes a netdev_csum */
+#define NETDEV_OFF_RX_CSUM	0x2	/* frames may come NETDEV_RX_CSUM_OK */
+#define NETDEV_OFF_RX_LARGE	0x4	/* frames larger than the MTU (the host
+					 * merged TCP segments), in several buffers */
+
 struct netdev_info {
 	const char	*name;		/* "virtio-net-pci", "virtio-net-mmio" */
 	uint8_t		mac[6];
 	uint16_t	mtu;		/* 1500 unless the device says otherwise */
 	int		link_up;
 	uint32_t	rx_buf_size;	/* bytes each RX buffer must hold */
+	uint32_t	rx_frame_max;	/* the largest frame rx() may hand up */
+	unsigned	offloads;	/* NETDEV_OFF_* */
 	uint32_t	tx_max_segs;	/* segments per netdev_tx() */
 	uint32_t	rx_ring, tx_ring;	/* ring sizes */
 };
@@ -66,6 +103,8 @@ struct netdev_stats {
 	uint64_t	tx_ring_full;	/* netdev_tx() refused: ring full */
 	uint64_t	rx_no_buffers;	/* refills that found the pool empty */
 	uint64_t	interrupts;
+	uint64_t	rx_large;	/* frames larger than the MTU */
+	uint64_t	tx_csum;	/* frames the device checksummed */
 	uint64_t	bytes_copied;	/* payload bytes copied (goal: 0) */
 };
 
@@ -73,8 +112,12 @@ int	netdev_probe(void);
 struct netdev *netdev_get(int index);
 const struct netdev_info *netdev_info(const struct netdev *dev);
 int	netdev_start(struct netdev *dev, const struct netdev_upper *upper, void *ctx);
-/* 0, -EAGAIN when the ring is full, -EINVAL for too many segments. */
-int	netdev_tx(struct netdev *dev, const struct netdev_seg *segs, int nsegs, void *cookie);
+/* Send the frame segs[0..nsegs); csum is NULL for a complete frame, or
+ * says which checksum the device is to fill in (NETDEV_OFF_TX_CSUM only).
+ * 0, -EAGAIN when the ring is full, -EINVAL for too many segments or an
+ * offload the device does not do. */
+int	netdev_tx(struct netdev *dev, const struct netdev_seg *segs, int nsegs,
+	    const struct netdev_csum *csum, void *cookie);
 void	netdev_rx_refill(struct netdev *dev);
 void	netdev_stats(const struct netdev *dev, struct netdev_stats *st);
 /* The upper layer reports any payload bytes it had to copy. */

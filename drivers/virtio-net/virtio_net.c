@@ -10,9 +10,15 @@
  * boundary becomes one descriptor per physically contiguous run.
  *
  * Features: VERSION_1 (required), MAC, STATUS and RING_EVENT_IDX when
- * offered.  No MRG_RXBUF: each receive buffer holds a whole frame
- * (VIRTIO_NET_RX_BUF_SIZE).  No checksum offload: lwIP checksums in
- * software, and a device-checked packet would need header parsing here.
+ * offered, and the offloads a host with a vnet header (tap) offers: CSUM
+ * (the device fills in the TCP/UDP checksums the upper layer leaves it),
+ * GUEST_CSUM (it tells us which received checksums need no check),
+ * MRG_RXBUF (a frame may span several receive buffers) and, with both of
+ * those, GUEST_TSO4 (the host hands over up to 64 KiB of TCP segments as
+ * one frame, which lwIP takes as one large segment: one trip through the
+ * ring and the stack instead of 44).  The kernel argument offload=off
+ * keeps to plain 1514-byte frames with software checksums.  Every
+ * receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
  *
  * Interrupts only wake the loop; the loop source's poll reaps both used
  * rings, hands frames up and refills.  While it polls the device is asked
@@ -24,6 +30,7 @@
 #include <string.h>
 
 #include <netdev.h>
+#include <kernel/cmdline.h>
 #include <kernel/exit.h>
 #include <kernel/intr.h>
 #include <kernel/ktime.h>
@@ -48,8 +55,12 @@
 #define RX_MAX_DESC		4
 /* Frames handed up per poll before the loop gets a turn. */
 #define RX_BUDGET		64
+/* Buffers one frame may span: a 64 KiB merged segment in 1536-byte
+ * buffers takes 43. */
+#define RX_MAX_FRAGS		64
 
 _Static_assert(VIRTIO_NET_RX_BUF_SIZE >= VIRTIO_NET_RX_MIN, "5.1.6.3.1");
+_Static_assert(RX_MAX_FRAGS * VIRTIO_NET_RX_BUF_SIZE >= VIRTIO_NET_RX_GSO_MAX, "5.1.6.4");
 
 /* A header padded so that none straddles a page. */
 struct tx_hdr {
@@ -224,12 +235,13 @@ print_stats(void)
 	for (int i = 0; i < ndevs; i++) {
 		const struct netdev_stats *s = &devs[i].stats;
 
-		kprintf("%s: rx %llu pkts %llu bytes %llu drops, tx %llu pkts %llu bytes "
-		    "%llu drops, tx ring full %llu, rx no buffers %llu, interrupts %llu, "
-		    "bytes copied %llu\n", devs[i].name,
+		kprintf("%s: rx %llu pkts %llu bytes %llu drops %llu large, tx %llu pkts "
+		    "%llu bytes %llu drops %llu csum, tx ring full %llu, rx no buffers %llu, "
+		    "interrupts %llu, bytes copied %llu\n", devs[i].name,
 		    (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
-		    (unsigned long long)s->rx_drops, (unsigned long long)s->tx_packets,
-		    (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_drops,
+		    (unsigned long long)s->rx_drops, (unsigned long long)s->rx_large,
+		    (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
+		    (unsigned long long)s->tx_drops, (unsigned long long)s->tx_csum,
 		    (unsigned long long)s->tx_ring_full, (unsigned long long)s->rx_no_buffers,
 		    (unsigned long long)s->interrupts, (unsigned long long)s->bytes_copied);
 	}
@@ -253,12 +265,37 @@ virtio_net_release(struct virtio_dev *d)
 	to_netdev(d)->in_use = 0;
 }
 
-/* The features we ask for, of those offered. */
+/* offload=on|off (on unless the kernel argument says otherwise). */
+static int
+offload_wanted(void)
+{
+	const char *v = kargs_take(&boot_args, "offload");
+
+	if (v == NULL || strcmp(v, "on") == 0)
+		return 1;
+	if (strcmp(v, "off") == 0)
+		return 0;
+	kprintf("virtio-net: error: offload=%s: expected offload=on or offload=off\n", v);
+	machine_exit(EXIT_USAGE);
+}
+
+/* The features we ask for, of those offered.  5.1.3.1: GUEST_TSO4 needs
+ * GUEST_CSUM; we also want MRG_RXBUF with it, or every receive buffer
+ * would have to hold 64 KiB. */
 static uint64_t
 negotiate(uint64_t offered)
 {
-	return offered & (VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC)
-	    | VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX));
+	uint64_t want = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC)
+	    | VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
+	uint64_t tso = VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+
+	if (offload_wanted()) {
+		want |= VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)
+		    | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+		if ((offered & tso) == tso)
+			want |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4);
+	}
+	return offered & want;
 }
 
 /* 4.1.5.1.2.1, 4.2.2.1: a reset may take time; poll this long at most. */
@@ -348,6 +385,17 @@ virtio_net_attach(struct virtio_dev *d)
 	nd->info.mtu = 1500;
 	nd->info.link_up = link_up(nd);
 	nd->info.rx_buf_size = VIRTIO_NET_RX_BUF_SIZE;
+	nd->info.rx_frame_max = VIRTIO_NET_RX_BUF_SIZE - sizeof(struct virtio_net_hdr);
+	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM))
+		nd->info.offloads |= NETDEV_OFF_TX_CSUM;
+	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM))
+		nd->info.offloads |= NETDEV_OFF_RX_CSUM;
+	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4)) {
+		nd->info.offloads |= NETDEV_OFF_RX_LARGE;
+		/* An IPv4 packet is at most 64 KiB, and so is a pbuf; the
+		 * window we advertise (TCP_WND) keeps the host below it. */
+		nd->info.rx_frame_max = 0xffff;
+	}
 	nd->info.tx_max_segs = VIRTIO_NET_TX_MAX_SEGS;
 	nd->info.rx_ring = nd->rxq.size;
 	nd->info.tx_ring = nd->txq.size;
@@ -424,35 +472,116 @@ netdev_rx_refill(struct netdev *nd)
 		kick(nd, &nd->rxq, VIRTIO_NET_RXQ);
 }
 
+/* Give a buffer of a frame we drop straight back to the device. */
+static void
+repost(struct netdev *nd, const struct netdev_frag *f)
+{
+	struct virtq_seg seg[RX_MAX_DESC];
+	uint8_t *data = f->data;
+	int n, h = virtq_next_head(&nd->rxq);
+
+	n = add_runs(seg, 0, RX_MAX_DESC, data, VIRTIO_NET_RX_BUF_SIZE, 1);
+	nd->rx_cookie[h] = f->cookie;
+	nd->rx_data[h] = data;
+	virtq_add(&nd->rxq, seg, n, &nd->rx_cookie[h]);
+}
+
+/* The next used receive buffer as a fragment (data is the buffer's
+ * start); 0 when there is none. */
+static int
+next_buf(struct netdev *nd, struct netdev_frag *f)
+{
+	uint32_t len;
+	void **slot = virtq_get_used(&nd->rxq, &len);
+
+	if (slot == NULL)
+		return 0;
+	f->cookie = *slot;
+	f->data = nd->rx_data[slot - nd->rx_cookie];
+	f->len = len;
+	return 1;
+}
+
+/*
+ * Take one frame off the ring into frags (at most RX_MAX_FRAGS buffers);
+ * its buffer count, 0 when the ring is empty, or -1 when the frame was
+ * malformed and its buffers went back to the device.  The first
+ * fragment is moved past the header, whose flags go to *hdr_flags.
+ */
+static int
+take_frame(struct netdev *nd, struct netdev_frag *frags, uint8_t *hdr_flags)
+{
+	const struct virtio_net_hdr *hdr;
+	const size_t hl = sizeof(struct virtio_net_hdr);
+	uint32_t want = 1, total;
+	int n = 1, bad = 0;
+
+	if (!next_buf(nd, &frags[0]))
+		return 0;
+	hdr = frags[0].data;
+	if (frags[0].len < hl || frags[0].len > VIRTIO_NET_RX_BUF_SIZE) {
+		/* A runt or a device bug. */
+		repost(nd, &frags[0]);
+		return -1;
+	}
+	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF))
+		want = hdr->num_buffers;
+	*hdr_flags = hdr->flags;
+	total = frags[0].len - (uint32_t)hl;
+	/* 5.1.6.4.2: the device used num_buffers buffers for this frame;
+	 * take them all, even those of a frame we will drop. */
+	for (uint32_t i = 1; i < want; i++) {
+		struct netdev_frag f;
+
+		if (!next_buf(nd, &f)) {
+			bad = 1;	/* the device published fewer than it said */
+			break;
+		}
+		if (f.len > VIRTIO_NET_RX_BUF_SIZE || n == RX_MAX_FRAGS) {
+			bad = 1;
+			repost(nd, &f);
+			continue;
+		}
+		frags[n++] = f;
+		total += f.len;
+	}
+	if (bad || want == 0 || total > nd->info.rx_frame_max) {
+		for (int i = 0; i < n; i++)
+			repost(nd, &frags[i]);
+		return -1;
+	}
+	frags[0].data = (uint8_t *)frags[0].data + hl;
+	frags[0].len -= (uint32_t)hl;
+	nd->stats.rx_packets++;
+	nd->stats.rx_bytes += total;
+	if (total > (uint32_t)nd->info.mtu + 18)
+		nd->stats.rx_large++;
+	return n;
+}
+
 /* Hand up to RX_BUDGET frames to the upper layer; nonzero if more wait. */
 static int
 receive(struct netdev *nd)
 {
-	void **slot;
-	uint32_t len;
-	int budget = RX_BUDGET;
+	struct netdev_frag frags[RX_MAX_FRAGS];
+	int budget = RX_BUDGET, n;
+	uint8_t hflags = 0;
 
-	while (budget > 0 && (slot = virtq_get_used(&nd->rxq, &len)) != NULL) {
-		size_t head = (size_t)(slot - nd->rx_cookie);
-		uint8_t *data = nd->rx_data[head];
+	while (budget > 0 && (n = take_frame(nd, frags, &hflags)) != 0) {
+		unsigned flags = 0;
 
 		budget--;
-		if (len < sizeof(struct virtio_net_hdr) || len > VIRTIO_NET_RX_BUF_SIZE) {
-			/* A runt or a device bug: the buffer goes straight back. */
-			struct virtq_seg seg[RX_MAX_DESC];
-			int n = add_runs(seg, 0, RX_MAX_DESC, data, VIRTIO_NET_RX_BUF_SIZE, 1);
-			int h = virtq_next_head(&nd->rxq);
-
+		if (n < 0) {
 			nd->stats.rx_drops++;
-			nd->rx_cookie[h] = *slot;
-			nd->rx_data[h] = data;
-			virtq_add(&nd->rxq, seg, n, &nd->rx_cookie[h]);
 			continue;
 		}
-		len -= sizeof(struct virtio_net_hdr);
-		nd->stats.rx_packets++;
-		nd->stats.rx_bytes += len;
-		nd->upper->rx(nd->ctx, *slot, data + sizeof(struct virtio_net_hdr), len);
+		/* 5.1.6.4.1: NEEDS_CSUM (the frame comes from the host itself,
+		 * its checksum field holds a partial sum) or DATA_VALID (the
+		 * device checked it). */
+		if ((nd->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)) &&
+		    (hflags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)))
+			flags |= NETDEV_RX_CSUM_OK;
+		nd->upper->rx(nd->ctx, frags, n, flags);
 	}
 	return budget == 0 && virtq_has_used(&nd->rxq);
 }
@@ -480,13 +609,16 @@ poll(struct loop_source *src)
 }
 
 int
-netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs, void *cookie)
+netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
+    const struct netdev_csum *csum, void *cookie)
 {
 	struct virtq_seg v[TX_MAX_DESC];
+	struct virtio_net_hdr *hdr;
 	uint32_t bytes = 0;
 	int n = 1, head;
 
-	if (!nd->started || nsegs <= 0 || nsegs > VIRTIO_NET_TX_MAX_SEGS) {
+	if (!nd->started || nsegs <= 0 || nsegs > VIRTIO_NET_TX_MAX_SEGS ||
+	    (csum != NULL && !(nd->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM)))) {
 		nd->stats.tx_drops++;
 		return -EINVAL;
 	}
@@ -505,9 +637,17 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs, void *coo
 		virtq_enable_intr(&nd->txq);
 		return -EAGAIN;
 	}
-	/* The header for this head: zero (no offloads), never shared. */
+	/* The header for this head, never shared: zero but for a checksum
+	 * left to the device (5.1.6.2). */
 	head = virtq_next_head(&nd->txq);
-	memset(&nd->tx_hdr[head], 0, sizeof(nd->tx_hdr[head]));
+	hdr = &nd->tx_hdr[head].hdr;
+	memset(hdr, 0, sizeof(*hdr));
+	if (csum != NULL) {
+		hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		hdr->csum_start = csum->start;
+		hdr->csum_offset = csum->offset;
+		nd->stats.tx_csum++;
+	}
 	v[0] = (struct virtq_seg){ .addr = dma_addr((uint64_t)&nd->tx_hdr[head].hdr),
 	    .len = sizeof(struct virtio_net_hdr), .write = 0 };
 	nd->tx_cookie[head] = cookie;

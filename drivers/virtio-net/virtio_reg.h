@@ -23,6 +23,7 @@
 #define VIRTIO_NET_F_CSUM		0	/* device handles partial csum */
 #define VIRTIO_NET_F_GUEST_CSUM		1	/* driver handles partial csum */
 #define VIRTIO_NET_F_MTU		3	/* config mtu is valid */
+#define VIRTIO_NET_F_GUEST_TSO4		7	/* driver takes merged TCPv4 */
 #define VIRTIO_NET_F_MAC		5	/* config mac is valid */
 #define VIRTIO_NET_F_MRG_RXBUF		15	/* RX buffers may be merged */
 #define VIRTIO_NET_F_STATUS		16	/* config status is valid */
@@ -175,8 +176,10 @@ struct virtq_used {
 #define VIRTIO_NET_TXQ			1
 
 /* ---- 5.1.6 Device Operation: the header in front of every packet ------- */
-#define VIRTIO_NET_HDR_F_NEEDS_CSUM	1
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM	1	/* csum_start/offset are valid */
+#define VIRTIO_NET_HDR_F_DATA_VALID	2	/* RX: the device checked it */
 #define VIRTIO_NET_HDR_GSO_NONE		0
+#define VIRTIO_NET_HDR_GSO_TCPV4	1
 
 struct virtio_net_hdr {
 	uint8_t		flags;
@@ -193,5 +196,7 @@ _Static_assert(sizeof(struct virtio_net_hdr) == 12, "5.1.6 header with VERSION_1
 /* 5.1.6.3.1: without MRG_RXBUF or GUEST_TSO*, each receive buffer holds
  * at least the header and a 1514-byte frame. */
 #define VIRTIO_NET_RX_MIN		(sizeof(struct virtio_net_hdr) + 1514)
+/* 5.1.6.4: a merged TCP segment is at most this long, header included. */
+#define VIRTIO_NET_RX_GSO_MAX		(sizeof(struct virtio_net_hdr) + 65550)
 
 #endif

@@ -25,6 +25,7 @@
  * middle of every large transfer.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -34,6 +35,9 @@
 
 #include <lwip/etharp.h>
 #include <lwip/pbuf.h>
+#include <lwip/prot/ip.h>
+#include <lwip/prot/ip4.h>
+#include <lwip/prot/tcp.h>
 #include <lwip/snmp.h>
 #include <lwip/stats.h>
 #include <netif/ethernet.h>
@@ -66,6 +70,7 @@ static struct vnif {
 	size_t			pool_pages;
 	uint32_t		nbufs, nfree, stride;
 	uint32_t		reserve;	/* copy frames below this many free */
+	unsigned		offloads;	/* the device's NETDEV_OFF_* */
 	struct limpet_work	refill;
 	/* Frames the ring had no room for, oldest at txq_head. */
 	struct pbuf		*txq[NET_TX_QUEUE];
@@ -118,34 +123,75 @@ rx_buf(void *ctx, void **data, uint32_t *size)
 	return rb;
 }
 
-/* A frame arrived in one of our buffers. */
+/* Our buffer behind a fragment the driver hands up. */
+static struct pbuf *
+frag_pbuf(const struct netdev_frag *f)
+{
+	struct rxbuf *rb = f->cookie;
+
+	return pbuf_alloced_custom(PBUF_RAW, (u16_t)f->len, PBUF_REF, &rb->pc,
+	    f->data, (u16_t)f->len);
+}
+
+/* The frames whose TCP/UDP checksum the device vouches for: a whole
+ * (unfragmented) IPv4 packet, so that a datagram lwIP reassembles is
+ * checked as a whole. */
+static int
+csum_ok(const struct netdev_frag *f, unsigned flags)
+{
+	const struct eth_hdr *eth = f->data;
+	const struct ip_hdr *ip = (const struct ip_hdr *)((const uint8_t *)f->data + SIZEOF_ETH_HDR);
+
+	return (flags & NETDEV_RX_CSUM_OK) && f->len >= SIZEOF_ETH_HDR + IP_HLEN &&
+	    eth->type == PP_HTONS(ETHTYPE_IP) &&
+	    (IPH_OFFSET(ip) & PP_HTONS(IP_MF | IP_OFFMASK)) == 0;
+}
+
+/* A frame arrived in n of our buffers (more than one only for a frame
+ * larger than a buffer: the host merged TCP segments). */
 static void
-rx(void *ctx, void *cookie, void *frame, uint32_t len)
+rx(void *ctx, const struct netdev_frag *frags, int n, unsigned flags)
 {
 	struct vnif *vn = ctx;
-	struct rxbuf *rb = cookie;
+	struct netif *netif = vn->netif;
 	struct pbuf *p = NULL;
+	u16_t cflags = netif->chksum_flags;
+	uint32_t len = 0;
+	int i;
 
+	for (i = 0; i < n; i++)
+		len += frags[i].len;
 	if (len > 0xffff) {		/* cannot be a pbuf; the driver's bug */
 		LINK_STATS_INC(link.lenerr);
-		rxbuf_put(vn, rb);
+		for (i = 0; i < n; i++)
+			rxbuf_put(vn, frags[i].cookie);
 		return;
 	}
 	if (vn->nfree < vn->reserve &&
 	    (p = pbuf_alloc(PBUF_RAW, (u16_t)len, PBUF_POOL)) != NULL) {
-		pbuf_take(p, frame, (u16_t)len);
+		u16_t off = 0;
+
+		for (i = 0; i < n; i++) {
+			pbuf_take_at(p, frags[i].data, (u16_t)frags[i].len, off);
+			off = (u16_t)(off + frags[i].len);
+			rxbuf_put(vn, frags[i].cookie);
+		}
 		netdev_count_copy(vn->dev, len);
-		rxbuf_put(vn, rb);
 	} else {
-		p = pbuf_alloced_custom(PBUF_RAW, (u16_t)len, PBUF_REF, &rb->pc,
-		    frame, (u16_t)len);
+		p = frag_pbuf(&frags[0]);
+		for (i = 1; i < n; i++)
+			pbuf_cat(p, frag_pbuf(&frags[i]));
 	}
 	LINK_STATS_INC(link.recv);
-	MIB2_STATS_NETIF_ADD(vn->netif, ifinoctets, len);
-	if (vn->netif->input(p, vn->netif) != ERR_OK) {
+	MIB2_STATS_NETIF_ADD(netif, ifinoctets, len);
+	if (csum_ok(&frags[0], flags))
+		NETIF_SET_CHECKSUM_CTRL(netif, cflags &
+		    ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP));
+	if (netif->input(p, netif) != ERR_OK) {
 		LINK_STATS_INC(link.drop);
 		pbuf_free(p);
 	}
+	NETIF_SET_CHECKSUM_CTRL(netif, cflags);
 }
 
 /* ---- transmit ------------------------------------------------------------- */
@@ -214,13 +260,54 @@ to_segs(struct vnif *vn, struct pbuf *p, struct netdev_seg *segs)
 	return n;
 }
 
+/*
+ * With the device summing TCP (the netif then has lwIP leave TCP
+ * checksums at zero): seed the frame's checksum field with the
+ * pseudo-header sum (RFC 9293 3.1) and say where the sum goes.  NULL for
+ * every other frame, which lwIP summed.  The sum is kept in memory
+ * order: a ones' complement sum does not care which byte order its words
+ * are in, as long as all are in the same one.
+ */
+static const struct netdev_csum *
+tx_csum(const struct vnif *vn, struct pbuf *p, struct netdev_csum *cs)
+{
+	uint8_t *f = p->payload;
+	const struct ip_hdr *ip = (const struct ip_hdr *)(f + SIZEOF_ETH_HDR);
+	struct tcp_hdr *tcp;
+	uint32_t sum;
+	u16_t ihl;
+
+	if (!(vn->offloads & NETDEV_OFF_TX_CSUM) || p->len < SIZEOF_ETH_HDR + IP_HLEN ||
+	    ((const struct eth_hdr *)f)->type != PP_HTONS(ETHTYPE_IP) ||
+	    IPH_PROTO(ip) != IP_PROTO_TCP)
+		return NULL;
+	/* lwIP builds a segment's Ethernet, IP and TCP headers in one pbuf,
+	 * in front of its data, and never fragments TCP. */
+	ihl = IPH_HL_BYTES(ip);
+	if (p->len < SIZEOF_ETH_HDR + ihl + TCP_HLEN ||
+	    (IPH_OFFSET(ip) & PP_HTONS(IP_MF | IP_OFFMASK)) != 0)
+		panic("netif: a TCP frame whose headers are split or fragmented (%u bytes in "
+		    "the first pbuf)", p->len);
+	tcp = (struct tcp_hdr *)(f + SIZEOF_ETH_HDR + ihl);
+	sum = (ip->src.addr & 0xffff) + (ip->src.addr >> 16) +
+	    (ip->dest.addr & 0xffff) + (ip->dest.addr >> 16) +
+	    PP_HTONS(IP_PROTO_TCP) + lwip_htons((u16_t)(lwip_ntohs(IPH_LEN(ip)) - ihl));
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	tcp->chksum = (u16_t)sum;
+	cs->start = (uint16_t)(SIZEOF_ETH_HDR + ihl);
+	cs->offset = (uint16_t)offsetof(struct tcp_hdr, chksum);
+	return cs;
+}
+
 /* Hand the chain p (whose reference is ours), as segs[0..n), to the
  * device: 0, -EAGAIN when the ring is full (p still ours), another
  * negative errno when the device refused it (p released). */
 static int
 send(struct vnif *vn, struct pbuf *p, const struct netdev_seg *segs, int n)
 {
-	int rc = netdev_tx(vn->dev, segs, n, p);
+	struct netdev_csum cs;
+	int rc = netdev_tx(vn->dev, segs, n, tx_csum(vn, p, &cs), p);
 
 	if (rc == 0) {
 		LINK_STATS_INC(link.xmit);
@@ -398,6 +485,11 @@ virtio_netif_init(struct netif *netif)
 	netif->hwaddr_len = ETH_HWADDR_LEN;
 	memcpy(netif->hwaddr, info->mac, ETH_HWADDR_LEN);
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+	/* TCP checksums on transmit are the device's when it offers to
+	 * (tx_csum()); received ones are skipped frame by frame (rx()). */
+	vn->offloads = info->offloads;
+	if (vn->offloads & NETDEV_OFF_TX_CSUM)
+		NETIF_SET_CHECKSUM_CTRL(netif, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
 	if (info->link_up)
 		netif->flags |= NETIF_FLAG_LINK_UP;
 	MIB2_INIT_NETIF(netif, snmp_ifType_ethernet_csmacd, 0);

@@ -9,6 +9,9 @@
  */
 void	machine_exit(int status) __attribute__((noreturn));
 
+/* The status for a command line the kernel or a driver cannot use. */
+#define EXIT_USAGE	2
+
 /* Hooks run by machine_exit() in reverse order of registration (drivers
  * print their counters here).  At most KERNEL_SHUTDOWN_HOOKS of them. */
 int	shutdown_hook_add(void (*fn)(void));
