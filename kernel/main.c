@@ -84,12 +84,43 @@ warn_unknown_args(void)
 			log_warn("unknown kernel argument '%s' ignored", boot_args.kernel[i].key);
 }
 
+/* Where boot time goes: the TSC at the end of each phase, printed at
+ * log=debug once the TSC's rate is known. */
+static struct {
+	const char	*name;
+	uint64_t	tsc;
+} phases[12];
+static int nphases;
+
+void
+boot_phase_done(const char *name)
+{
+	if (nphases < (int)(sizeof(phases) / sizeof(phases[0])))
+		phases[nphases++] = (typeof(phases[0])){ name, rdtsc() };
+}
+
+static void
+print_phases(void)
+{
+	char line[320];
+	int n = 0;
+	uint64_t prev = time_origin();
+
+	for (int i = 0; i < nphases && n < (int)sizeof(line); i++) {
+		n += ksnprintf(line + n, sizeof(line) - n, "%s%s %llu", i ? ", " : "",
+		    phases[i].name, (unsigned long long)(tsc_to_ns(phases[i].tsc - prev) / 1000));
+		prev = phases[i].tsc;
+	}
+	log_debug("boot: phases in us: %s", line);
+}
+
 void
 kernel_main(const struct bootinfo *bi)
 {
 	const char *err;
 
 	time_set_origin(bi->loader_tsc);	/* the clock starts at the loader */
+	phases[nphases++] = (typeof(phases[0])){ "loader", kernel_entry_tsc };
 	console_init();				/* serial console */
 	if (bi->magic != BOOTINFO_MAGIC) {
 		kprintf("kernel: bad boot info (magic 0x%llx): boot with the Limpet loader\n",
@@ -107,20 +138,21 @@ kernel_main(const struct bootinfo *bi)
 		machine_exit(EXIT_USAGE);
 	}
 	apply_log_level();			/* log=LEVEL */
-	log_debug("boot: kernel entered %llu us after the loader",
-	    (unsigned long long)(tsc_to_ns(kernel_entry_tsc - time_origin()) / 1000));
+	boot_phase_done("cpu");
 	mm_init(&bootinfo);			/* frames, page tables with W^X */
-	log_debug("boot: memory ready");
+	boot_phase_done("memory");
 	time_init(freq_arg());			/* TSC calibration */
-	log_debug("boot: TSC calibrated");
+	boot_phase_done("tsc");
 	platform_init();			/* legacy PIC off, ... */
 	lapic_init();				/* local APIC */
 	timer_init();				/* LAPIC timer for the loop */
-	log_debug("boot: timer ready");
+	boot_phase_done("timer");
 	sti();
 	if (net_init != NULL)
 		net_init();			/* NIC, lwIP, ip= gateway= mask= */
+	boot_phase_done("net");
 	warn_unknown_args();
+	print_phases();
 
 	boot_ns = now_ns();
 	kprintf("Limpet: %s on %s, %s build; TSC %llu.%03llu MHz (%s), timer %s, "

@@ -75,20 +75,40 @@ clip(const struct pmm *p, uint64_t addr, uint64_t len, int inner,
 	return 1;
 }
 
+/* Mark frames [first, last) free (free != 0) or used, a whole word at a
+ * time where the range covers one (boot frees all of RAM this way); the
+ * number of frames that changed. */
+static uint64_t
+set_range(struct pmm *p, uint64_t first, uint64_t last, int free)
+{
+	uint64_t changed = 0, i = first;
+
+	while (i < last) {
+		uint64_t *w = &p->bitmap[i / BITS], mask;
+		unsigned lo = (unsigned)(i % BITS);
+		uint64_t n = last - i < (uint64_t)(BITS - lo) ? last - i : BITS - lo;
+
+		mask = (n == BITS ? ~0ULL : ((1ULL << n) - 1)) << lo;
+		changed += (uint64_t)__builtin_popcountll((free ? *w : ~*w) & mask);
+		if (free)
+			*w &= ~mask;
+		else
+			*w |= mask;
+		i += n;
+	}
+	return changed;
+}
+
 void
 pmm_free_range(struct pmm *p, uint64_t addr, uint64_t len)
 {
-	uint64_t first, last;
+	uint64_t first, last, n;
 
 	if (!clip(p, addr, len, 1, &first, &last))
 		return;
-	for (uint64_t i = first; i < last; i++) {
-		if (used(p, i)) {
-			set_free(p, i);
-			p->nfree++;
-			p->total++;
-		}
-	}
+	n = set_range(p, first, last, 1);
+	p->nfree += n;
+	p->total += n;
 }
 
 void
@@ -98,12 +118,7 @@ pmm_reserve_range(struct pmm *p, uint64_t addr, uint64_t len)
 
 	if (!clip(p, addr, len, 0, &first, &last))
 		return;
-	for (uint64_t i = first; i < last; i++) {
-		if (!used(p, i)) {
-			set_used(p, i);
-			p->nfree--;
-		}
-	}
+	p->nfree -= set_range(p, first, last, 0);
 }
 
 /* First run of n free frames at an aligned index in [from, to), or -1. */

@@ -14,10 +14,12 @@
 #include <limpet.h>
 #include <kernel/cmdline.h>
 #include <kernel/exit.h>
+#include <kernel/ktime.h>
 #include <kernel/log.h>
 #include <kernel/loop.h>
 
 #include <lwip/dhcp.h>
+#include <lwip/etharp.h>
 #include <lwip/init.h>
 #include <lwip/ip4_addr.h>
 #include <lwip/netif.h>
@@ -198,12 +200,32 @@ status_changed(struct netif *nif)
 		print_config(", dhcp");
 }
 
+/*
+ * The gratuitous ARP that announces the address goes out on the loop's
+ * first turn, after main() has opened its listeners, not when the
+ * interface comes up during boot: a peer that has been trying to reach
+ * the guest (a client polling a booting server) sends the SYN it queued
+ * as soon as it hears it, and that SYN must find the port open rather
+ * than get a reset and wait for its next try.
+ */
+static struct limpet_work announce;
+
+static void
+announce_address(struct limpet_work *w, void *arg)
+{
+	(void)w;
+	(void)arg;
+	if (netif_is_up(&netif) && netif_is_link_up(&netif))
+		etharp_gratuitous(&netif);
+}
+
 void net_init(void);
 
 void
 net_init(void)
 {
 	ip4_addr_t ip, mask, gw;
+	u8_t link_up;
 	int n;
 
 	/* Check the arguments first: a typo is reported with or without a NIC. */
@@ -217,6 +239,7 @@ net_init(void)
 		return;
 	}
 
+	boot_phase_done("nic");
 	lwip_init();
 	if (netif_add(&netif, &ip, &mask, &gw, dev, virtio_netif_init,
 	    ethernet_input) == NULL) {
@@ -225,9 +248,16 @@ net_init(void)
 		dev = NULL;
 		return;
 	}
+	boot_phase_done("netif");
 	netif_set_default(&netif);
 	netif_set_status_callback(&netif, status_changed);
+	/* Up without the announcement netif_set_up() makes on a link that is
+	 * up (announce_address() makes it later); the link flag is the
+	 * netif's own, as its init function set it. */
+	link_up = netif.flags & NETIF_FLAG_LINK_UP;
+	netif.flags &= (u8_t)~NETIF_FLAG_LINK_UP;
 	netif_set_up(&netif);
+	netif.flags |= link_up;
 	loop_source_register(&timers_source);
 
 	if (use_dhcp) {
@@ -239,6 +269,8 @@ net_init(void)
 			log_error("net: dhcp_start failed; the interface has no address");
 	} else {
 		print_config("");
+		limpet_work_init(&announce, announce_address, NULL);
+		limpet_soon(&announce);
 	}
 }
 
@@ -262,7 +294,7 @@ limpet_net_config(struct limpet_net_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->device = info->name;
 	memcpy(cfg->mac, netif.hwaddr, sizeof(cfg->mac));
-	cfg->mtu = netif.mtu;
+	cfg->mtu = info->mtu;	/* netif.mtu may be larger: TSO */
 	cfg->dhcp = use_dhcp;
 	cfg->ip = ip4_addr_get_u32(netif_ip4_addr(&netif));
 	cfg->mask = ip4_addr_get_u32(netif_ip4_netmask(&netif));

@@ -190,6 +190,10 @@ def test_udp_echo(echo):
     assert out.startswith('ok:'), out
     out = echo.ns.client('udp', GUEST_IP, ECHO_PORT, 1400, 20)
     assert out.startswith('ok:'), out
+    # Larger than the MTU: fragmented both ways (the guest's reply by the
+    # netif at the link's MTU, although TSO lets lwIP emit larger TCP frames).
+    out = echo.ns.client('udp', GUEST_IP, ECHO_PORT, 8000, 5)
+    assert out.startswith('ok:'), out
 
 
 def test_stalled_client_does_not_block_others(echo):
@@ -242,13 +246,14 @@ def test_microvm_virtio_mmio():
 
 # The driver's counters at shutdown (drivers/virtio-net/virtio_net.c).
 DRIVER_STATS = re.compile(r'rx \d+ pkts \d+ bytes \d+ drops (\d+) large, '
-                          r'tx \d+ pkts \d+ bytes \d+ drops (\d+) csum')
+                          r'tx \d+ pkts \d+ bytes \d+ drops (\d+) csum (\d+) tso')
 
 
 def echo_once(kernel_args='', size=262144):
     """echo --limit 1 on tap: one connection echoing size bytes, then the
     guest exits; (frames larger than the MTU received, frames the device
-    checksummed, payload bytes copied) from its counters."""
+    checksummed, frames it segmented, payload bytes copied) from its
+    counters."""
     with TapEcho('pc', app_args=['--limit', '1'], kernel_args=kernel_args) as t:
         out = t.ns.client('tcp', GUEST_IP, ECHO_PORT, size)
         assert out.startswith('ok:'), out
@@ -258,24 +263,25 @@ def echo_once(kernel_args='', size=262144):
         assert copied, 'no copied-bytes counter in the output\n' + t.guest.describe()
         m = DRIVER_STATS.search(t.guest.output)
         assert m, 'no driver counters in the output\n' + t.guest.describe()
-        return int(m.group(1)), int(m.group(2)), copied, t.guest.output
+        return int(m.group(1)), int(m.group(2)), int(m.group(3)), copied, t.guest.output
 
 
 def test_zero_copy_counter():
     """The driver's counters, printed at shutdown, show no payload byte
     copied; on tap (a vnet header) the offloads were used: the host merged
-    TCP segments into frames larger than the MTU, and the device filled in
-    the TCP checksums of what the guest sent."""
-    large, csum, copied, out = echo_once()
+    TCP segments into frames larger than the MTU, the device filled in the
+    TCP checksums of what the guest sent and cut its large frames into
+    segments."""
+    large, csum, tso, copied, out = echo_once()
     assert copied == [0] * len(copied), out
-    assert large > 0 and csum > 0, out
+    assert large > 0 and csum > 0 and tso > 0, out
 
 
 def test_offload_off():
     """offload=off: plain frames and software checksums, the same bytes
     back; a bad value is refused with a message."""
-    large, csum, copied, out = echo_once('offload=off', 1048576)
-    assert (large, csum) == (0, 0), out
+    large, csum, tso, copied, out = echo_once('offload=off', 1048576)
+    assert (large, csum, tso) == (0, 0, 0), out
     assert copied == [0] * len(copied), out
     r = boot('echo', kernel_args='offload=maybe',
              qemu_args=['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'])

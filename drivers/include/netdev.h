@@ -27,7 +27,10 @@
  * Offloads (info->offloads): with NETDEV_OFF_TX_CSUM the upper layer may
  * leave a TCP or UDP checksum to the device: it stores the pseudo-header
  * sum in the checksum field and passes where the sum starts and where the
- * field is (struct netdev_csum).  With NETDEV_OFF_RX_CSUM a received frame
+ * field is (struct netdev_offload).  With NETDEV_OFF_TX_TSO it may also
+ * hand over a TCP/IPv4 frame larger than the MTU, which the device (or
+ * the host behind it) cuts into segments of gso_size payload bytes, each
+ * behind a copy of the first hdr_len bytes of headers.  With NETDEV_OFF_RX_CSUM a received frame
  * may carry NETDEV_RX_CSUM_OK: its TCP/UDP checksum was checked by the
  * device, or the frame never left the host and has none to check (its
  * checksum field then holds only a partial sum).
@@ -72,18 +75,24 @@ struct netdev_seg {
 	uint32_t	len;
 };
 
-/* Transmit checksum offload: the device sums the frame from byte start to
- * the end and adds the result into the 16-bit field at start + offset
- * (which holds the pseudo-header sum). */
-struct netdev_csum {
-	uint16_t	start, offset;
+/* Transmit offloads for one frame: the device sums the frame from byte
+ * csum_start to the end and adds the result into the 16-bit field at
+ * csum_start + csum_offset (which holds the pseudo-header sum); with
+ * gso_size > 0 it first cuts the TCP payload into segments of that many
+ * bytes, behind copies of the hdr_len bytes of Ethernet, IP and TCP
+ * headers (fixing up lengths, sequence numbers and checksums). */
+struct netdev_offload {
+	uint16_t	csum_start, csum_offset;
+	uint16_t	gso_size, hdr_len;
 };
 
 /* What the device does for the upper layer (netdev_info()->offloads). */
-#define NETDEV_OFF_TX_CSUM	0x1	/* netdev_tx() takes a netdev_csum */
+#define NETDEV_OFF_TX_CSUM	0x1	/* netdev_tx() takes a checksum to fill */
 #define NETDEV_OFF_RX_CSUM	0x2	/* frames may come NETDEV_RX_CSUM_OK */
 #define NETDEV_OFF_RX_LARGE	0x4	/* frames larger than the MTU (the host
 					 * merged TCP segments), in several buffers */
+#define NETDEV_OFF_TX_TSO	0x8	/* netdev_tx() takes TCP frames larger
+					 * than the MTU, with a gso_size */
 
 struct netdev_info {
 	const char	*name;		/* "virtio-net-pci", "virtio-net-mmio" */
@@ -105,6 +114,7 @@ struct netdev_stats {
 	uint64_t	interrupts;
 	uint64_t	rx_large;	/* frames larger than the MTU */
 	uint64_t	tx_csum;	/* frames the device checksummed */
+	uint64_t	tx_tso;		/* frames the device cut into segments */
 	uint64_t	bytes_copied;	/* payload bytes copied (goal: 0) */
 };
 
@@ -112,12 +122,12 @@ int	netdev_probe(void);
 struct netdev *netdev_get(int index);
 const struct netdev_info *netdev_info(const struct netdev *dev);
 int	netdev_start(struct netdev *dev, const struct netdev_upper *upper, void *ctx);
-/* Send the frame segs[0..nsegs); csum is NULL for a complete frame, or
- * says which checksum the device is to fill in (NETDEV_OFF_TX_CSUM only).
+/* Send the frame segs[0..nsegs); off is NULL for a complete frame, or
+ * says what the device is to do to it (NETDEV_OFF_TX_CSUM, _TX_TSO).
  * 0, -EAGAIN when the ring is full, -EINVAL for too many segments or an
  * offload the device does not do. */
 int	netdev_tx(struct netdev *dev, const struct netdev_seg *segs, int nsegs,
-	    const struct netdev_csum *csum, void *cookie);
+	    const struct netdev_offload *off, void *cookie);
 void	netdev_rx_refill(struct netdev *dev);
 void	netdev_stats(const struct netdev *dev, struct netdev_stats *st);
 /* The upper layer reports any payload bytes it had to copy. */

@@ -16,9 +16,10 @@
  * MRG_RXBUF (a frame may span several receive buffers) and, with both of
  * those, GUEST_TSO4 (the host hands over up to 64 KiB of TCP segments as
  * one frame, which lwIP takes as one large segment: one trip through the
- * ring and the stack instead of 44).  The kernel argument offload=off
- * keeps to plain 1514-byte frames with software checksums.  Every
- * receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
+ * ring and the stack instead of 44), and HOST_TSO4 with CSUM (the device
+ * cuts a large TCP frame of ours into segments).  The kernel argument
+ * offload=off keeps to plain 1514-byte frames with software checksums.
+ * Every receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
  *
  * Interrupts only wake the loop; the loop source's poll reaps both used
  * rings, hands frames up and refills.  While it polls the device is asked
@@ -236,12 +237,13 @@ print_stats(void)
 		const struct netdev_stats *s = &devs[i].stats;
 
 		kprintf("%s: rx %llu pkts %llu bytes %llu drops %llu large, tx %llu pkts "
-		    "%llu bytes %llu drops %llu csum, tx ring full %llu, rx no buffers %llu, "
-		    "interrupts %llu, bytes copied %llu\n", devs[i].name,
+		    "%llu bytes %llu drops %llu csum %llu tso, tx ring full %llu, rx no "
+		    "buffers %llu, interrupts %llu, bytes copied %llu\n", devs[i].name,
 		    (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 		    (unsigned long long)s->rx_drops, (unsigned long long)s->rx_large,
 		    (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
 		    (unsigned long long)s->tx_drops, (unsigned long long)s->tx_csum,
+		    (unsigned long long)s->tx_tso,
 		    (unsigned long long)s->tx_ring_full, (unsigned long long)s->rx_no_buffers,
 		    (unsigned long long)s->interrupts, (unsigned long long)s->bytes_copied);
 	}
@@ -280,8 +282,8 @@ offload_wanted(void)
 }
 
 /* The features we ask for, of those offered.  5.1.3.1: GUEST_TSO4 needs
- * GUEST_CSUM; we also want MRG_RXBUF with it, or every receive buffer
- * would have to hold 64 KiB. */
+ * GUEST_CSUM and HOST_TSO4 needs CSUM; we also want MRG_RXBUF with
+ * GUEST_TSO4, or every receive buffer would have to hold 64 KiB. */
 static uint64_t
 negotiate(uint64_t offered)
 {
@@ -294,6 +296,9 @@ negotiate(uint64_t offered)
 		    | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 		if ((offered & tso) == tso)
 			want |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4);
+		/* HOST_TSO4 needs CSUM. */
+		if (offered & VIRTIO_BIT(VIRTIO_NET_F_CSUM))
+			want |= VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4);
 	}
 	return offered & want;
 }
@@ -388,6 +393,8 @@ virtio_net_attach(struct virtio_dev *d)
 	nd->info.rx_frame_max = VIRTIO_NET_RX_BUF_SIZE - sizeof(struct virtio_net_hdr);
 	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM))
 		nd->info.offloads |= NETDEV_OFF_TX_CSUM;
+	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4))
+		nd->info.offloads |= NETDEV_OFF_TX_TSO;
 	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM))
 		nd->info.offloads |= NETDEV_OFF_RX_CSUM;
 	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4)) {
@@ -610,7 +617,7 @@ poll(struct loop_source *src)
 
 int
 netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
-    const struct netdev_csum *csum, void *cookie)
+    const struct netdev_offload *off, void *cookie)
 {
 	struct virtq_seg v[TX_MAX_DESC];
 	struct virtio_net_hdr *hdr;
@@ -618,7 +625,9 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 	int n = 1, head;
 
 	if (!nd->started || nsegs <= 0 || nsegs > VIRTIO_NET_TX_MAX_SEGS ||
-	    (csum != NULL && !(nd->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM)))) {
+	    (off != NULL && !(nd->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM))) ||
+	    (off != NULL && off->gso_size != 0 &&
+	    !(nd->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4)))) {
 		nd->stats.tx_drops++;
 		return -EINVAL;
 	}
@@ -637,16 +646,22 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 		virtq_enable_intr(&nd->txq);
 		return -EAGAIN;
 	}
-	/* The header for this head, never shared: zero but for a checksum
-	 * left to the device (5.1.6.2). */
+	/* The header for this head, never shared: zero but for the offloads
+	 * asked for (5.1.6.2). */
 	head = virtq_next_head(&nd->txq);
 	hdr = &nd->tx_hdr[head].hdr;
 	memset(hdr, 0, sizeof(*hdr));
-	if (csum != NULL) {
+	if (off != NULL) {
 		hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-		hdr->csum_start = csum->start;
-		hdr->csum_offset = csum->offset;
+		hdr->csum_start = off->csum_start;
+		hdr->csum_offset = off->csum_offset;
 		nd->stats.tx_csum++;
+		if (off->gso_size != 0) {
+			hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+			hdr->gso_size = off->gso_size;
+			hdr->hdr_len = off->hdr_len;
+			nd->stats.tx_tso++;
+		}
 	}
 	v[0] = (struct virtq_seg){ .addr = dma_addr((uint64_t)&nd->tx_hdr[head].hdr),
 	    .len = sizeof(struct virtio_net_hdr), .write = 0 };

@@ -34,10 +34,12 @@
 #include <kernel/mm.h>
 
 #include <lwip/etharp.h>
+#include <lwip/ip4_frag.h>
 #include <lwip/pbuf.h>
 #include <lwip/prot/ip.h>
 #include <lwip/prot/ip4.h>
 #include <lwip/prot/tcp.h>
+#include <lwip/tcp.h>
 #include <lwip/snmp.h>
 #include <lwip/stats.h>
 #include <netif/ethernet.h>
@@ -71,6 +73,8 @@ static struct vnif {
 	uint32_t		nbufs, nfree, stride;
 	uint32_t		reserve;	/* copy frames below this many free */
 	unsigned		offloads;	/* the device's NETDEV_OFF_* */
+	u16_t			tso_mss;	/* tcp_tso_hook()'s pcb->mss, or 0 */
+	u16_t			mtu;		/* the link's (netif->mtu may be more) */
 	struct limpet_work	refill;
 	/* Frames the ring had no room for, oldest at txq_head. */
 	struct pbuf		*txq[NET_TX_QUEUE];
@@ -263,19 +267,21 @@ to_segs(struct vnif *vn, struct pbuf *p, struct netdev_seg *segs)
 /*
  * With the device summing TCP (the netif then has lwIP leave TCP
  * checksums at zero): seed the frame's checksum field with the
- * pseudo-header sum (RFC 9293 3.1) and say where the sum goes.  NULL for
- * every other frame, which lwIP summed.  The sum is kept in memory
- * order: a ones' complement sum does not care which byte order its words
- * are in, as long as all are in the same one.
+ * pseudo-header sum (RFC 9293 3.1) and say where the sum goes; a frame
+ * larger than the MTU (a connection tcp_tso_hook() gave large segments)
+ * is also to be cut into segments of the real MSS.  NULL for every other
+ * frame, which lwIP summed.  The sum is kept in memory order: a ones'
+ * complement sum does not care which byte order its words are in, as
+ * long as all are in the same one.
  */
-static const struct netdev_csum *
-tx_csum(const struct vnif *vn, struct pbuf *p, struct netdev_csum *cs)
+static const struct netdev_offload *
+tx_offload(const struct vnif *vn, struct pbuf *p, struct netdev_offload *off)
 {
 	uint8_t *f = p->payload;
 	const struct ip_hdr *ip = (const struct ip_hdr *)(f + SIZEOF_ETH_HDR);
 	struct tcp_hdr *tcp;
 	uint32_t sum;
-	u16_t ihl;
+	u16_t ihl, thl;
 
 	if (!(vn->offloads & NETDEV_OFF_TX_CSUM) || p->len < SIZEOF_ETH_HDR + IP_HLEN ||
 	    ((const struct eth_hdr *)f)->type != PP_HTONS(ETHTYPE_IP) ||
@@ -289,15 +295,47 @@ tx_csum(const struct vnif *vn, struct pbuf *p, struct netdev_csum *cs)
 		panic("netif: a TCP frame whose headers are split or fragmented (%u bytes in "
 		    "the first pbuf)", p->len);
 	tcp = (struct tcp_hdr *)(f + SIZEOF_ETH_HDR + ihl);
+	thl = (u16_t)(TCPH_HDRLEN(tcp) * 4);
 	sum = (ip->src.addr & 0xffff) + (ip->src.addr >> 16) +
 	    (ip->dest.addr & 0xffff) + (ip->dest.addr >> 16) +
 	    PP_HTONS(IP_PROTO_TCP) + lwip_htons((u16_t)(lwip_ntohs(IPH_LEN(ip)) - ihl));
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	tcp->chksum = (u16_t)sum;
-	cs->start = (uint16_t)(SIZEOF_ETH_HDR + ihl);
-	cs->offset = (uint16_t)offsetof(struct tcp_hdr, chksum);
-	return cs;
+	*off = (struct netdev_offload){
+		.csum_start = (uint16_t)(SIZEOF_ETH_HDR + ihl),
+		.csum_offset = (uint16_t)offsetof(struct tcp_hdr, chksum),
+	};
+	if (lwip_ntohs(IPH_LEN(ip)) > vn->mtu) {
+		/* Only tcp_tso_hook() makes these, and only with TX_TSO. */
+		off->gso_size = (uint16_t)(vn->mtu - ihl - thl);
+		off->hdr_len = (uint16_t)(SIZEOF_ETH_HDR + ihl + thl);
+	}
+	return off;
+}
+
+/*
+ * lwIP's side of segmentation offload (LWIP_HOOK_TCP_INPACKET_PCB, for
+ * every segment that reaches a connection).  lwIP cuts what a connection
+ * sends into segments of at most pcb->mss bytes, one frame each.  When
+ * the device segments, a connection whose peer takes full-size segments
+ * gets pcb->mss raised to NET_TSO_SEGS of them as its handshake
+ * completes: lwIP then builds, queues and sends one frame where it would
+ * have sent NET_TSO_SEGS, and the device cuts it at the real MSS
+ * (tx_offload()), so the peer sees the segments it asked for.  Raising it
+ * in SYN_RCVD, before lwIP sizes the initial congestion window from
+ * pcb->mss, makes that window two large segments: 2 * NET_TSO_SEGS real
+ * ones (RFC 6928 allows ten).  Connections we open ourselves keep the
+ * real MSS, as do those to peers that asked for less.
+ */
+err_t
+tcp_tso_hook(struct tcp_pcb *pcb)
+{
+	const struct vnif *vn = &vnif;
+
+	if (pcb->state == SYN_RCVD && vn->tso_mss != 0 && pcb->mss == vn->mtu - 40)
+		pcb->mss = vn->tso_mss;
+	return ERR_OK;
 }
 
 /* Hand the chain p (whose reference is ours), as segs[0..n), to the
@@ -306,8 +344,8 @@ tx_csum(const struct vnif *vn, struct pbuf *p, struct netdev_csum *cs)
 static int
 send(struct vnif *vn, struct pbuf *p, const struct netdev_seg *segs, int n)
 {
-	struct netdev_csum cs;
-	int rc = netdev_tx(vn->dev, segs, n, tx_csum(vn, p, &cs), p);
+	struct netdev_offload off;
+	int rc = netdev_tx(vn->dev, segs, n, tx_offload(vn, p, &off), p);
 
 	if (rc == 0) {
 		LINK_STATS_INC(link.xmit);
@@ -394,6 +432,29 @@ linkoutput(struct netif *netif, struct pbuf *p)
 	return output(vn, q, segs, to_segs(vn, q, segs));
 }
 
+/*
+ * netif->output: IP packets on their way to etharp_output().  With TSO
+ * netif->mtu is that of the large TCP frames (so that lwIP's IP layer
+ * lets them through whole, for the device to segment); any other packet
+ * larger than the link's MTU is fragmented here, by lwIP's own
+ * ip4_frag() at the link's MTU, whose fragments come back through here.
+ */
+static err_t
+output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dest)
+{
+	struct vnif *vn = netif->state;
+	const struct ip_hdr *ip = p->payload;
+	u16_t mtu = netif->mtu;
+	err_t err;
+
+	if (p->tot_len <= vn->mtu || (p->len >= IP_HLEN && IPH_PROTO(ip) == IP_PROTO_TCP))
+		return etharp_output(netif, p, dest);
+	netif->mtu = vn->mtu;
+	err = ip4_frag(p, netif, dest);
+	netif->mtu = mtu;
+	return err;
+}
+
 /* ---- set up --------------------------------------------------------------- */
 
 static const struct netdev_upper upper = {
@@ -436,7 +497,8 @@ rx_pool_init(struct vnif *vn, uint32_t buf_size)
 	n = (uint32_t)want;
 	for (;;) {
 		pages = pool_pages(vn, n);
-		if ((mem = page_alloc(pages)) != NULL)
+		/* The device writes a buffer before anyone reads it. */
+		if ((mem = page_alloc_uninit(pages)) != NULL)
 			break;
 		if (n / 2 < 16)
 			return ERR_MEM;
@@ -479,17 +541,23 @@ virtio_netif_init(struct netif *netif)
 	netif->state = vn;
 	netif->name[0] = 'v';
 	netif->name[1] = 'n';
-	netif->output = etharp_output;
+	netif->output = output_ip;
 	netif->linkoutput = linkoutput;
-	netif->mtu = info->mtu;
+	netif->mtu = vn->mtu = info->mtu;
 	netif->hwaddr_len = ETH_HWADDR_LEN;
 	memcpy(netif->hwaddr, info->mac, ETH_HWADDR_LEN);
 	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	/* TCP checksums on transmit are the device's when it offers to
-	 * (tx_csum()); received ones are skipped frame by frame (rx()). */
+	 * (tx_offload()); received ones are skipped frame by frame (rx()). */
 	vn->offloads = info->offloads;
 	if (vn->offloads & NETDEV_OFF_TX_CSUM)
 		NETIF_SET_CHECKSUM_CTRL(netif, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
+	if ((vn->offloads & NETDEV_OFF_TX_TSO) && NET_TSO_SEGS > 1) {
+		/* lwIP's IP layer must pass the large TCP frames through
+		 * unfragmented; output_ip() fragments everything else. */
+		vn->tso_mss = (u16_t)(NET_TSO_SEGS * (vn->mtu - 40));
+		netif->mtu = (u16_t)(vn->tso_mss + 40);
+	}
 	if (info->link_up)
 		netif->flags |= NETIF_FLAG_LINK_UP;
 	MIB2_INIT_NETIF(netif, snmp_ifType_ethernet_csmacd, 0);

@@ -61,6 +61,40 @@ reserve_rounds_outward(void **state)
 	assert_int_equal(pmm_alloc(&p, 1, 1), 0x3000);
 }
 
+/* Ranges that start and end inside bitmap words and span whole ones:
+ * each frame's state matches a frame-by-frame model, and the counts only
+ * move by the frames that changed. */
+static void
+ranges_across_words(void **state)
+{
+	static const struct { uint64_t first, last; int free; } ops[] = {
+		{ 60, 200, 1 }, { 63, 64, 0 }, { 0, 64, 1 }, { 100, 192, 0 },
+		{ 128, 129, 1 }, { 190, 700, 1 }, { 1, 999, 0 }, { 0, 1000, 1 },
+		{ 64, 128, 0 }, { 62, 131, 0 },
+	};
+	char model[NPAGES] = { 0 };	/* 1 = free */
+	uint64_t nfree = 0;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		uint64_t addr = ops[k].first * PAGE_SIZE;
+		uint64_t len = (ops[k].last - ops[k].first) * PAGE_SIZE;
+
+		if (ops[k].free)
+			pmm_free_range(&p, addr, len);
+		else
+			pmm_reserve_range(&p, addr, len);
+		for (uint64_t i = ops[k].first; i < ops[k].last; i++) {
+			nfree += ops[k].free && !model[i];
+			nfree -= !ops[k].free && model[i];
+			model[i] = (char)ops[k].free;
+		}
+		assert_int_equal(p.nfree, nfree);
+		for (uint64_t i = 0; i < NPAGES; i++)
+			assert_int_equal(!((p.bitmap[i / 64] >> (i % 64)) & 1), model[i]);
+	}
+}
+
 static void
 clips_to_the_map(void **state)
 {
@@ -176,6 +210,7 @@ main(void)
 		cmocka_unit_test_setup(starts_all_used, setup),
 		cmocka_unit_test_setup(free_range_rounds_inward, setup),
 		cmocka_unit_test_setup(reserve_rounds_outward, setup),
+		cmocka_unit_test_setup(ranges_across_words, setup),
 		cmocka_unit_test_setup(clips_to_the_map, setup),
 		cmocka_unit_test_setup(contiguous_and_aligned, setup),
 		cmocka_unit_test_setup(holes_are_skipped, setup),

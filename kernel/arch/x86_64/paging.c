@@ -20,6 +20,16 @@
 
 struct pmm kernel_pmm;
 static uint64_t *pml4;
+/* Set once CR3 points at pml4: until then no TLB holds its entries, and
+ * skipping the invlpg per page saves milliseconds of boot under TCG. */
+static int live;
+
+static void
+flush(uint64_t va)
+{
+	if (live)
+		invlpg(va);
+}
 
 extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 extern char boot_stack_guard[], df_stack_guard[];
@@ -69,7 +79,7 @@ walk(uint64_t va, int level, int create)
 			for (int i = 0; i < PT_ENTRIES; i++)
 				n[i] = (base + i * PAGE_SIZE) | flags;
 			*e = (uint64_t)n | PTE_P | PTE_W;
-			invlpg(va);
+			flush(va);
 		}
 		t = (uint64_t *)(*e & PTE_ADDR);
 	}
@@ -84,7 +94,7 @@ map_page(uint64_t va, uint64_t pa, uint64_t flags)
 	if (e == NULL)
 		return -ENOMEM;
 	*e = (pa & PTE_ADDR) | flags | PTE_P;
-	invlpg(va);
+	flush(va);
 	return 0;
 }
 
@@ -95,7 +105,7 @@ unmap_page(uint64_t va)
 
 	if (e != NULL) {
 		*e = 0;
-		invlpg(va);
+		flush(va);
 	}
 }
 
@@ -131,14 +141,21 @@ mmio_map(uint64_t pa, size_t len)
 }
 
 void *
-page_alloc(size_t npages)
+page_alloc_uninit(size_t npages)
 {
 	uint64_t pa = pmm_alloc(&kernel_pmm, npages, 1);
 
-	if (pa == 0)
-		return NULL;
-	memset((void *)pa, 0, npages * PAGE_SIZE);
-	return (void *)pa;
+	return pa == 0 ? NULL : (void *)pa;
+}
+
+void *
+page_alloc(size_t npages)
+{
+	void *p = page_alloc_uninit(npages);
+
+	if (p != NULL)
+		memset(p, 0, npages * PAGE_SIZE);
+	return p;
 }
 
 void
@@ -238,6 +255,7 @@ mm_init(const struct bootinfo *bi)
 
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
 	write_cr3((uint64_t)pml4);
+	live = 1;
 	write_cr0(read_cr0() | CR0_WP);
 
 	/* The loader and its page tables are no longer needed. */

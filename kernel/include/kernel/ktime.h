@@ -36,6 +36,10 @@ uint64_t now_ns(void);
 uint64_t tsc_to_ns(uint64_t tsc);
 uint64_t ns_to_tsc(uint64_t ns);
 
+/* Boot profiling: note that the boot phase `name` (a string constant)
+ * ends now; the phases are printed at log=debug before main() runs. */
+void	boot_phase_done(const char *name);
+
 /* Set up the local APIC timer; needs interrupts (idt_init) in place. */
 void	timer_init(void);
 /* Fire the timer interrupt at now_ns() >= deadline_ns (0 disarms). */

@@ -72,6 +72,10 @@ void	mm_init(const struct bootinfo *bi);
 
 /* Zeroed, contiguous, identity-mapped pages (for DMA rings and buffers). */
 void	*page_alloc(size_t npages);
+/* The same, not zeroed: for buffers a device fills before anyone reads
+ * them (zeroing megabytes of receive buffers costs milliseconds of boot
+ * under TCG). */
+void	*page_alloc_uninit(size_t npages);
 void	page_free(void *p, size_t npages);
 
 /* Page-table entry flags for map_page(). */

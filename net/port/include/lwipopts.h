@@ -229,6 +229,19 @@
  * timeout.  256 covers several connections' windows for 2 KiB. */
 #define NET_TX_QUEUE			256
 
+/** NET_TSO_SEGS: with a device that segments TCP (a tap device's vnet
+ * header), a connection whose peer takes full-size segments sends frames
+ * of this many segments, which the device (the host) cuts up: a fifth of
+ * the trips through lwIP, the ring and QEMU for bulk data.  Five keeps
+ * the initial window at two such frames, RFC 6928's ten segments.  1 turns
+ * it off. */
+#define NET_TSO_SEGS			5
+
+/** LWIP_HOOK_FILENAME, LWIP_HOOK_TCP_INPACKET_PCB: the netif raises a new
+ * connection's MSS for NET_TSO_SEGS (net/netif/virtio_netif.c). */
+#define LWIP_HOOK_FILENAME		"lwip_hooks.h"
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) tcp_tso_hook(pcb)
+
 /* ---- combinations we do not support ------------------------------------- */
 
 #if !NO_SYS || LWIP_SOCKET || LWIP_NETCONN
@@ -236,6 +249,9 @@
 #endif
 #if TCP_WND > 0xffff || TCP_SND_BUF > 0xffff
 #error "TCP_WND and TCP_SND_BUF above 64 KiB need LWIP_WND_SCALE, which Limpet does not configure"
+#endif
+#if NET_TSO_SEGS < 1 || NET_TSO_SEGS * TCP_MSS > 0xffff || 2 * NET_TSO_SEGS * TCP_MSS > TCP_SND_BUF
+#error "NET_TSO_SEGS: 1 or more, and two frames of NET_TSO_SEGS * TCP_MSS must fit TCP_SND_BUF"
 #endif
 #if LWIP_NETIF_TX_SINGLE_PBUF
 #error "the netif glue sends pbuf chains as scatter-gather lists; LWIP_NETIF_TX_SINGLE_PBUF must be 0"
