@@ -252,6 +252,60 @@ static void *phys(uint64_t addr)
 	return (void *)(uint32_t)addr;
 }
 
+/*
+ * Copy len bytes from src up to dst (dst >= src; the ranges may overlap):
+ * forward copies of at most dst - src bytes each, from the top down, so
+ * that no copy reads what an earlier one wrote.  TCG runs forward string
+ * copies much faster than the backward ones memmove() needs.
+ */
+static void move_up(uint64_t dst, uint64_t src, uint64_t len)
+{
+	uint64_t shift = dst - src, step;
+
+	if (shift == 0)
+		return;
+	while (len > 0) {
+		step = len < shift ? len : shift;
+		len -= step;
+		memcpy(phys(dst + len), phys(src + len), (size_t)step);
+	}
+}
+
+/* A part of the image file and where it goes. */
+struct piece {
+	uint64_t	dst, src, len;
+};
+
+/*
+ * Copy the pieces out of the file where it lies, although it may overlap
+ * where they go (QEMU puts the module just above the loader, below the
+ * image's link address): when every piece moves up and no two pieces
+ * share file bytes, moving them from the highest source down never
+ * overwrites a source still to be copied, since each writes only above
+ * its own source, where the pieces already moved were.  0, or -1 (and
+ * nothing copied) when the layout is not like that.
+ */
+static int copy_in_place(struct piece *p, uint32_t n)
+{
+	struct piece t;
+	uint32_t i, j;
+
+	/* Sort by source, highest first (n is a handful). */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && p[j - 1].src < p[j].src; j--) {
+			t = p[j];
+			p[j] = p[j - 1];
+			p[j - 1] = t;
+		}
+	for (i = 0; i < n; i++)
+		if (p[i].dst < p[i].src ||
+		    (i + 1 < n && p[i + 1].src + p[i + 1].len > p[i].src))
+			return -1;
+	for (i = 0; i < n; i++)
+		move_up(p[i].dst, p[i].src, p[i].len);
+	return 0;
+}
+
 /* Map 0-4 GiB to itself, writable and executable, with 2 MiB pages. */
 static void build_page_tables(void)
 {
@@ -275,6 +329,9 @@ void loader_main(void)
 	uint32_t mod_start, mod_size, i;
 	uint64_t sym_dst, str_dst, end, moved;
 	const struct elf_segment *s;
+	struct piece pieces[ELF_MAX_SEGMENTS + 2];
+	uint32_t npieces = 0;
+	int overlaps;
 
 	bootinfo.magic = BOOTINFO_MAGIC;
 	bootinfo.loader_tsc = boot_tsc;
@@ -316,27 +373,39 @@ void loader_main(void)
 	end = PAGE_UP(str_dst + elf.strtab_size);
 	check_place("image symbols", sym_dst, end);
 
-	/* Move the file out of the way if it overlaps any of that. */
-	if (mod_start < end && mod_start + (uint64_t)mod_size > elf.start) {
+	/* The file parts to copy: segments, then the symbols. */
+	for (i = 0; i < elf.nsegs; i++) {
+		s = &elf.seg[i];
+		pieces[npieces++] = (struct piece){ s->addr, mod_start + s->offset, s->filesz };
+	}
+	if (elf.symtab_size != 0) {
+		pieces[npieces++] = (struct piece){ sym_dst, mod_start + elf.symtab_offset,
+						    elf.symtab_size };
+		pieces[npieces++] = (struct piece){ str_dst, mod_start + elf.strtab_offset,
+						    elf.strtab_size };
+	}
+	/* A file that overlaps where they go is copied in place when it can
+	 * be, else moved clear of the image first (above `end`, where it
+	 * overlaps nothing). */
+	overlaps = mod_start < end && mod_start + (uint64_t)mod_size > elf.start;
+	if (overlaps && copy_in_place(pieces, npieces) != 0) {
 		moved = end;
 		check_place("image file (moved clear of the image)", moved,
 			    moved + PAGE_UP((uint64_t)mod_size));
-		memmove(phys(moved), phys(mod_start), mod_size);
-		mod_start = (uint32_t)moved;
+		move_up(moved, mod_start, mod_size);
+		for (i = 0; i < npieces; i++)
+			pieces[i].src += moved - mod_start;
+		overlaps = 0;
 	}
-
+	if (!overlaps)
+		for (i = 0; i < npieces; i++)
+			memcpy(phys(pieces[i].dst), phys(pieces[i].src), (size_t)pieces[i].len);
+	/* .bss last: it may cover file bytes copied above. */
 	for (i = 0; i < elf.nsegs; i++) {
 		s = &elf.seg[i];
-		memcpy(phys(s->addr), phys(mod_start + s->offset),
-		       (size_t)s->filesz);
-		memset(phys(s->addr + s->filesz), 0,
-		       (size_t)(s->memsz - s->filesz));
+		memset(phys(s->addr + s->filesz), 0, (size_t)(s->memsz - s->filesz));
 	}
 	if (elf.symtab_size != 0) {
-		memcpy(phys(sym_dst), phys(mod_start + elf.symtab_offset),
-		       (size_t)elf.symtab_size);
-		memcpy(phys(str_dst), phys(mod_start + elf.strtab_offset),
-		       (size_t)elf.strtab_size);
 		bootinfo.symtab = sym_dst;
 		bootinfo.symtab_size = elf.symtab_size;
 		bootinfo.strtab = str_dst;

@@ -146,6 +146,11 @@ def httpd_image(build_platform, www, tls=False):
         ('httpd-www-%s.elf' % h)
 
 
+def default_httpd_image(build_platform):
+    """httpd with its own small default site (services/httpd/www)."""
+    return TOP / 'build' / ('%s-release-info' % build_platform) / 'httpd.elf'
+
+
 def netbench_image(build_platform):
     return TOP / 'build' / ('%s-release-info' % build_platform) / 'netbench.elf'
 
@@ -568,7 +573,15 @@ def make_rows(raw):
                     kib(lim.get('image_bytes')), kib(lin.get('image_bytes')),
                     'both hold the site, 1 MiB file included'))
     rows.append(row('size', 'smallest -m that boots and serves (microvm)', 'MiB', 'lower',
-                    lim.get('min_memory_mib'), lin.get('min_memory_mib')))
+                    lim.get('min_memory_mib'), lin.get('min_memory_mib'),
+                    'the image above'))
+    if lim.get('default_image_bytes') is not None:
+        rows.append(row('size', 'httpd image with its default site (stripped)', 'KiB', 'lower',
+                        kib(lim.get('default_image_bytes')), None,
+                        'services/httpd/www: %s'
+                        % plural(lim.get('default_site_files', 0), 'file')))
+        rows.append(row('size', 'smallest -m: httpd with its default site (microvm)', 'MiB',
+                        'lower', lim.get('default_min_memory_mib'), None))
     rows.append(row('cost', 'QEMU CPU time per 10,000 requests (small page, 8 conn.)', 's',
                     'lower', cpu_per_10k(lim), cpu_per_10k(lin)))
     rows.append(row('cost', 'QEMU resident memory after boot (%s, -m %s)'
@@ -746,9 +759,10 @@ def run_inside(opts):
                'machine': machine_info(ACCEL), 'quick': opts.quick, 'raw': raw, 'errors': []}
     lim, lin = raw['limpet'], raw.get('linux')
     images = {m: httpd_image(build_platform(m), www) for m in MACHINES}
+    default_image = default_httpd_image(build_platform('microvm'))
     tls_image = httpd_image(build_platform(SERVE_MACHINE), www, tls=True)
     for p in list(images.values()) + [tls_image, DEV_CERT, netbench_image('pc'), LOADER,
-                                      CLIENT, EXIT_IMAGE]:
+                                      CLIENT, EXIT_IMAGE, default_image]:
         if not p.exists():
             raise BenchError('%s is missing (./limpet bench builds it)' % p)
     boots = {m: boot_copy(p) for m, p in images.items()}
@@ -764,6 +778,9 @@ def run_inside(opts):
     # Sizes.
     lim['image_bytes'] = stripped_size(images[SERVE_MACHINE])
     lim['image_file_bytes'] = images[SERVE_MACHINE].stat().st_size
+    lim['default_image_bytes'] = stripped_size(default_image)
+    lim['default_site_files'] = sum(1 for f in (TOP / 'services' / 'httpd' / 'www').rglob('*')
+                                    if f.is_file())
     if lin is not None:
         lin['image_bytes'] = sum((BASELINE / f).stat().st_size
                                  for f in ('vmlinuz', 'initramfs.cpio'))
@@ -844,6 +861,13 @@ def run_inside(opts):
             lambda mem: limpet_guest('microvm', boots['microvm'], mem, tag='limpet-mem'),
             0, 64, 1, 20)
     step('smallest -m for Limpet (bisecting 1..64 MiB)', bisect_limpet)
+
+    def bisect_default():
+        img = boot_copy(default_image)
+        lim['default_min_memory_mib'] = bisect_memory(
+            lambda mem: limpet_guest('microvm', img, mem, tag='limpet-mem-default'),
+            0, 64, 1, 20)
+    step('smallest -m for Limpet httpd with its default site', bisect_default)
     if lin is not None and cfg['bisect_linux']:
         def bisect_linux():
             lin['min_memory_mib'] = bisect_memory(

@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from conftest import GUEST_RESET, QEMU_FAILED, boot, describe, image_path
+from conftest import FAULT_STATUS, GUEST_RESET, QEMU_FAILED, boot, describe, image_path
 
 ERROR = re.compile(r'^loader: error: \S.*$', re.M)
 
@@ -112,3 +112,42 @@ def test_refused_on_other_platforms(tmp_path, platform):
     bad = tmp_path / 'text.elf'
     bad.write_text('not an image\n' * 10)
     refused(boot('hello', platform=platform, image=bad))
+
+
+# ---- good images laid out the hard way -------------------------------------
+
+def booted(r):
+    assert r.status == 0 and 'Hello from Limpet!' in r.output, describe(r)
+
+
+def test_file_overlapping_its_place(tmp_path, hello):
+    """QEMU puts the image file just above the loader; 2 MiB of trailing
+    bytes make it reach over the image's link address, so the loader
+    copies it into place from the top down (every part moves up)."""
+    big = tmp_path / 'big.elf'
+    big.write_bytes(hello + bytes(2 << 20))
+    booted(boot('hello', image=big, app_args=['x']))
+
+
+def test_symbols_far_into_the_file(tmp_path):
+    """The symbol and string tables 3 MiB further into the file, beyond
+    where they go: they would move down, so the loader first moves the
+    whole file clear of the image; the kernel still names the function
+    that faulted, so its symbol table arrived intact."""
+    elf = bytearray(image_path('test_fault').read_bytes())
+    shoff, = struct.unpack_from('<Q', elf, 40)
+    shentsize, shnum = struct.unpack_from('<HH', elf, 58)
+    elf += bytes(3 << 20)
+    for i in range(shnum):
+        off = shoff + i * shentsize
+        sh_type, = struct.unpack_from('<I', elf, off + 4)
+        if sh_type in (2, 3):			# SHT_SYMTAB, SHT_STRTAB
+            sh_offset, sh_size = struct.unpack_from('<QQ', elf, off + 24)
+            elf += elf[sh_offset:sh_offset + sh_size]
+            struct.pack_into('<Q', elf, off + 24, len(elf) - sh_size)
+    far = tmp_path / 'far.elf'
+    far.write_bytes(elf)
+    r = boot('test_fault', image=far, app_args=['ud2'])
+    assert r.status == FAULT_STATUS, describe(r)
+    assert re.search(r'^ +#\d+ +0x[0-9a-f]{16} <fault_ud2\+0x[0-9a-f]+>', r.output, re.M), \
+        describe(r)

@@ -91,10 +91,20 @@ uint32_t lapic_id(void)
 	return lapic_read(LAPIC_ID) >> 24;
 }
 
+/*
+ * The deadline the timer is set for, or 0 when it is not running (never
+ * armed, disarmed, or fired).  The loop arms the timer before every halt,
+ * mostly for the same deadline (lwIP's next timer); each LAPIC write is
+ * an exit to the hypervisor, which then reprograms a host timer, so a
+ * deadline already set is not set again.
+ */
+static uint64_t armed_ns;
+
 static void timer_irq(struct trapframe *tf, void *arg)
 {
 	(void)tf;
 	(void)arg;
+	armed_ns = 0;
 	loop_timer_irq();
 }
 
@@ -222,6 +232,9 @@ void timer_arm(uint64_t deadline_ns)
 	unsigned __int128 count;
 
 	if (deadline_ns == 0) {
+		if (armed_ns == 0)
+			return;
+		armed_ns = 0;
 		if (deadline_mode)
 			wrmsr(MSR_TSC_DEADLINE, 0);
 		else
@@ -229,6 +242,9 @@ void timer_arm(uint64_t deadline_ns)
 		return;
 	}
 
+	if (deadline_ns == armed_ns)
+		return;
+	armed_ns = deadline_ns;
 	target = time_origin() + ns_to_tsc(deadline_ns);
 	if (deadline_mode) {
 		/* A deadline in the past fires at once; 0 would disarm. */

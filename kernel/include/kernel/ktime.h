@@ -42,7 +42,8 @@ void	boot_phase_done(const char *name);
 
 /* Set up the local APIC timer; needs interrupts (idt_init) in place. */
 void	timer_init(void);
-/* Fire the timer interrupt at now_ns() >= deadline_ns (0 disarms). */
+/* Fire the timer interrupt at now_ns() >= deadline_ns (0 disarms); with
+ * interrupts off.  Re-arming for the deadline already set costs nothing. */
 void	timer_arm(uint64_t deadline_ns);
 /* "tsc-deadline" or "one-shot". */
 const char *timer_mode(void);
