@@ -22,7 +22,11 @@
  * Every receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
  *
  * Interrupts only wake the loop; the loop source's poll reaps both used
- * rings, hands frames up and refills.  While it polls the device is asked
+ * rings, hands frames up and refills.  Transmit completions do not
+ * interrupt (one more wake-up of the CPU per frame sent, for nothing in
+ * the common case) unless the ring is full: they are reaped by the next
+ * poll, which the next received frame or transmit brings, or at the
+ * latest by the source's deadline, TX_REAP_NS after a frame went out.  While it polls the device is asked
  * not to interrupt (avail flags, or used_event left behind with
  * EVENT_IDX), and re-enabling checks for entries that raced in.
  */
@@ -56,6 +60,12 @@
 #define RX_MAX_DESC		4
 /* Frames handed up per poll before the loop gets a turn. */
 #define RX_BUDGET		64
+/* How long a sent frame may wait to be reaped when nothing else polls
+ * the device (lwIP will not retransmit a segment the driver still holds,
+ * so this bounds that delay too; its retransmission timeout is 200 ms or
+ * more).  Deadlines are rounded up to a multiple of it, so that the loop
+ * rarely has to move the timer. */
+#define TX_REAP_NS		(5 * 1000 * 1000ULL)
 /* Buffers one frame may span: a 64 KiB merged segment in 1536-byte
  * buffers takes 43. */
 #define RX_MAX_FRAGS		64
@@ -86,6 +96,7 @@ struct netdev {
 	const struct netdev_upper *upper;
 	void			*ctx;
 	struct loop_source	src;
+	uint64_t		tx_since;	/* now_ns() of the oldest unreaped send, 0: none */
 	/* Per descriptor head: the upper layer's cookie and buffer. */
 	void			*rx_cookie[VIRTIO_NET_QUEUE_SIZE];
 	void			*rx_data[VIRTIO_NET_QUEUE_SIZE];
@@ -443,6 +454,19 @@ reap_tx(struct netdev *nd)
 
 	while ((slot = virtq_get_used(&nd->txq, NULL)) != NULL)
 		nd->upper->tx_done(nd->ctx, *slot);
+	if (nd->tx_since != 0)
+		nd->tx_since = virtq_in_flight(&nd->txq) > 0 ? now_ns() : 0;
+}
+
+/* The loop polls the device by then when sent frames wait to be reaped. */
+static uint64_t
+tx_deadline(struct loop_source *src)
+{
+	const struct netdev *nd = src->arg;
+
+	if (nd->tx_since == 0)
+		return UINT64_MAX;
+	return (nd->tx_since / TX_REAP_NS + 2) * TX_REAP_NS;
 }
 
 void
@@ -606,13 +630,9 @@ poll(struct loop_source *src)
 	netdev_rx_refill(nd);
 	if (more)
 		return 1;
-	/* Interrupts back on, then one more look for what raced in.  TX
-	 * completions only matter while chains are out. */
-	if (virtq_enable_intr(&nd->rxq))
-		more = 1;
-	if (virtq_in_flight(&nd->txq) > 0 && virtq_enable_intr(&nd->txq))
-		more = 1;
-	return more;
+	/* Receive interrupts back on, then one more look for what raced in.
+	 * Transmit completions wait for the next poll (tx_deadline()). */
+	return virtq_enable_intr(&nd->rxq);
 }
 
 int
@@ -642,8 +662,10 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 		reap_tx(nd);
 	if (nd->txq.num_free < n) {
 		nd->stats.tx_ring_full++;
-		/* The ring drains by interrupt: make sure one comes. */
-		virtq_enable_intr(&nd->txq);
+		/* The ring drains by interrupt: make sure one comes, or poll
+		 * at once for what was used meanwhile. */
+		if (virtq_enable_intr(&nd->txq))
+			loop_source_signal(&nd->src);
 		return -EAGAIN;
 	}
 	/* The header for this head, never shared: zero but for the offloads
@@ -671,11 +693,8 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 	nd->stats.tx_packets++;
 	nd->stats.tx_bytes += bytes;
 	kick(nd, &nd->txq, VIRTIO_NET_TXQ);
-	/* The completion must wake the loop even when nothing else will:
-	 * the upper layer may hold back (lwIP will not retransmit a segment
-	 * the driver still holds) until tx_done. */
-	if (virtq_enable_intr(&nd->txq))
-		loop_source_signal(&nd->src);
+	if (nd->tx_since == 0)
+		nd->tx_since = now_ns();
 	return 0;
 }
 
@@ -720,6 +739,7 @@ netdev_start(struct netdev *nd, const struct netdev_upper *upper, void *ctx)
 	nd->ctx = ctx;
 	nd->started = 1;
 	nd->src.poll = poll;
+	nd->src.next_deadline = tx_deadline;
 	netdev_rx_refill(nd);
 	virtq_enable_intr(&nd->rxq);
 	loop_source_register(&nd->src);

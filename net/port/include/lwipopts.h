@@ -233,8 +233,9 @@
  * header), a connection whose peer takes full-size segments sends frames
  * of this many segments, which the device (the host) cuts up: a fifth of
  * the trips through lwIP, the ring and QEMU for bulk data.  Five keeps
- * the initial window at two such frames, RFC 6928's ten segments.  1 turns
- * it off. */
+ * the initial window at two such frames, RFC 6928's ten segments, and
+ * lwIP's 16-bit window arithmetic in fast retransmit (half the window
+ * plus three segments) below 64 KiB.  1 turns it off. */
 #define NET_TSO_SEGS			5
 
 /** LWIP_HOOK_FILENAME, LWIP_HOOK_TCP_INPACKET_PCB: the netif raises a new
@@ -250,8 +251,9 @@
 #if TCP_WND > 0xffff || TCP_SND_BUF > 0xffff
 #error "TCP_WND and TCP_SND_BUF above 64 KiB need LWIP_WND_SCALE, which Limpet does not configure"
 #endif
-#if NET_TSO_SEGS < 1 || NET_TSO_SEGS * TCP_MSS > 0xffff || 2 * NET_TSO_SEGS * TCP_MSS > TCP_SND_BUF
-#error "NET_TSO_SEGS: 1 or more, and two frames of NET_TSO_SEGS * TCP_MSS must fit TCP_SND_BUF"
+#if NET_TSO_SEGS < 1 || 2 * NET_TSO_SEGS * TCP_MSS > TCP_SND_BUF || \
+    0xffff / 2 + 3 * NET_TSO_SEGS * TCP_MSS > 0xffff
+#error "NET_TSO_SEGS: 1 or more; two frames must fit TCP_SND_BUF, and 32 KiB plus three frames 64 KiB"
 #endif
 #if LWIP_NETIF_TX_SINGLE_PBUF
 #error "the netif glue sends pbuf chains as scatter-gather lists; LWIP_NETIF_TX_SINGLE_PBUF must be 0"
