@@ -420,7 +420,7 @@ virtio_net_attach(struct virtio_dev *d)
 	ndevs++;
 	if (!hook_added++)
 		shutdown_hook_add(print_stats);
-	log_info("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, rings %u/%u, "
+	log_debug("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, rings %u/%u, "
 	    "features 0x%llx, vector %u", nd->name,
 	    nd->info.mac[0], nd->info.mac[1], nd->info.mac[2],
 	    nd->info.mac[3], nd->info.mac[4], nd->info.mac[5],
