@@ -86,12 +86,7 @@ maybe_close(struct conn *c)
 
 	if (!c->peer_closed || c->q != NULL)
 		return ERR_OK;
-	tcp_arg(pcb, NULL);
-	tcp_recv(pcb, NULL);
-	tcp_sent(pcb, NULL);
-	tcp_err(pcb, NULL);
-	tcp_poll(pcb, NULL, 0);
-	if (tcp_close(pcb) != ERR_OK) {
+	if (limpet_tcp_close(pcb) != ERR_OK) {
 		/* Out of memory for the FIN: try again from the poll callback. */
 		tcp_arg(pcb, c);
 		tcp_err(pcb, on_err);
@@ -193,29 +188,26 @@ on_err(void *arg, err_t err)
 		conn_done(arg, 1);
 }
 
-static err_t
-on_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+static void
+on_accepted(void *arg, struct tcp_pcb *pcb)
 {
-	struct conn *c;
+	struct conn *c = arg;
 
-	(void)arg;
-	if (err != ERR_OK || pcb == NULL)
-		return ERR_VAL;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		tcp_abort(pcb);
-		return ERR_ABRT;
-	}
 	c->pcb = pcb;
 	echo.accepted++;
-	tcp_arg(pcb, c);
-	tcp_recv(pcb, on_recv);
-	tcp_sent(pcb, on_sent);
-	tcp_err(pcb, on_err);
-	tcp_poll(pcb, on_poll, POLL_INTERVAL);
-	/* Echo small writes at once rather than waiting for an ACK. */
-	tcp_nagle_disable(pcb);
-	return ERR_OK;
 }
+
+/* limpet_tcp_listen() turns Nagle off: small writes are echoed at once
+ * rather than after an ACK. */
+static const struct limpet_tcp_service echo_tcp = {
+	.conn_size = sizeof(struct conn),
+	.accepted = on_accepted,
+	.recv = on_recv,
+	.sent = on_sent,
+	.err = on_err,
+	.poll = on_poll,
+	.poll_interval = POLL_INTERVAL,
+};
 
 /* ---- UDP -------------------------------------------------------------- */
 
@@ -256,7 +248,6 @@ main(int argc, char **argv)
 {
 	struct limpet_net_config cfg;
 	struct netdev_stats st;
-	struct tcp_pcb *tpcb, *lpcb;
 	struct udp_pcb *upcb;
 	unsigned long port = ECHO_PORT;
 	int status;
@@ -268,13 +259,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	if ((tpcb = tcp_new_ip_type(IPADDR_TYPE_V4)) == NULL ||
-	    tcp_bind(tpcb, IP4_ADDR_ANY, (u16_t)port) != ERR_OK ||
-	    (lpcb = tcp_listen(tpcb)) == NULL) {
+	if (limpet_tcp_listen((uint16_t)port, &echo_tcp) != LIMPET_OK) {
 		fprintf(stderr, "echo: cannot listen on TCP port %lu\n", port);
 		return 1;
 	}
-	tcp_accept(lpcb, on_accept);
 	if ((upcb = udp_new_ip_type(IPADDR_TYPE_V4)) == NULL ||
 	    udp_bind(upcb, IP4_ADDR_ANY, (u16_t)port) != ERR_OK) {
 		fprintf(stderr, "echo: cannot bind UDP port %lu\n", port);

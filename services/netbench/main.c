@@ -42,12 +42,7 @@ static struct {
 static err_t
 close_pcb(struct tcp_pcb *pcb)
 {
-	tcp_arg(pcb, NULL);
-	tcp_recv(pcb, NULL);
-	tcp_sent(pcb, NULL);
-	tcp_err(pcb, NULL);
-	tcp_poll(pcb, NULL, 0);
-	if (tcp_close(pcb) != ERR_OK) {
+	if (limpet_tcp_close(pcb) != ERR_OK) {
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
@@ -151,24 +146,13 @@ bw_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	return ERR_OK;
 }
 
-static err_t
-bw_accept(void *arg, struct tcp_pcb *pcb, err_t err)
-{
-	struct bw_conn *c;
-
-	(void)arg;
-	if (err != ERR_OK || pcb == NULL)
-		return ERR_VAL;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		tcp_abort(pcb);
-		return ERR_ABRT;
-	}
-	tcp_arg(pcb, c);
-	tcp_recv(pcb, bw_recv);
-	tcp_err(pcb, bw_err);
-	tcp_nagle_disable(pcb);
-	return ERR_OK;
-}
+/* A sink needs neither acknowledgements nor polls: it never writes but
+ * for its result, which fits the send buffer. */
+static const struct limpet_tcp_service bw_tcp = {
+	.conn_size = sizeof(struct bw_conn),
+	.recv = bw_recv,
+	.err = bw_err,
+};
 
 /* ---- UDP bandwidth sink ------------------------------------------------- */
 
@@ -326,27 +310,23 @@ echo_poll(void *arg, struct tcp_pcb *pcb)
 	return echo_maybe_close(pcb, c);
 }
 
-static err_t
-echo_accept(void *arg, struct tcp_pcb *pcb, err_t err)
+static void
+echo_accepted(void *arg, struct tcp_pcb *pcb)
 {
-	struct echo_conn *c;
-
 	(void)arg;
-	if (err != ERR_OK || pcb == NULL)
-		return ERR_VAL;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		tcp_abort(pcb);
-		return ERR_ABRT;
-	}
+	(void)pcb;
 	nb.echo_conns++;
-	tcp_arg(pcb, c);
-	tcp_recv(pcb, echo_recv);
-	tcp_sent(pcb, echo_sent);
-	tcp_err(pcb, echo_err);
-	tcp_poll(pcb, echo_poll, POLL_INTERVAL);
-	tcp_nagle_disable(pcb);
-	return ERR_OK;
 }
+
+static const struct limpet_tcp_service echo_tcp = {
+	.conn_size = sizeof(struct echo_conn),
+	.accepted = echo_accepted,
+	.recv = echo_recv,
+	.sent = echo_sent,
+	.err = echo_err,
+	.poll = echo_poll,
+	.poll_interval = POLL_INTERVAL,
+};
 
 /* ---- UDP echo ------------------------------------------------------------ */
 
@@ -360,22 +340,6 @@ echo_datagram(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 }
 
 /* ---- main ------------------------------------------------------------- */
-
-static int
-listen_tcp(u16_t port, tcp_accept_fn fn)
-{
-	struct tcp_pcb *pcb, *lpcb;
-
-	if ((pcb = tcp_new_ip_type(IPADDR_TYPE_V4)) == NULL)
-		return -1;
-	if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK ||
-	    (lpcb = tcp_listen(pcb)) == NULL) {
-		tcp_close(pcb);
-		return -1;
-	}
-	tcp_accept(lpcb, fn);
-	return 0;
-}
 
 static int
 bind_udp(u16_t port, udp_recv_fn fn)
@@ -406,8 +370,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "netbench: no network device; nothing to do\n");
 		return 1;
 	}
-	if (listen_tcp(NETBENCH_BW_PORT, bw_accept) != 0 ||
-	    listen_tcp(NETBENCH_ECHO_PORT, echo_accept) != 0 ||
+	if (limpet_tcp_listen(NETBENCH_BW_PORT, &bw_tcp) != LIMPET_OK ||
+	    limpet_tcp_listen(NETBENCH_ECHO_PORT, &echo_tcp) != LIMPET_OK ||
 	    bind_udp(NETBENCH_BW_PORT, bw_datagram) != 0 ||
 	    bind_udp(NETBENCH_ECHO_PORT, echo_datagram) != 0) {
 		fprintf(stderr, "netbench: cannot listen on ports %d and %d\n",

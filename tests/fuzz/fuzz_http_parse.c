@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "../../services/httpd/http_parse.h"
+#include "../http_feed.h"
 
 #define BUFSZ	2048
 #define MAXEV	64
@@ -53,79 +54,71 @@ check_span(struct http_span s, size_t blen)
 	check(s.off <= blen && s.len <= blen - s.off);
 }
 
+/* The events of one run, for comparing runs. */
+struct run {
+	struct ev	*evs;
+	int		nev;
+};
+
+/* Check a finished request; record it. */
+static void
+on_request(void *arg, int r, const struct http_parser *p, const char *buf,
+    size_t blen, size_t used)
+{
+	struct run *run = arg;
+	const struct http_request *q = &p->req;
+
+	if (r == HTTP_DONE) {
+		check(q->status == 0 || q->status == 405 || q->status == 501);
+		check(q->minor == 0 || q->minor == 1);
+		check_span(q->line, blen);
+		if (q->has_query)
+			check_span(q->query, blen);
+		for (unsigned i = 0; i < q->ninm; i++) {
+			check_span(q->inm[i], blen);
+			http_etag_match_weak(buf + q->inm[i].off, q->inm[i].len, "\"x\"");
+		}
+		if (q->has_if_range) {
+			check_span(q->if_range, blen);
+			http_etag_equal_strong(buf + q->if_range.off, q->if_range.len, "\"x\"");
+		}
+		if (q->status == 0)
+			check_path(q->path, q->path_len);
+		for (uint64_t size = 0; size < 3; size++) {
+			uint64_t off = 0, len = 0;
+			int st = http_range_resolve(&q->range, size * 1000, &off, &len);
+
+			check(st == 200 || st == 206 || st == 416);
+			if (st == 206)
+				check(len > 0 && off + len <= size * 1000);
+		}
+		check(used > 0);
+	} else {
+		int s = q->status;
+
+		check(r == HTTP_ERROR);
+		check(s == 400 || s == 414 || s == 431 || s == 501 || s == 505);
+		check(!q->keep_alive);
+	}
+	if (run->nev < MAXEV) {
+		run->evs[run->nev].result = r;
+		run->evs[run->nev].status = q->status;
+		strcpy(run->evs[run->nev].path, r == HTTP_DONE ? q->path : "");
+		run->nev++;
+	}
+}
+
 /* Feed in[0..n) cut at `cut`; record the events. */
 static int
 drive(const uint8_t *in, size_t n, size_t cut, struct ev *evs)
 {
 	static char buf[BUFSZ];
-	struct http_parser p;
-	size_t blen = 0, fed = 0;
-	int nev = 0;
+	struct run run = { evs, 0 };
 
-	http_parser_init(&p, &LIM);
-	while (fed < n) {
-		size_t chunk = (cut > fed && cut < n) ? cut - fed : n - fed;
-
-		if (chunk > BUFSZ - blen)
-			chunk = BUFSZ - blen;
-		check(chunk > 0);	/* the parser must drain a full buffer */
-		memcpy(buf + blen, in + fed, chunk);
-		blen += chunk;
-		fed += chunk;
-		for (;;) {
-			size_t used = 0;
-			int r = http_parse_feed(&p, buf, blen, &used);
-			const struct http_request *q = &p.req;
-
-			check(used <= blen);
-			if (r == HTTP_DONE) {
-				check(q->status == 0 || q->status == 405 || q->status == 501);
-				check(q->minor == 0 || q->minor == 1);
-				check_span(q->line, blen);
-				if (q->has_query)
-					check_span(q->query, blen);
-				for (unsigned i = 0; i < q->ninm; i++) {
-					check_span(q->inm[i], blen);
-					http_etag_match_weak(buf + q->inm[i].off, q->inm[i].len, "\"x\"");
-				}
-				if (q->has_if_range) {
-					check_span(q->if_range, blen);
-					http_etag_equal_strong(buf + q->if_range.off, q->if_range.len, "\"x\"");
-				}
-				if (q->status == 0)
-					check_path(q->path, q->path_len);
-				for (uint64_t size = 0; size < 3; size++) {
-					uint64_t off = 0, len = 0;
-					int st = http_range_resolve(&q->range, size * 1000, &off, &len);
-
-					check(st == 200 || st == 206 || st == 416);
-					if (st == 206)
-						check(len > 0 && off + len <= size * 1000);
-				}
-				check(used > 0);
-			} else if (r == HTTP_ERROR) {
-				int s = q->status;
-
-				check(s == 400 || s == 414 || s == 431 || s == 501 || s == 505);
-				check(!q->keep_alive);
-			} else {
-				check(r == HTTP_NEED_MORE);
-			}
-			if (r != HTTP_NEED_MORE && nev < MAXEV) {
-				evs[nev].result = r;
-				evs[nev].status = q->status;
-				strcpy(evs[nev].path, r == HTTP_DONE ? q->path : "");
-				nev++;
-			}
-			memmove(buf, buf + used, blen - used);
-			blen -= used;
-			if (r == HTTP_ERROR)
-				return nev;
-			if (r == HTTP_NEED_MORE)
-				break;
-		}
-	}
-	return nev;
+	/* The parser must drain a full buffer, and consume only what it has. */
+	check(feed_split(&LIM, buf, sizeof(buf), (const char *)in, n, cut,
+	    on_request, &run) == 0);
+	return run.nev;
 }
 
 int

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "../../services/httpd/http_parse.h"
+#include "../http_feed.h"
 
 static const struct http_limits LIM = { .max_line = 256, .max_header = 1024, .max_fields = 20 };
 
@@ -33,60 +34,53 @@ struct ev {
 
 #define BUFSZ	4096
 
+/* The events of one run: up to max of them. */
+struct run {
+	struct ev	*evs;
+	int		nev, max;
+};
+
+/* Note what the parser said about a request, while there is room. */
+static void
+record(void *arg, int r, const struct http_parser *p, const char *buf,
+    size_t blen, size_t used)
+{
+	struct run *run = arg;
+	struct ev *e;
+
+	(void)blen;
+	(void)used;
+	if (run->nev == run->max)
+		return;
+	e = &run->evs[run->nev++];
+	memset(e, 0, sizeof(*e));
+	e->result = r;
+	e->status = p->req.status;
+	e->method = p->req.method;
+	e->minor = p->req.minor;
+	e->keep_alive = p->req.keep_alive;
+	e->gzip_ok = p->req.gzip_ok;
+	if (r == HTTP_DONE) {
+		strcpy(e->path, p->req.path);
+		if (p->req.has_query)
+			snprintf(e->query, sizeof(e->query), "?%.*s",
+			    (int)p->req.query.len, buf + p->req.query.off);
+	}
+}
+
 /*
- * Feed s[0..n) as a server would: append to a bounded buffer in pieces
- * (cut at `cut` when 0 < cut < n, else in one go), parse, and drop what
- * the parser consumed.  Records up to max events; returns how many.
+ * Feed s[0..n) as a server would (tests/http_feed.h), cut at `cut` when
+ * 0 < cut < n, else in one go.  Records up to max events; returns how
+ * many.
  */
 static int
 drive(const char *s, size_t n, size_t cut, struct ev *evs, int max)
 {
 	static char buf[BUFSZ];
-	struct http_parser p;
-	size_t blen = 0, fed = 0;
-	int nev = 0;
+	struct run run = { evs, 0, max };
 
-	http_parser_init(&p, &LIM);
-	while (fed < n) {
-		size_t chunk = (cut > fed && cut < n) ? cut - fed : n - fed;
-
-		if (chunk > BUFSZ - blen)
-			chunk = BUFSZ - blen;
-		assert_true(chunk > 0);
-		memcpy(buf + blen, s + fed, chunk);
-		blen += chunk;
-		fed += chunk;
-		for (;;) {
-			size_t used;
-			int r = http_parse_feed(&p, buf, blen, &used);
-
-			assert_true(used <= blen);
-			if (r != HTTP_NEED_MORE && nev < max) {
-				struct ev *e = &evs[nev++];
-
-				memset(e, 0, sizeof(*e));
-				e->result = r;
-				e->status = p.req.status;
-				e->method = p.req.method;
-				e->minor = p.req.minor;
-				e->keep_alive = p.req.keep_alive;
-				e->gzip_ok = p.req.gzip_ok;
-				if (r == HTTP_DONE) {
-					strcpy(e->path, p.req.path);
-					if (p.req.has_query)
-						snprintf(e->query, sizeof(e->query), "?%.*s",
-						    (int)p.req.query.len, buf + p.req.query.off);
-				}
-			}
-			memmove(buf, buf + used, blen - used);
-			blen -= used;
-			if (r == HTTP_ERROR)
-				return nev;
-			if (r == HTTP_NEED_MORE)
-				break;
-		}
-	}
-	return nev;
+	assert_int_equal(feed_split(&LIM, buf, sizeof(buf), s, n, cut, record, &run), 0);
+	return run.nev;
 }
 
 /* One request, fed whole: its event (result DONE, ERROR, or NEED_MORE

@@ -15,12 +15,20 @@
  * RAM (static, stack frames that outlive the send, malloc()); it must stay
  * untouched until the tcp_sent() callback acknowledges it.
  *
+ * limpet_tcp_listen() and limpet_tcp_close() below are the part of a TCP
+ * server that every service would write the same way: accept a
+ * connection, give it its own state and callbacks, and close it with no
+ * callback left behind.
+ *
  * Context: loop context only (main or a callback).
  */
 #ifndef LIMPET_NET_H
 #define LIMPET_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include <lwip/tcp.h>
 
 #include <netdev.h>	/* struct netdev_stats */
 
@@ -45,5 +53,46 @@ int	limpet_net_config(struct limpet_net_config *cfg);
 /* The driver's counters (packets, drops, bytes copied, ...): LIMPET_OK,
  * or LIMPET_ENOTSUP without a network device. */
 int	limpet_net_stats(struct netdev_stats *st);
+
+/*
+ * How a listener serves the connections it accepts.  Each gets state of
+ * its own, conn_size bytes zeroed by calloc(), which is the arg of every
+ * callback below (tcp_arg()).  The service frees it with free() once lwIP
+ * can no longer pass it: in err(), or when it closes the connection
+ * itself.
+ */
+struct limpet_tcp_service {
+	size_t		conn_size;	/* the per-connection state, > 0 */
+	/* Called once the connection is set up, to note the pcb, count
+	 * connections...; NULL when there is nothing to do. */
+	void		(*accepted)(void *conn, struct tcp_pcb *pcb);
+	tcp_recv_fn	recv;
+	tcp_sent_fn	sent;		/* NULL: not told of acknowledgements */
+	/* The connection is gone (reset, or aborted): lwIP has freed the
+	 * pcb; free the state. */
+	tcp_err_fn	err;
+	tcp_poll_fn	poll;		/* NULL: not polled */
+	u8_t		poll_interval;	/* in lwIP's slow ticks (500 ms) */
+};
+
+/*
+ * Listen on TCP port (IPv4, any address) and serve every connection as svc
+ * says, with Nagle's algorithm off so that small writes leave at once.
+ * A connection that finds no memory for its state is reset.  svc must stay
+ * valid as long as the listener, forever in practice.  Call from main(),
+ * before limpet_run().  Returns LIMPET_OK, LIMPET_EINVAL when the port is
+ * taken, or LIMPET_ENOMEM when lwIP has no memory for the listener.
+ */
+int	limpet_tcp_listen(uint16_t port, const struct limpet_tcp_service *svc);
+
+/*
+ * Close an accepted connection gracefully: remove its callbacks, so that
+ * none runs with state the service is about to free, then tcp_close() it.
+ * Call from the connection's own callbacks.  Returns ERR_OK (lwIP frees
+ * the pcb once the close completes), or tcp_close()'s error when it could
+ * not close (no memory, rarely): the pcb is then still open, without
+ * callbacks, for the service to tcp_abort() or to try again later.
+ */
+err_t	limpet_tcp_close(struct tcp_pcb *pcb);
 
 #endif /* LIMPET_NET_H */
