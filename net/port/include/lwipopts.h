@@ -196,6 +196,13 @@
 #define LWIP_STATS			1
 /** LWIP_STATS_DISPLAY: stats_display() prints them (through kprintf). */
 #define LWIP_STATS_DISPLAY		1
+/** LWIP_NOASSERT: lwIP's internal assertions only in debug builds, as the
+ * kernel's assert() (release builds define NDEBUG): they run on every
+ * packet, and under TCG every instruction counts.  LWIP_ERROR's checks of
+ * arguments stay. */
+#ifdef NDEBUG
+#define LWIP_NOASSERT
+#endif
 /** LWIP_DEBUG: lwIP's debug messages, off unless the build asks. */
 #ifdef LIMPET_LWIP_DEBUG
 #define LWIP_DEBUG			1
