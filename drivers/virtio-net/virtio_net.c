@@ -22,13 +22,14 @@
  * Every receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
  *
  * Interrupts only wake the loop; the loop source's poll reaps both used
- * rings, hands frames up and refills.  Transmit completions do not
- * interrupt (one more wake-up of the CPU per frame sent, for nothing in
- * the common case) unless the ring is full: they are reaped by the next
- * poll, which the next received frame or transmit brings, or at the
- * latest by the source's deadline, TX_REAP_NS after a frame went out.  While it polls the device is asked
- * not to interrupt (avail flags, or used_event left behind with
+ * rings, hands frames up and refills.  While it polls the device is
+ * asked not to interrupt (avail flags, or used_event left behind with
  * EVENT_IDX), and re-enabling checks for entries that raced in.
+ * Transmit completions do not interrupt at all (that would be one more
+ * wake-up per frame sent, for nothing in the common case) unless the
+ * ring is full: the next poll reaps them, which the next received frame
+ * or transmit brings, or at the latest the source's deadline, 5 to 10 ms
+ * (TX_REAP_NS) after a frame went out.
  */
 #include <errno.h>
 #include <stdint.h>
