@@ -1,0 +1,165 @@
+/*
+ * mbedTLS's two ECDH primitives, mbedtls_ecdh_gen_public() and
+ * mbedtls_ecdh_compute_shared(), in place of library/ecdh.c's
+ * (MBEDTLS_ECDH_GEN_PUBLIC_ALT and MBEDTLS_ECDH_COMPUTE_SHARED_ALT in
+ * net/tls/mbedtls_config.h).  Every ECDHE handshake goes through them:
+ * mbedtls_ecdh_make_params() makes the server's key pair with the first,
+ * mbedtls_ecdh_calc_secret() the premaster secret with the second.
+ *
+ * For Curve25519 they call our X25519 (net/tls/x25519.c), several times
+ * faster than mbedTLS's bignum ladder.  Every other group (P-256, the only
+ * other one built) gets exactly what ecdh.c does without the _ALT macros.
+ *
+ * mbedTLS keeps a Curve25519 key as its bignums: the private key d is the
+ * clamped scalar as an integer, a public key or shared secret is a point
+ * whose X is the u-coordinate as an integer (Z = 1, Y unused).  RFC 7748
+ * encodes both little-endian, which mbedtls_mpi_{read,write}_binary_le()
+ * convert; the TLS layer (mbedtls_ecp_tls_{read,write}_point()) does the
+ * same on the wire, and masks the top bit of a peer's u on reading.
+ */
+#include <stddef.h>
+
+#include <mbedtls/bignum.h>
+#include <mbedtls/ecdh.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/platform_util.h>
+
+#include "x25519.h"
+
+#if !defined(MBEDTLS_ECDH_GEN_PUBLIC_ALT) || !defined(MBEDTLS_ECDH_COMPUTE_SHARED_ALT)
+#error "ecdh_alt.c replaces ecdh.c's primitives: mbedtls_config.h must define both _ALT macros"
+#endif
+#if defined(MBEDTLS_ECP_RESTARTABLE)
+#error "ecdh_alt.c: ecdh.c's restartable ECDH calls its own static functions, not these"
+#endif
+
+/* ecdh.c's argument checks: nothing unless MBEDTLS_CHECK_PARAMS. */
+#define ECDH_VALIDATE_RET(cond) \
+	MBEDTLS_INTERNAL_VALIDATE_RET(cond, MBEDTLS_ERR_ECP_BAD_INPUT_DATA)
+
+/* A Curve25519 point (public key or shared secret) from its u-coordinate,
+ * as mbedTLS's ladder leaves it: X = u, Z = 1, no Y. */
+static int
+point_from_u(mbedtls_ecp_point *pt, const uint8_t u[X25519_BYTES])
+{
+	int ret;
+
+	MBEDTLS_MPI_CHK(mbedtls_mpi_read_binary_le(&pt->X, u, X25519_BYTES));
+	MBEDTLS_MPI_CHK(mbedtls_mpi_lset(&pt->Z, 1));
+	mbedtls_mpi_free(&pt->Y);
+cleanup:
+	return ret;
+}
+
+/*
+ * The key pair: the private key as mbedTLS makes it for Curve25519
+ * (mbedtls_ecp_gen_privkey(): 255 random bits, clamped as RFC 7748 5
+ * says), the public key X25519(d, 9).  mbedTLS's own path would also run
+ * mbedtls_ecp_check_privkey() on d and mbedtls_ecp_check_pubkey() on the
+ * base point, which cannot fail for these.
+ */
+static int
+gen_public_x25519(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+{
+	uint8_t k[X25519_BYTES], pub[X25519_BYTES];
+	int ret;
+
+	MBEDTLS_MPI_CHK(mbedtls_ecp_gen_privkey(grp, d, f_rng, p_rng));
+	MBEDTLS_MPI_CHK(mbedtls_mpi_write_binary_le(d, k, sizeof(k)));
+	/* Never zero: a clamped scalar is 8m with m < 2^252, below the base
+	 * point's prime order, so it is no multiple of it. */
+	if (limpet_x25519_base(pub, k) != 0) {
+		ret = MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
+		goto cleanup;
+	}
+	MBEDTLS_MPI_CHK(point_from_u(Q, pub));
+cleanup:
+	mbedtls_platform_zeroize(k, sizeof(k));
+	return ret;
+}
+
+/*
+ * The shared secret X25519(d, Q.X), with the checks mbedTLS's own path
+ * makes first (in mbedtls_ecp_mul()): d must be a clamped Curve25519
+ * scalar, and Q's X must fit in 32 bytes and not be one of the points of
+ * small order (mbedtls_ecp_check_pubkey() compares it, mod p, with the
+ * list from https://cr.yp.to/ecdh.html#validate): both give
+ * MBEDTLS_ERR_ECP_INVALID_KEY, as they would without this file.
+ *
+ * An all-zero result, which those checks already exclude, is reported as
+ * MBEDTLS_ERR_ECP_BAD_INPUT_DATA: what ecdh.c returns when the shared
+ * point is the point at infinity, the same case.  The TLS server turns
+ * any error here into a failed handshake (..._CLIENT_KEY_EXCHANGE_CS).
+ *
+ * f_rng is not used: mbedTLS randomizes its ladder's projective
+ * coordinates because its bignum arithmetic and inversion are not
+ * constant-time; ours are, so there is nothing for the blinding to hide.
+ */
+static int
+compute_shared_x25519(mbedtls_ecp_group *grp, mbedtls_mpi *z,
+    const mbedtls_ecp_point *Q, const mbedtls_mpi *d)
+{
+	uint8_t k[X25519_BYTES], u[X25519_BYTES], out[X25519_BYTES];
+	int ret;
+
+	MBEDTLS_MPI_CHK(mbedtls_ecp_check_privkey(grp, d));
+	MBEDTLS_MPI_CHK(mbedtls_ecp_check_pubkey(grp, Q));
+	MBEDTLS_MPI_CHK(mbedtls_mpi_write_binary_le(d, k, sizeof(k)));
+	MBEDTLS_MPI_CHK(mbedtls_mpi_write_binary_le(&Q->X, u, sizeof(u)));
+	if (limpet_x25519(out, k, u) != 0) {
+		ret = MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
+		goto cleanup;
+	}
+	MBEDTLS_MPI_CHK(mbedtls_mpi_read_binary_le(z, out, sizeof(out)));
+cleanup:
+	mbedtls_platform_zeroize(k, sizeof(k));
+	mbedtls_platform_zeroize(out, sizeof(out));
+	return ret;
+}
+
+/* ecdh.c's mbedtls_ecdh_gen_public(), with Curve25519 done by us. */
+int
+mbedtls_ecdh_gen_public(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+{
+	ECDH_VALIDATE_RET(grp != NULL);
+	ECDH_VALIDATE_RET(d != NULL);
+	ECDH_VALIDATE_RET(Q != NULL);
+	ECDH_VALIDATE_RET(f_rng != NULL);
+	if (grp->id == MBEDTLS_ECP_DP_CURVE25519)
+		return gen_public_x25519(grp, d, Q, f_rng, p_rng);
+	/* ecdh.c: a private key, then d G, blinded with f_rng. */
+	return mbedtls_ecp_gen_keypair(grp, d, Q, f_rng, p_rng);
+}
+
+/* ecdh.c's mbedtls_ecdh_compute_shared() (SEC1 3.3.1), with Curve25519
+ * done by us. */
+int
+mbedtls_ecdh_compute_shared(mbedtls_ecp_group *grp, mbedtls_mpi *z,
+    const mbedtls_ecp_point *Q, const mbedtls_mpi *d,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+{
+	mbedtls_ecp_point P;
+	int ret;
+
+	ECDH_VALIDATE_RET(grp != NULL);
+	ECDH_VALIDATE_RET(Q != NULL);
+	ECDH_VALIDATE_RET(d != NULL);
+	ECDH_VALIDATE_RET(z != NULL);
+	if (grp->id == MBEDTLS_ECP_DP_CURVE25519)
+		return compute_shared_x25519(grp, z, Q, d);
+
+	/* ecdh.c: P = d Q (checking d and Q, blinded with f_rng), which must
+	 * not be the point at infinity; the secret is P's X. */
+	mbedtls_ecp_point_init(&P);
+	MBEDTLS_MPI_CHK(mbedtls_ecp_mul(grp, &P, d, Q, f_rng, p_rng));
+	if (mbedtls_ecp_is_zero(&P)) {
+		ret = MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
+		goto cleanup;
+	}
+	MBEDTLS_MPI_CHK(mbedtls_mpi_copy(z, &P.X));
+cleanup:
+	mbedtls_ecp_point_free(&P);
+	return ret;
+}
