@@ -1,7 +1,9 @@
 """mbedTLS in the guest (tests/guest/test_tls): the self-tests of the
 modules the configuration enables, entropy, DRBG output that differs from
-boot to boot, ECDHE, the wall clock, and the boot stopping when the CPU
-has no entropy source.  HTTPS itself is tested with httpd."""
+boot to boot, ECDHE over X25519 and P-256 through net/tls/ecdh_alt.c, our
+X25519 against mbedTLS's generic ladder, the wall clock, and the boot
+stopping when the CPU has no entropy source.  HTTPS itself is tested with
+httpd."""
 
 import re
 
@@ -37,6 +39,17 @@ def test_tls_self_tests(platform):
         assert 'test_tls: self-test %s passed' % name in r.output, describe(r)
     assert re.search(r'test_tls: entropy source RD(SEED|RAND)', r.output), describe(r)
     assert 'ECDHE X25519 agreed' in r.output and 'ECDHE P-256 agreed' in r.output, describe(r)
+    # The same through the ECDH contexts TLS uses, and our X25519
+    # (net/tls/x25519.c) against mbedTLS's generic Curve25519 ladder.
+    for group in ('X25519', 'P-256'):
+        assert 'ECDHE %s contexts agreed on a 32-byte secret' % group in r.output, describe(r)
+    m = re.search(r"^test_tls: X25519 agreed with mbedTLS's ladder on (\d+) of (\d+) ", r.output, re.M)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 32, describe(r)
+    assert 'X25519 refused the small-order points u = 0 and u = 1' in r.output, describe(r)
+    # The speed, for the record (-s shows it): guest time, TCG or KVM.
+    m = re.search(r'^test_tls: (\d+ X25519 calls in .*)$', r.output, re.M)
+    assert m, describe(r)
+    print('%s: %s' % (platform, m.group(1)))
     # Only the AEAD, ECDHE suites are compiled in.
     suites = re.findall(r'^test_tls: suite (\S+)$', r.output, re.M)
     assert suites and all(re.match(r'TLS-ECDHE-(ECDSA|RSA)-WITH-'
