@@ -246,14 +246,20 @@ def test_microvm_virtio_mmio():
 
 # The driver's counters at shutdown (drivers/virtio-net/virtio_net.c).
 DRIVER_STATS = re.compile(r'rx \d+ pkts \d+ bytes \d+ drops (\d+) large, '
-                          r'tx \d+ pkts \d+ bytes \d+ drops (\d+) csum (\d+) tso')
+                          r'tx \d+ pkts \d+ bytes \d+ drops (\d+) csum (\d+) tso '
+                          r'\(largest (\d+) bytes\)')
+# A TCP frame of NET_TSO_SEGS (5) full segments with its Ethernet, IP and
+# TCP headers (net/port/include/lwipopts.h), and the largest a frame of
+# NET_TSO_SEGS_MAX (44) can be.
+TSO_START_FRAME = 14 + 40 + 5 * 1460
+TSO_MAX_FRAME = 14 + 40 + 44 * 1460
 
 
 def echo_once(kernel_args='', size=262144):
     """echo --limit 1 on tap: one connection echoing size bytes, then the
     guest exits; (frames larger than the MTU received, frames the device
-    checksummed, frames it segmented, payload bytes copied) from its
-    counters."""
+    checksummed, frames it segmented, the largest of those in bytes,
+    payload bytes copied) from its counters."""
     with TapEcho('pc', app_args=['--limit', '1'], kernel_args=kernel_args) as t:
         out = t.ns.client('tcp', GUEST_IP, ECHO_PORT, size)
         assert out.startswith('ok:'), out
@@ -263,7 +269,8 @@ def echo_once(kernel_args='', size=262144):
         assert copied, 'no copied-bytes counter in the output\n' + t.guest.describe()
         m = DRIVER_STATS.search(t.guest.output)
         assert m, 'no driver counters in the output\n' + t.guest.describe()
-        return int(m.group(1)), int(m.group(2)), int(m.group(3)), copied, t.guest.output
+        return (int(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4)),
+                copied, t.guest.output)
 
 
 def test_zero_copy_counter():
@@ -271,17 +278,20 @@ def test_zero_copy_counter():
     copied; on tap (a vnet header) the offloads were used: the host merged
     TCP segments into frames larger than the MTU, the device filled in the
     TCP checksums of what the guest sent and cut its large frames into
-    segments."""
-    large, csum, tso, copied, out = echo_once()
+    segments.  Those frames grew with the congestion window beyond the
+    five segments a connection starts with, to at most 64 KiB, each still
+    sent from the receive buffers (no copy)."""
+    large, csum, tso, tso_max, copied, out = echo_once(size=1048576)
     assert copied == [0] * len(copied), out
     assert large > 0 and csum > 0 and tso > 0, out
+    assert TSO_START_FRAME < tso_max <= TSO_MAX_FRAME, out
 
 
 def test_offload_off():
     """offload=off: plain frames and software checksums, the same bytes
     back; a bad value is refused with a message."""
-    large, csum, tso, copied, out = echo_once('offload=off', 1048576)
-    assert (large, csum, tso) == (0, 0, 0), out
+    large, csum, tso, tso_max, copied, out = echo_once('offload=off', 1048576)
+    assert (large, csum, tso, tso_max) == (0, 0, 0, 0), out
     assert copied == [0] * len(copied), out
     r = boot('echo', kernel_args='offload=maybe',
              qemu_args=['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,netdev=n0'])

@@ -115,6 +115,7 @@ struct netdev_stats {
 	uint64_t	rx_large;	/* frames larger than the MTU */
 	uint64_t	tx_csum;	/* frames the device checksummed */
 	uint64_t	tx_tso;		/* frames the device cut into segments */
+	uint64_t	tx_tso_max;	/* the largest of those, bytes */
 	uint64_t	bytes_copied;	/* payload bytes copied (goal: 0) */
 };
 

@@ -54,8 +54,9 @@
  * (VLAN-tagged) frame, rounded up; at least 5.1.6.3.1's 1526. */
 #define VIRTIO_NET_RX_BUF_SIZE	1536
 /* Segments per netdev_tx(); each may need two descriptors (a page
- * boundary), plus one for the header. */
-#define VIRTIO_NET_TX_MAX_SEGS	16
+ * boundary), plus one for the header.  A 64 KiB TCP frame that echoes
+ * received data chains one segment per receive buffer: 43 of them. */
+#define VIRTIO_NET_TX_MAX_SEGS	64
 #define TX_MAX_DESC		(2 * VIRTIO_NET_TX_MAX_SEGS + 1)
 /* Descriptors one receive buffer may take (page boundaries). */
 #define RX_MAX_DESC		4
@@ -249,13 +250,15 @@ print_stats(void)
 		const struct netdev_stats *s = &devs[i].stats;
 
 		kprintf("%s: rx %llu pkts %llu bytes %llu drops %llu large, tx %llu pkts "
-		    "%llu bytes %llu drops %llu csum %llu tso, tx ring full %llu, rx no "
-		    "buffers %llu, interrupts %llu, bytes copied %llu\n", devs[i].name,
+		    "%llu bytes %llu drops %llu csum %llu tso (largest %llu bytes), tx ring "
+		    "full %llu, rx no buffers %llu, interrupts %llu, bytes copied %llu\n",
+		    devs[i].name,
 		    (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 		    (unsigned long long)s->rx_drops, (unsigned long long)s->rx_large,
 		    (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
 		    (unsigned long long)s->tx_drops, (unsigned long long)s->tx_csum,
 		    (unsigned long long)s->tx_tso,
+		    (unsigned long long)s->tx_tso_max,
 		    (unsigned long long)s->tx_ring_full, (unsigned long long)s->rx_no_buffers,
 		    (unsigned long long)s->interrupts, (unsigned long long)s->bytes_copied);
 	}
@@ -415,7 +418,10 @@ virtio_net_attach(struct virtio_dev *d)
 		 * window we advertise (TCP_WND) keeps the host below it. */
 		nd->info.rx_frame_max = 0xffff;
 	}
+	/* A frame must fit the ring even at two descriptors a segment. */
 	nd->info.tx_max_segs = VIRTIO_NET_TX_MAX_SEGS;
+	if (nd->info.tx_max_segs > (nd->txq.size - 1u) / 2)
+		nd->info.tx_max_segs = (nd->txq.size - 1u) / 2;
 	nd->info.rx_ring = nd->rxq.size;
 	nd->info.tx_ring = nd->txq.size;
 	ndevs++;
@@ -645,7 +651,7 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 	uint32_t bytes = 0;
 	int n = 1, head;
 
-	if (!nd->started || nsegs <= 0 || nsegs > VIRTIO_NET_TX_MAX_SEGS ||
+	if (!nd->started || nsegs <= 0 || (uint32_t)nsegs > nd->info.tx_max_segs ||
 	    (off != NULL && !(nd->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM))) ||
 	    (off != NULL && off->gso_size != 0 &&
 	    !(nd->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4)))) {
@@ -684,6 +690,8 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 			hdr->gso_size = off->gso_size;
 			hdr->hdr_len = off->hdr_len;
 			nd->stats.tx_tso++;
+			if (bytes > nd->stats.tx_tso_max)
+				nd->stats.tx_tso_max = bytes;
 		}
 	}
 	v[0] = (struct virtq_seg){ .addr = dma_addr((uint64_t)&nd->tx_hdr[head].hdr),

@@ -73,7 +73,7 @@ static struct vnif {
 	uint32_t		nbufs, nfree, stride;
 	uint32_t		reserve;	/* copy frames below this many free */
 	unsigned		offloads;	/* the device's NETDEV_OFF_* */
-	u16_t			tso_mss;	/* tcp_tso_hook()'s pcb->mss, or 0 */
+	u16_t			tso_mss;	/* tcp_tso_hook()'s largest pcb->mss, or 0 */
 	u16_t			mtu;		/* the link's (netif->mtu may be more) */
 	struct limpet_work	refill;
 	/* Frames the ring had no room for, oldest at txq_head. */
@@ -316,25 +316,43 @@ tx_offload(const struct vnif *vn, struct pbuf *p, struct netdev_offload *off)
 
 /*
  * lwIP's side of segmentation offload (LWIP_HOOK_TCP_INPACKET_PCB, for
- * every segment that reaches a connection).  lwIP cuts what a connection
- * sends into segments of at most pcb->mss bytes, one frame each.  When
- * the device segments, a connection whose peer takes full-size segments
- * gets pcb->mss raised to NET_TSO_SEGS of them as its handshake
- * completes: lwIP then builds, queues and sends one frame where it would
- * have sent NET_TSO_SEGS, and the device cuts it at the real MSS
- * (tx_offload()), so the peer sees the segments it asked for.  Raising it
- * in SYN_RCVD, before lwIP sizes the initial congestion window from
- * pcb->mss, makes that window two large segments: 2 * NET_TSO_SEGS real
- * ones (RFC 6928 allows ten).  Connections we open ourselves keep the
+ * every segment that reaches a connection, before lwIP acts on it).  lwIP
+ * cuts what a connection sends into segments of at most pcb->mss bytes,
+ * one frame each.  When the device segments, a connection whose peer
+ * takes full-size segments gets pcb->mss raised to several of them:
+ * lwIP then builds, queues and sends one frame where it would have sent
+ * many, and the device cuts it at the real MSS (tx_offload()), so the
+ * peer sees the segments it asked for.
+ *
+ * The frames start at NET_TSO_SEGS segments as the handshake completes
+ * (in SYN_RCVD, before lwIP sizes the initial congestion window from
+ * pcb->mss: two frames, RFC 6928's ten segments) and grow with the
+ * window, to half of it, up to vn->tso_mss.  pcb->mss never shrinks:
+ * lwIP needs the window to hold the segments it has already cut, and it
+ * never falls below one pcb->mss.  lwIP also counts its congestion
+ * window in pcb->mss units, so a connection sending large frames grows
+ * that window faster, and restarts it after a timeout at one large frame
+ * rather than one segment: the price of the host doing the cutting.  Such
+ * a connection gets a send buffer of NET_TSO_SND_BUF (window scaling lets
+ * more than 64 KiB be in flight).  Connections we open ourselves keep the
  * real MSS, as do those to peers that asked for less.
  */
 err_t
 tcp_tso_hook(struct tcp_pcb *pcb)
 {
 	const struct vnif *vn = &vnif;
+	u16_t seg = (u16_t)(vn->mtu - 40), mss;
 
-	if (pcb->state == SYN_RCVD && vn->tso_mss != 0 && pcb->mss == vn->mtu - 40)
-		pcb->mss = vn->tso_mss;
+	if (vn->tso_mss == 0)
+		return ERR_OK;
+	if (pcb->state == SYN_RCVD && pcb->mss == seg) {
+		pcb->mss = (u16_t)(NET_TSO_SEGS * seg);
+		pcb->snd_buf = pcb->ssthresh = NET_TSO_SND_BUF;
+	} else if (pcb->state == ESTABLISHED && pcb->mss > seg && pcb->mss < vn->tso_mss &&
+	    pcb->cwnd / 2 >= (tcpwnd_size_t)pcb->mss + seg) {
+		mss = pcb->cwnd / 2 >= vn->tso_mss ? vn->tso_mss : (u16_t)(pcb->cwnd / 2 / seg * seg);
+		pcb->mss = mss;
+	}
 	return ERR_OK;
 }
 
@@ -555,7 +573,7 @@ virtio_netif_init(struct netif *netif)
 	if ((vn->offloads & NETDEV_OFF_TX_TSO) && NET_TSO_SEGS > 1) {
 		/* lwIP's IP layer must pass the large TCP frames through
 		 * unfragmented; output_ip() fragments everything else. */
-		vn->tso_mss = (u16_t)(NET_TSO_SEGS * (vn->mtu - 40));
+		vn->tso_mss = (u16_t)(NET_TSO_SEGS_MAX * (vn->mtu - 40));
 		netif->mtu = (u16_t)(vn->tso_mss + 40);
 	}
 	if (info->link_up)
