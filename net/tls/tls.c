@@ -6,9 +6,10 @@
  * CTR_DRBG, and the session ticket keys; what a client may negotiate is
  * fixed by net/tls/mbedtls_config.h.  This file adds what lwIP leaves to
  * its port: refusing to go on without a hardware entropy source, a check
- * of the wall clock certificates are judged by, and readable errors for a
+ * of the wall clock certificates are judged by, readable errors for a
  * certificate or key that does not parse (lwIP only reports them in its
- * debug build).
+ * debug build), the server's order of ECDHE groups, and an EC key that
+ * signs without rebuilding its tables every time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_internal.h>
 #include <mbedtls/x509_crt.h>
 
 #include <kernel/entropy.h>
@@ -41,6 +43,31 @@
 static const mbedtls_ecp_group_id server_groups[] = {
 	MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE,
 };
+
+/*
+ * Let an EC private key sign as what it is, an ECDSA key, so that mbedTLS
+ * keeps its table of multiples of the base point.  lwIP parses the key as
+ * mbedTLS's generic MBEDTLS_PK_ECKEY, whose signing (pk_wrap.c's
+ * eckey_sign_wrap()) copies the key pair into a fresh ECDSA context for
+ * every signature, group included, and with the group the table that
+ * ecp_mul_comb() builds for the base point (grp->T): rebuilding it was
+ * more than half of every signature, the largest cost of a full ECDHE_ECDSA
+ * handshake under TCG.  An MBEDTLS_PK_ECDSA key signs with its own group,
+ * which keeps the table from the first signature on.  Both kinds hold the
+ * same mbedtls_ecp_keypair (mbedtls_ecdsa_context is that type) and free it
+ * the same way, so the key changes kind in place, in the configuration's
+ * own key/certificate list.
+ */
+_Static_assert(_Generic((mbedtls_ecdsa_context *)0, mbedtls_ecp_keypair *: 1, default: 0),
+    "an ECDSA context must be an EC key pair for keys to change kind in place");
+
+static void
+sign_with_own_group(mbedtls_ssl_config *c)
+{
+	for (mbedtls_ssl_key_cert *kc = c->key_cert; kc != NULL; kc = kc->next)
+		if (mbedtls_pk_get_type(kc->key) == MBEDTLS_PK_ECKEY)
+			kc->key->pk_info = mbedtls_pk_info_from_type(MBEDTLS_PK_ECDSA);
+}
 
 static void
 stop(void)
@@ -156,6 +183,7 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 	 * the mbedtls_ssl_config (altcp_tls_mbedtls.c), which a pointer to
 	 * the structure also points to (C11 6.7.2.1). */
 	mbedtls_ssl_conf_curves((mbedtls_ssl_config *)(void *)conf, server_groups);
+	sign_with_own_group((mbedtls_ssl_config *)(void *)conf);
 	return conf;
 }
 
