@@ -14,6 +14,10 @@ and exits 0 with one line "ok: ..." or 1 with "FAIL: ..." on stdout.
   stalled HOST PORT SIZE     one client sends without ever reading, until
                              its send blocks; meanwhile a second client
                              must be served normally
+  isn IFACE HOST PORT N      N connections one after another, each closed
+                             at once; prints the initial sequence numbers
+                             of the guest's SYN-ACKs, read off IFACE with
+                             a packet socket (root)
 
 Every command has a deadline (--timeout, default 30 s).
 """
@@ -23,6 +27,7 @@ import hashlib
 import os
 import selectors
 import socket
+import struct
 import sys
 import threading
 import time
@@ -174,6 +179,40 @@ def cmd_stalled(a, deadline):
             % (pushed, a.size, took))
 
 
+def cmd_isn(a, deadline):
+    """The sequence number of each SYN-ACK from HOST:PORT, in order."""
+    eth_p_ip = 0x0800
+    raw = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(eth_p_ip))
+    raw.bind((a.iface, eth_p_ip))
+    raw.settimeout(0.2)
+    host = socket.inet_aton(a.host)
+    isns = []
+    try:
+        for _ in range(a.n):
+            s = socket.create_connection((a.host, a.port),
+                                         timeout=max(1, deadline - time.monotonic()))
+            local_port = s.getsockname()[1]
+            s.close()
+            while True:
+                if time.monotonic() > deadline:
+                    raise Fail('no SYN-ACK seen for port %d' % local_port)
+                try:
+                    pkt = raw.recv(65536)
+                except socket.timeout:
+                    continue
+                ihl = (pkt[0] & 0x0f) * 4
+                if len(pkt) < ihl + 20 or pkt[9] != socket.IPPROTO_TCP or pkt[12:16] != host:
+                    continue
+                sport, dport, seq = struct.unpack('!HHI', pkt[ihl:ihl + 8])
+                flags = pkt[ihl + 13]
+                if sport == a.port and dport == local_port and flags & 0x12 == 0x12:
+                    isns.append(seq)
+                    break
+    finally:
+        raw.close()
+    return 'isn ' + ' '.join(map(str, isns))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--timeout', type=float, default=30)
@@ -190,6 +229,9 @@ def main():
     c = sub.add_parser('stalled')
     c.add_argument('host'); c.add_argument('port', type=int)
     c.add_argument('size', type=int)
+    c = sub.add_parser('isn')
+    c.add_argument('iface'); c.add_argument('host'); c.add_argument('port', type=int)
+    c.add_argument('n', type=int)
     a = p.parse_args()
     deadline = time.monotonic() + a.timeout
     start = time.monotonic()

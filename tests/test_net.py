@@ -287,6 +287,23 @@ def test_zero_copy_counter():
     assert TSO_START_FRAME < tso_max <= TSO_MAX_FRAME, out
 
 
+def test_initial_sequence_numbers(echo_pc):
+    """The guest's TCP initial sequence numbers are unpredictable (RFC
+    6528): connections from the same client, one after another, start at
+    numbers that differ by far more than the clock part would move them
+    (lwIP's own would be 6510 plus a few ticks, every time)."""
+    out = echo_pc.ns.client('isn', 'tap10', GUEST_IP, ECHO_PORT, 8)
+    m = re.match(r'ok: isn ([\d ]+)', out)
+    assert m, out
+    isns = [int(x) for x in m.group(1).split()]
+    assert len(isns) == 8, out
+    assert len(set(isns)) == 8, out
+    # Consecutive ISNs: the 4-microsecond clock moves them by well under a
+    # million in these few milliseconds; the keyed hash by 2^31 on average.
+    steps = [(b - a) % (1 << 32) for a, b in zip(isns, isns[1:])]
+    assert sum(1 for d in steps if min(d, (1 << 32) - d) > 1 << 24) >= 5, out
+
+
 def test_offload_off():
     """offload=off: plain frames and software checksums, the same bytes
     back; a bad value is refused with a message."""

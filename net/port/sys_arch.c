@@ -4,11 +4,16 @@
  * event loop (SYS_LIGHTWEIGHT_PROT=0).
  */
 #include <stdint.h>
+#include <string.h>
 
 #include <cpuid.h>
 
 #include <limpet.h>
+#include <lwip/ip_addr.h>
 #include <lwip/sys.h>
+
+#include "lwip_hooks.h"
+#include "siphash.h"
 
 /* Milliseconds since boot; lwIP's timeouts compare them modulo 2^32. */
 u32_t
@@ -20,11 +25,10 @@ sys_now(void)
 static int has_rdrand = -1;
 
 /*
- * 32 random bits for TCP initial sequence numbers, ephemeral ports and
- * DHCP transaction ids: RDRAND where the CPU has it (CPUID.1:ECX[30]),
- * else the TSC mixed through a xorshift generator (unpredictable enough
- * to avoid colliding with an earlier boot's connections, which is what
- * the ISN is for here).
+ * 32 random bits for ephemeral ports, DHCP transaction ids and the key of
+ * TCP's initial sequence numbers: RDRAND where the CPU has it
+ * (CPUID.1:ECX[30]), else the TSC mixed through a xorshift generator
+ * (different on every boot, but guessable by someone who can time it).
  */
 u32_t
 limpet_lwip_rand(void)
@@ -50,4 +54,39 @@ limpet_lwip_rand(void)
 	state ^= state >> 7;
 	state ^= state << 17;
 	return (u32_t)(state >> 32);
+}
+
+/*
+ * TCP initial sequence numbers (LWIP_HOOK_TCP_ISN) as RFC 6528 3 makes
+ * them: ISN = M + F(local address and port, remote address and port, key),
+ * M a clock that ticks every 4 microseconds, F SipHash-2-4 under 128 bits
+ * drawn from limpet_lwip_rand() on first use.  lwIP's own ISN (6510 plus
+ * its slow timer's ticks) is the same for every connection, so anyone
+ * could guess a connection's sequence numbers and inject or reset it; and
+ * it starts a reused address and port pair over in the old connection's
+ * sequence space, where M moves on.
+ */
+u32_t
+limpet_tcp_isn(const ip_addr_t *local_ip, u16_t local_port, const ip_addr_t *remote_ip,
+    u16_t remote_port)
+{
+	static uint8_t key[16];
+	static int keyed;
+	uint8_t tuple[12];
+	uint32_t a;
+
+	if (!keyed) {
+		for (int i = 0; i < 16; i += 4) {
+			a = limpet_lwip_rand();
+			memcpy(key + i, &a, 4);
+		}
+		keyed = 1;
+	}
+	a = ip4_addr_get_u32(ip_2_ip4(local_ip));
+	memcpy(tuple, &a, 4);
+	a = ip4_addr_get_u32(ip_2_ip4(remote_ip));
+	memcpy(tuple + 4, &a, 4);
+	memcpy(tuple + 8, &local_port, 2);
+	memcpy(tuple + 10, &remote_port, 2);
+	return (u32_t)(limpet_now_ns() / 4000) + (u32_t)siphash24(key, tuple, sizeof(tuple));
 }

@@ -6,11 +6,17 @@
 #define NET_LWIP_HOOKS_H
 
 #include <lwip/err.h>
+#include <lwip/ip_addr.h>
 
 struct tcp_pcb;
 
 /* LWIP_HOOK_TCP_INPACKET_PCB: large segments for the device to cut
  * (net/netif/virtio_netif.c).  pcb may be a listening pcb. */
 err_t	tcp_tso_hook(struct tcp_pcb *pcb);
+
+/* LWIP_HOOK_TCP_ISN: initial sequence numbers as RFC 6528 makes them
+ * (net/port/sys_arch.c). */
+u32_t	limpet_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,
+	    const ip_addr_t *remote_ip, u16_t remote_port);
 
 #endif

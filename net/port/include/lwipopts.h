@@ -262,6 +262,9 @@
  * connection's MSS for NET_TSO_SEGS (net/netif/virtio_netif.c). */
 #define LWIP_HOOK_FILENAME		"lwip_hooks.h"
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) tcp_tso_hook(pcb)
+/** LWIP_HOOK_TCP_ISN: unpredictable initial sequence numbers (RFC 6528;
+ * net/port/sys_arch.c): lwIP's own are the same for every connection. */
+#define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) limpet_tcp_isn(lip, lport, rip, rport)
 
 /* ---- combinations we do not support ------------------------------------- */
 
