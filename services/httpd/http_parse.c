@@ -420,7 +420,9 @@ static const struct {
 	{ "OPTIONS", HTTP_M_OPTIONS }, { "TRACE", HTTP_M_TRACE }, { "PATCH", HTTP_M_PATCH },
 };
 
-/* s[0..n) is the request line without its line ending; base its offset.
+/* s[0..n) is the request line without its line ending; base its offset
+ * from the header section's first byte (http_parse_feed() makes it the
+ * buffer's once the section is complete).
  * Returns 0 or the status to answer. */
 static int
 request_line(struct http_parser *p, const char *s, size_t n, uint32_t base)
@@ -877,8 +879,11 @@ head(struct http_parser *p, const char *buf, size_t base, size_t len, size_t *en
 		}
 		size_t ls = base + p->line_start;
 		size_t ce = j > ls && buf[j - 1] == '\r' ? j - 1 : j;
+		/* The request line's spans are relative to the header
+		 * section until fields() has it whole: the caller may drop
+		 * a body's bytes in front of it between calls. */
 		int st = p->nlines == 0 ?
-		    request_line(p, buf + ls, ce - ls, (uint32_t)ls) :
+		    request_line(p, buf + ls, ce - ls, p->line_start) :
 		    field_syntax(buf + ls, ce - ls);
 
 		if (st != 0)
@@ -1010,6 +1015,11 @@ http_parse_feed(struct http_parser *p, const char *buf, size_t len, size_t *cons
 				*consumed = i;
 				return r;
 			}
+			/* The request line's spans, relative to the header
+			 * section while it came in, to the buffer's offsets. */
+			p->req.line.off += (uint32_t)i;
+			if (p->req.has_query)
+				p->req.query.off += (uint32_t)i;
 			if (r == HTTP_ERROR)
 				return r;
 			if ((b = fields(p, buf, (uint32_t)i, (uint32_t)end)) != 0)
@@ -1035,7 +1045,11 @@ http_parse_feed(struct http_parser *p, const char *buf, size_t len, size_t *cons
 			if (p->state == S_BODY && p->remaining == 0) {
 				b = 1;
 			} else if ((b = body(p, buf, len, &i)) < 0) {
+				/* A bad body: no new request line to report, and
+				 * the last one's bytes are gone. */
 				*consumed = i;
+				p->req.line.len = 0;
+				p->req.has_query = false;
 				return fail(p, 400);
 			}
 			if (b == 0) {

@@ -14,6 +14,7 @@
  * same bytes too.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,11 +31,14 @@ struct ev {
 	char	path[HTTP_PATH_MAX];
 };
 
+/* An invariant that must hold: else say which, and crash for libFuzzer. */
+#define check(cond)	((cond) ? (void)0 : failed(__LINE__, #cond))
+
 static void
-check(int cond)
+failed(int line, const char *what)
 {
-	if (!cond)
-		abort();
+	fprintf(stderr, "fuzz_http_parse.c:%d: check failed: %s\n", line, what);
+	abort();
 }
 
 static void
@@ -99,6 +103,9 @@ on_request(void *arg, int r, const struct http_parser *p, const char *buf,
 		check(r == HTTP_ERROR);
 		check(s == 400 || s == 414 || s == 431 || s == 501 || s == 505);
 		check(!q->keep_alive);
+		/* What the error response logs: the request line, if any. */
+		if (q->line.len > 0)
+			check_span(q->line, blen);
 	}
 	if (run->nev < MAXEV) {
 		run->evs[run->nev].result = r;

@@ -29,6 +29,7 @@ struct ev {
 	bool	keep_alive;
 	char	path[HTTP_PATH_MAX];
 	char	query[64];
+	char	line[64];	/* the request line, through its span */
 	bool	gzip_ok;
 };
 
@@ -48,7 +49,6 @@ record(void *arg, int r, const struct http_parser *p, const char *buf,
 	struct run *run = arg;
 	struct ev *e;
 
-	(void)blen;
 	(void)used;
 	if (run->nev == run->max)
 		return;
@@ -61,10 +61,17 @@ record(void *arg, int r, const struct http_parser *p, const char *buf,
 	e->keep_alive = p->req.keep_alive;
 	e->gzip_ok = p->req.gzip_ok;
 	if (r == HTTP_DONE) {
+		/* The spans must lie in what the buffer holds now, even when
+		 * the request line came in an earlier call. */
+		assert_true(p->req.line.off + p->req.line.len <= blen);
+		snprintf(e->line, sizeof(e->line), "%.*s", (int)p->req.line.len,
+		    buf + p->req.line.off);
 		strcpy(e->path, p->req.path);
-		if (p->req.has_query)
+		if (p->req.has_query) {
+			assert_true(p->req.query.off + p->req.query.len <= blen);
 			snprintf(e->query, sizeof(e->query), "?%.*s",
 			    (int)p->req.query.len, buf + p->req.query.off);
+		}
 	}
 }
 
@@ -741,7 +748,7 @@ static const char *const corpus[] = {
 	"HEAD /x/../y HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n"
 	"GET /z?q HTTP/1.0\r\n\r\n",
 	"GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nHELLO"
-	"GET /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+	"GET /b?k=v HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
 	"3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n"
 	"POST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi"
 	"GET /d HTTP/1.1\r\nHost: h\r\n\r\n",
@@ -764,6 +771,8 @@ test_pipelined(void **state)
 	assert_false(e[2].keep_alive);
 
 	assert_int_equal(drive(corpus[1], strlen(corpus[1]), 0, e, 8), 4);
+	assert_string_equal(e[1].line, "GET /b?k=v HTTP/1.1");
+	assert_string_equal(e[1].query, "?k=v");
 	assert_int_equal(e[2].status, 405);
 	assert_string_equal(e[3].path, "/d");
 
@@ -777,7 +786,8 @@ same(const struct ev *a, const struct ev *b)
 {
 	return a->result == b->result && a->status == b->status && a->method == b->method &&
 	    a->minor == b->minor && a->keep_alive == b->keep_alive && a->gzip_ok == b->gzip_ok &&
-	    strcmp(a->path, b->path) == 0 && strcmp(a->query, b->query) == 0;
+	    strcmp(a->path, b->path) == 0 && strcmp(a->query, b->query) == 0 &&
+	    strcmp(a->line, b->line) == 0;
 }
 
 static void
