@@ -571,10 +571,18 @@ virtio_netif_init(struct netif *netif)
 	if (vn->offloads & NETDEV_OFF_TX_CSUM)
 		NETIF_SET_CHECKSUM_CTRL(netif, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
 	if ((vn->offloads & NETDEV_OFF_TX_TSO) && NET_TSO_SEGS > 1) {
-		/* lwIP's IP layer must pass the large TCP frames through
+		/* As many segments as an IP packet holds, at most
+		 * NET_TSO_SEGS_MAX (fewer on a link with a larger MTU).
+		 * lwIP's IP layer must pass the large TCP frames through
 		 * unfragmented; output_ip() fragments everything else. */
-		vn->tso_mss = (u16_t)(NET_TSO_SEGS_MAX * (vn->mtu - 40));
-		netif->mtu = (u16_t)(vn->tso_mss + 40);
+		uint32_t seg = vn->mtu - 40u, n = (0xffffu - 40u) / seg;
+
+		if (n > NET_TSO_SEGS_MAX)
+			n = NET_TSO_SEGS_MAX;
+		if (n >= NET_TSO_SEGS) {
+			vn->tso_mss = (u16_t)(n * seg);
+			netif->mtu = (u16_t)(vn->tso_mss + 40);
+		}
 	}
 	if (info->link_up)
 		netif->flags |= NETIF_FLAG_LINK_UP;
