@@ -880,8 +880,9 @@ head(struct http_parser *p, const char *buf, size_t base, size_t len, size_t *en
 		size_t ls = base + p->line_start;
 		size_t ce = j > ls && buf[j - 1] == '\r' ? j - 1 : j;
 		/* The request line's spans are relative to the header
-		 * section until fields() has it whole: the caller may drop
-		 * a body's bytes in front of it between calls. */
+		 * section until it is complete (http_parse_feed()): the
+		 * caller may drop a body's bytes in front of it between
+		 * calls. */
 		int st = p->nlines == 0 ?
 		    request_line(p, buf + ls, ce - ls, p->line_start) :
 		    field_syntax(buf + ls, ce - ls);
