@@ -6,6 +6,8 @@
  * end.  Pure C, no lwIP or kernel types, so that the host unit tests can
  * check it against the paper's vectors.
  */
+#include <string.h>
+
 #include "siphash.h"
 
 static uint64_t
@@ -14,13 +16,15 @@ rotl(uint64_t x, int b)
 	return (x << b) | (x >> (64 - b));
 }
 
+/* Limpet's targets are x86_64, little-endian like SipHash's words. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "SipHash reads little-endian words");
+
 static uint64_t
 load_le64(const uint8_t *p)
 {
-	uint64_t x = 0;
+	uint64_t x;
 
-	for (int i = 7; i >= 0; i--)
-		x = (x << 8) | p[i];
+	memcpy(&x, p, sizeof(x));
 	return x;
 }
 
