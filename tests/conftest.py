@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -63,20 +64,10 @@ def make_cmdline(kernel_args='', app_args=None):
     return cmdline
 
 
-def kvm_usable():
-    """KVM only where it really runs guests: VMX/SVM and a usable /dev/kvm."""
-    if os.environ.get('LIMPET_ACCEL'):
-        return os.environ['LIMPET_ACCEL'] == 'kvm'
-    try:
-        with open('/proc/cpuinfo') as f:
-            if not re.search(r'\b(vmx|svm)\b', f.read()):
-                return False
-        fd = os.open('/dev/kvm', os.O_RDWR)
-        os.close(fd)
-        return True
-    except OSError:
-        return False
-
+# KVM only where it really runs guests, decided as the bench decides it
+# (netbench/bench.py: VMX/SVM and a usable /dev/kvm, or LIMPET_ACCEL).
+sys.path.append(str(TOP / 'netbench'))
+from bench import kvm_usable  # noqa: E402
 
 ACCEL = 'kvm' if kvm_usable() else 'tcg'
 
