@@ -1,8 +1,8 @@
 /*
  * The accepting side of a TCP service (limpet/net.h): each connection a
  * listener accepts gets state of its own and the service's callbacks, and
- * a close leaves no callback behind.  What the service does with the
- * bytes stays in the service.
+ * a close leaves no callback behind; and the zero-copy echo queue that
+ * echo and netbench send received data back with.
  */
 #include <stdlib.h>
 
@@ -68,4 +68,66 @@ limpet_tcp_close(struct tcp_pcb *pcb)
 	tcp_err(pcb, NULL);
 	tcp_poll(pcb, NULL, 0);
 	return tcp_close(pcb);
+}
+
+void
+limpet_tcp_echo_add(struct limpet_tcp_echo *e, struct pbuf *p)
+{
+	if (e->q == NULL)
+		e->q = p;
+	else
+		pbuf_cat(e->q, p);
+}
+
+err_t
+limpet_tcp_echo_write(struct limpet_tcp_echo *e, struct tcp_pcb *pcb, int *wrote)
+{
+	struct pbuf *p = e->q;
+	uint32_t off = e->written;
+
+	if (wrote != NULL)
+		*wrote = 0;
+	while (p != NULL) {
+		uint16_t left, len, room;
+		err_t err;
+
+		if (off >= p->len) {
+			off -= p->len;
+			p = p->next;
+			continue;
+		}
+		if ((room = tcp_sndbuf(pcb)) == 0)
+			break;
+		left = (uint16_t)(p->len - off);
+		len = left < room ? left : room;
+		err = tcp_write(pcb, (uint8_t *)p->payload + off, len,
+		    len < left || p->next != NULL ? TCP_WRITE_FLAG_MORE : 0);
+		if (err == ERR_MEM)
+			break;		/* the queue is full: sent() calls again */
+		if (err != ERR_OK)
+			return err;
+		e->written += len;
+		off += len;
+		if (wrote != NULL)
+			*wrote = 1;
+	}
+	return ERR_OK;
+}
+
+void
+limpet_tcp_echo_acked(struct limpet_tcp_echo *e, struct tcp_pcb *pcb, u16_t len)
+{
+	/* Those bytes are acknowledged: lwIP no longer points at them. */
+	e->q = pbuf_free_header(e->q, len);
+	e->written -= len;
+	tcp_recved(pcb, len);
+}
+
+void
+limpet_tcp_echo_free(struct limpet_tcp_echo *e)
+{
+	if (e->q != NULL)
+		pbuf_free(e->q);
+	e->q = NULL;
+	e->written = 0;
 }

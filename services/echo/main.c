@@ -37,12 +37,10 @@
 
 struct conn {
 	struct tcp_pcb	*pcb;
-	/* Data received and not yet acknowledged by the peer: its first
-	 * `written` bytes are with tcp_write(), the rest still to write.
-	 * At most TCP_WND bytes, since the window only reopens as this
-	 * drains. */
-	struct pbuf	*q;
-	uint32_t	written;
+	/* Data received and not yet acknowledged by the peer, echoed in
+	 * place.  At most TCP_WND bytes, since the window only reopens as
+	 * this drains. */
+	struct limpet_tcp_echo	echo;
 	int		peer_closed;	/* FIN received */
 };
 
@@ -58,8 +56,7 @@ static struct {
 static void
 conn_done(struct conn *c, int reset)
 {
-	if (c->q != NULL)
-		pbuf_free(c->q);
+	limpet_tcp_echo_free(&c->echo);
 	free(c);
 	echo.closed++;
 	echo.resets += reset;
@@ -84,7 +81,7 @@ maybe_close(struct conn *c)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	if (!c->peer_closed || c->q != NULL)
+	if (!c->peer_closed || c->echo.q != NULL)
 		return ERR_OK;
 	if (limpet_tcp_close(pcb) != ERR_OK) {
 		/* Out of memory for the FIN: try again from the poll callback. */
@@ -97,36 +94,12 @@ maybe_close(struct conn *c)
 	return ERR_OK;
 }
 
-/* Hand the not-yet-written part of the queue to tcp_write(), in place,
- * until it is all written or lwIP's send buffer or queue is full. */
+/* Echo what has not been written yet, as far as lwIP takes it. */
 static err_t
 send_more(struct conn *c)
 {
-	struct pbuf *p = c->q;
-	uint32_t off = c->written;
-
-	while (p != NULL) {
-		uint16_t left, len, room;
-		err_t err;
-
-		if (off >= p->len) {
-			off -= p->len;
-			p = p->next;
-			continue;
-		}
-		if ((room = tcp_sndbuf(c->pcb)) == 0)
-			break;
-		left = (uint16_t)(p->len - off);
-		len = left < room ? left : room;
-		err = tcp_write(c->pcb, (uint8_t *)p->payload + off, len,
-		    len < left || p->next != NULL ? TCP_WRITE_FLAG_MORE : 0);
-		if (err == ERR_MEM)
-			break;			/* tcp_sent() will call again */
-		if (err != ERR_OK)
-			return conn_abort(c);
-		c->written += len;
-		off += len;
-	}
+	if (limpet_tcp_echo_write(&c->echo, c->pcb, NULL) != ERR_OK)
+		return conn_abort(c);
 	return ERR_OK;
 }
 
@@ -144,10 +117,7 @@ on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		pbuf_free(p);
 		return err;
 	}
-	if (c->q == NULL)
-		c->q = p;
-	else
-		pbuf_cat(c->q, p);
+	limpet_tcp_echo_add(&c->echo, p);
 	return send_more(c);
 }
 
@@ -156,11 +126,8 @@ on_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
 	struct conn *c = arg;
 
-	/* Those bytes are acknowledged: lwIP no longer points at them. */
-	c->q = pbuf_free_header(c->q, len);
-	c->written -= len;
+	limpet_tcp_echo_acked(&c->echo, pcb, len);
 	echo.tcp_bytes += len;
-	tcp_recved(pcb, len);
 	if (send_more(c) == ERR_ABRT)
 		return ERR_ABRT;
 	return maybe_close(c);

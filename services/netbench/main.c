@@ -11,7 +11,8 @@
  * reading their few header bytes from it.  The TCP echo passes received
  * pbufs to tcp_write() in place and frees each one (and reopens the
  * window with tcp_recved()) only as tcp_sent() reports it acknowledged,
- * as services/echo does; the UDP echo sends the received pbuf back.
+ * as services/echo does (limpet/net.h's struct limpet_tcp_echo); the UDP
+ * echo sends the received pbuf back.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,11 +192,8 @@ bw_datagram(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 /* ---- TCP echo ------------------------------------------------------------ */
 
 struct echo_conn {
-	/* Received and not yet acknowledged by the peer: the first `written`
-	 * bytes are with tcp_write(), the rest still to write. */
-	struct pbuf	*q;
-	uint32_t	written;
-	int		peer_closed;
+	struct limpet_tcp_echo	echo;	/* received, echoed in place */
+	int			peer_closed;
 };
 
 static void
@@ -204,8 +202,7 @@ echo_err(void *arg, err_t err)
 	struct echo_conn *c = arg;
 
 	(void)err;
-	if (c->q != NULL)
-		pbuf_free(c->q);
+	limpet_tcp_echo_free(&c->echo);
 	free(c);
 }
 
@@ -222,43 +219,20 @@ echo_abort(struct tcp_pcb *pcb, struct echo_conn *c)
 static err_t
 echo_maybe_close(struct tcp_pcb *pcb, struct echo_conn *c)
 {
-	if (!c->peer_closed || c->q != NULL)
+	if (!c->peer_closed || c->echo.q != NULL)
 		return ERR_OK;
 	free(c);
 	return close_pcb(pcb);
 }
 
-/* Write the queue's unwritten part in place, as far as lwIP takes it. */
+/* Echo what has not been written yet, as far as lwIP takes it. */
 static err_t
 echo_send(struct tcp_pcb *pcb, struct echo_conn *c)
 {
-	struct pbuf *p = c->q;
-	uint32_t off = c->written;
-	int wrote = 0;
+	int wrote;
 
-	while (p != NULL) {
-		uint16_t left, len, room;
-		err_t err;
-
-		if (off >= p->len) {
-			off -= p->len;
-			p = p->next;
-			continue;
-		}
-		if ((room = tcp_sndbuf(pcb)) == 0)
-			break;
-		left = (uint16_t)(p->len - off);
-		len = left < room ? left : room;
-		err = tcp_write(pcb, (uint8_t *)p->payload + off, len,
-		    len < left || p->next != NULL ? TCP_WRITE_FLAG_MORE : 0);
-		if (err == ERR_MEM)
-			break;			/* echo_sent() calls again */
-		if (err != ERR_OK)
-			return echo_abort(pcb, c);
-		c->written += len;
-		off += len;
-		wrote = 1;
-	}
+	if (limpet_tcp_echo_write(&c->echo, pcb, &wrote) != ERR_OK)
+		return echo_abort(pcb, c);
 	/* A round trip is what we measure: send now, not at the loop's end. */
 	if (wrote)
 		tcp_output(pcb);
@@ -278,10 +252,7 @@ echo_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		pbuf_free(p);
 		return err;
 	}
-	if (c->q == NULL)
-		c->q = p;
-	else
-		pbuf_cat(c->q, p);
+	limpet_tcp_echo_add(&c->echo, p);
 	return echo_send(pcb, c);
 }
 
@@ -290,9 +261,7 @@ echo_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
 	struct echo_conn *c = arg;
 
-	c->q = pbuf_free_header(c->q, len);
-	c->written -= len;
-	tcp_recved(pcb, len);
+	limpet_tcp_echo_acked(&c->echo, pcb, len);
 	if (echo_send(pcb, c) == ERR_ABRT)
 		return ERR_ABRT;
 	return echo_maybe_close(pcb, c);

@@ -18,7 +18,8 @@
  * limpet_tcp_listen() and limpet_tcp_close() below are the part of a TCP
  * server that every service would write the same way: accept a
  * connection, give it its own state and callbacks, and close it with no
- * callback left behind.
+ * callback left behind; struct limpet_tcp_echo sends received data back
+ * without copying it.
  *
  * Context: loop context only (main or a callback).
  */
@@ -94,5 +95,29 @@ int	limpet_tcp_listen(uint16_t port, const struct limpet_tcp_service *svc);
  * callbacks, for the service to tcp_abort() or to try again later.
  */
 err_t	limpet_tcp_close(struct tcp_pcb *pcb);
+
+/*
+ * Echoing what a connection receives without copying it: the received
+ * pbufs queue up, go back to tcp_write() in place (lwIP points at their
+ * payload), and are freed only as the peer acknowledges them, when the
+ * window reopens too.  Used by echo and netbench.  Zero-initialised is
+ * empty.
+ */
+struct limpet_tcp_echo {
+	struct pbuf	*q;		/* received, not yet acknowledged */
+	uint32_t	written;	/* of q's bytes, with tcp_write() */
+};
+
+/* Queue p (the reference recv() was given passes to the queue). */
+void	limpet_tcp_echo_add(struct limpet_tcp_echo *e, struct pbuf *p);
+/* Hand the unwritten part to tcp_write(), as far as lwIP's send buffer
+ * and queue take it; *wrote (if not NULL) says whether anything went.
+ * ERR_OK, or tcp_write()'s error other than ERR_MEM, after which the
+ * caller aborts the connection.  Call again from sent() or poll(). */
+err_t	limpet_tcp_echo_write(struct limpet_tcp_echo *e, struct tcp_pcb *pcb, int *wrote);
+/* len bytes were acknowledged (sent()): free them, reopen the window. */
+void	limpet_tcp_echo_acked(struct limpet_tcp_echo *e, struct tcp_pcb *pcb, u16_t len);
+/* Free what is queued (the connection is gone). */
+void	limpet_tcp_echo_free(struct limpet_tcp_echo *e);
 
 #endif /* LIMPET_NET_H */
