@@ -8,8 +8,10 @@ namespace of the test's own, deleted afterwards.
 """
 
 import json
+import os
 import re
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -51,15 +53,53 @@ def guest():
         ns.delete()
 
 
-def client(ns, args):
-    p = ns.run(CLIENT, *args, '-a', GUEST_IP, '--json', timeout=30, check=False)
+def client(ns, args, under=()):
+    """The netbench client with `args`, run under the command `under`."""
+    cmd = list(under) + [CLIENT] + list(args)
+    p = ns.run(*cmd, '-a', GUEST_IP, '--json', timeout=30, check=False)
     assert p.returncode == 0, 'netbench %s: %s%s' % (' '.join(args), p.stdout, p.stderr)
     return json.loads(p.stdout)
+
+
+def qemu_pid(pid):
+    """The QEMU below process `pid` (./limpet run -> timeout -> QEMU)."""
+    parents = {}
+    for d in Path('/proc').iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / 'stat').read_text()
+        except OSError:
+            continue
+        name, rest = stat.split('(', 1)[1].rsplit(')', 1)
+        parents[int(d.name)] = (int(rest.split()[1]), name)
+    for child, (parent, name) in parents.items():
+        if name.startswith('qemu-system'):
+            p = parent
+            while p in parents and p != pid:
+                p = parents[p][0]
+            if p == pid:
+                return child
+    pytest.fail('no QEMU below process %d' % pid)
+
+
+def affinities(pid):
+    return {int(t): os.sched_getaffinity(int(t)) for t in os.listdir('/proc/%d/task' % pid)}
 
 
 def test_netbench_and_results(guest, tmp_path):
     ns, g = guest
     measured = {name: client(ns, args) for name, args in RUNS.items()}
+
+    # The bench's second latency run: QEMU's threads and the client on one
+    # CPU, put back as they were afterwards.
+    qemu = qemu_pid(g.proc.pid)
+    before = affinities(qemu)
+    with bench.one_cpu(qemu) as cpu:
+        assert all(cpus == {cpu} for cpus in affinities(qemu).values())
+        measured['latency_tcp_one_cpu'] = client(ns, RUNS['latency_tcp'],
+                                                 under=('taskset', '-c', cpu))
+    assert affinities(qemu) == before
 
     lat = measured['latency_tcp']
     assert lat['replies'] == 50 and lat['lost'] == 0, lat
@@ -83,6 +123,10 @@ def test_netbench_and_results(guest, tmp_path):
     r = rows['netbench latency tcp, 64 B, p50']
     assert r['limpet'] == us['p50'] and r['linux'] is None and r['ratio'] is None, r
     assert rows['netbench bandwidth tcp']['limpet'] == bw['megabits_per_second']
+    one = measured['latency_tcp_one_cpu']
+    assert one['replies'] == 50 and one['lost'] == 0, one
+    r = rows['netbench latency tcp, 64 B, p50, one CPU']
+    assert r['limpet'] == one['round_trip_us']['p50'] and 'one CPU' in r['note'], r
     table = (tmp_path / 'results.md').read_text()
     assert '| Measure | Unit | Limpet | Linux (nginx) | Limpet advantage | Note |' in table
     assert '| netbench bandwidth tcp | Mbit/s |' in table, table
