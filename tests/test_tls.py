@@ -1,7 +1,9 @@
 """mbedTLS in the guest (tests/guest/test_tls): the self-tests of the
 modules the configuration enables, entropy, DRBG output that differs from
 boot to boot, ECDHE over X25519 and P-256 through net/tls/ecdh_alt.c, our
-X25519 against mbedTLS's generic ladder, the wall clock, and the boot
+X25519 against mbedTLS's generic ladder, our P-256 k G and ECDSA
+signatures against mbedTLS's comb, verification and arithmetic, the wall
+clock, and the boot
 stopping when the CPU has no entropy source.  HTTPS itself is tested with
 httpd."""
 
@@ -46,10 +48,26 @@ def test_tls_self_tests(platform):
     m = re.search(r"^test_tls: X25519 agreed with mbedTLS's ladder on (\d+) of (\d+) ", r.output, re.M)
     assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 32, describe(r)
     assert 'X25519 refused the small-order points u = 0 and u = 1' in r.output, describe(r)
+    # Our P-256 (net/tls/p256.c, signing through net/tls/ecdsa_alt.c)
+    # against mbedTLS's comb, verification and bignum arithmetic.
+    for what in ('edge scalars', 'random scalars'):
+        m = re.search(r"^test_tls: P-256 k G agreed with mbedtls_ecp_mul\(\) on (\d+) of (\d+) %s$"
+                      % what, r.output, re.M)
+        assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 7, describe(r)
+    m = re.search(r"^test_tls: P-256 signatures verified by mbedtls_ecdsa_verify\(\) (\d+) of (\d+), "
+                  r"changed hashes refused (\d+) of (\d+)$", r.output, re.M)
+    assert m and len(set(m.groups())) == 1 and int(m.group(1)) >= 32, describe(r)
+    m = re.search(r"^test_tls: P-256 signatures with a fixed k agreed with mbedTLS's arithmetic "
+                  r"on (\d+) of (\d+)$", r.output, re.M)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 32, describe(r)
+    assert re.search(r'^test_tls: P-256 DER signature of \d+ bytes read back and verified$',
+                     r.output, re.M), describe(r)
+    assert 'P-256 ECDSA refused bad keys, curves and generators' in r.output, describe(r)
     # The speed, for the record (-s shows it): guest time, TCG or KVM.
-    m = re.search(r'^test_tls: (\d+ X25519 calls in .*)$', r.output, re.M)
-    assert m, describe(r)
-    print('%s: %s' % (platform, m.group(1)))
+    for pattern in (r'^test_tls: (\d+ X25519 calls in .*)$', r'^test_tls: (\d+ P-256 signatures in .*)$'):
+        m = re.search(pattern, r.output, re.M)
+        assert m, describe(r)
+        print('%s: %s' % (platform, m.group(1)))
     # Only the AEAD, ECDHE suites are compiled in.
     suites = re.findall(r'^test_tls: suite (\S+)$', r.output, re.M)
     assert suites and all(re.match(r'TLS-ECDHE-(ECDSA|RSA)-WITH-'

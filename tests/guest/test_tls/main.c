@@ -7,7 +7,9 @@
  * with the bare primitives and with the ECDH contexts the TLS layer uses),
  * our X25519 (net/tls/x25519.c) against mbedTLS's generic Curve25519
  * ladder for random scalars and points, its refusal of small-order points
- * and its speed, the wall clock, the cipher suites compiled in, the TLS
+ * and its speed, our P-256 signatures (net/tls/p256.c, through
+ * net/tls/ecdsa_alt.c) against mbedTLS's verification and arithmetic
+ * (p256_check.c), the wall clock, the cipher suites compiled in, the TLS
  * server configuration from the embedded certificate, and the heap a
  * connection's TLS context takes.
  *
@@ -42,6 +44,8 @@
 
 #include "x25519.h"	/* net/tls/, on TLS images' include path */
 
+#include "test_tls.h"
+
 #define AFTER_2024	1704067200LL	/* 2024-01-01T00:00:00Z */
 
 /* Random scalars and points our X25519 is checked on against mbedTLS's. */
@@ -49,15 +53,7 @@
 /* X25519 calls timed (the figure is printed, not judged). */
 #define X25519_TIMED_CALLS	100
 
-static int failures;
-
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("test_tls: FAILED: " __VA_ARGS__);		\
-		printf(" (%s:%d)\n", __FILE__, __LINE__);		\
-	}								\
-} while (0)
+int failures;
 
 static const struct {
 	const char *name;
@@ -253,7 +249,7 @@ cross_check_x25519(mbedtls_ctr_drbg_context *drbg)
 	mbedtls_ecp_group_free(&grp);
 }
 
-static uint64_t
+uint64_t
 now_us(void)
 {
 	struct timespec ts;
@@ -375,6 +371,7 @@ main(void)
 		ecdhe_contexts(MBEDTLS_ECP_DP_SECP256R1, "P-256", &drbg);
 		cross_check_x25519(&drbg);
 		time_x25519(&drbg);
+		check_p256(&drbg);
 		measure_connection(&drbg);
 	}
 	check_suites();

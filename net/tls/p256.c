@@ -1,0 +1,650 @@
+/*
+ * P-256: arithmetic modulo the field prime p and the group order n,
+ * Jacobian point doubling and addition, a fixed-base comb for k G, and
+ * ECDSA signing.  The curve is y^2 = x^3 - 3x + b over GF(p) (FIPS 186-4
+ * D.1.2.3, SEC 2 2.4.2).
+ *
+ * Why our own: mbedTLS 2.28 signs with its general bignum code (ecp.c's
+ * comb over mbedtls_mpi): variable-length integers on the heap, with a
+ * malloc, free and bounds check around every multiplication.  Under TCG a
+ * signature took about 4 ms, most of a full ECDHE_ECDSA handshake.
+ *
+ * Representation: an integer mod m (m = p or n) is four 64-bit limbs,
+ * least significant first, always fully reduced (0 <= v < m), and kept in
+ * Montgomery form: the element a is stored as a R mod m, R = 2^256.  One
+ * routine, mont_mul(), multiplies for both moduli (a R * b R / R = ab R);
+ * it needs -m^-1 mod 2^64, which is 1 for p (p = -1 mod 2^64).  A
+ * specialised reduction for p's sparse form would be faster still, but
+ * the generic one is already several times faster than mbedTLS's and is
+ * the same code for p and n.  Products are unsigned __int128, which gcc
+ * compiles to one MUL each on x86_64.
+ *
+ * k G: k is written as 64 signed 4-bit digits, k = sum d_i 16^i with
+ * d_i in [-8, 8], and the table holds j 16^i G for j = 1..8 and every i
+ * (affine, 64 x 8 points, 32 KiB), built on the first call.  Then
+ * k G = sum d_i (16^i G): 64 table look-ups and 64 additions, no
+ * doublings.  See base_mul() for why no addition ever meets its
+ * exceptional cases.
+ *
+ * Constant time: nothing branches on, or indexes memory by, a secret (the
+ * private key d, the per-signature k, or anything derived from them).
+ * Choices are made with all-ones/all-zeros masks, a table look-up reads
+ * every entry of its row, and the inversions are exponentiations by the
+ * public exponents p - 2 and n - 2 (Fermat), whose branches follow the
+ * exponent's bits, not the secret's.  The only early returns are on
+ * results the caller sees anyway (a key out of range, r or s of 0).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "p256.h"
+
+typedef unsigned __int128 u128;
+
+/* An integer mod p or mod n: see the top of the file. */
+typedef struct {
+	uint64_t v[4];
+} fe;
+
+/* A modulus and what Montgomery multiplication needs to know of it. */
+struct modulus {
+	fe m;			/* the modulus */
+	uint64_t minv;		/* -m^-1 mod 2^64 */
+	fe r2;			/* R^2 mod m: to Montgomery form */
+	fe one;			/* R mod m: 1 in Montgomery form */
+	fe m_minus_2;		/* the Fermat exponent for inverses */
+};
+
+/*
+ * The constants, as four little-endian limbs each.  p, n and G are
+ * FIPS 186-4 D.1.2.3's; the others are derived from them (R = 2^256;
+ * tests/unit/test_p256.c checks each derivation).
+ */
+static const struct modulus P = {
+	/* p = 2^256 - 2^224 + 2^192 + 2^96 - 1 */
+	.m = { { 0xffffffffffffffff, 0x00000000ffffffff, 0x0000000000000000, 0xffffffff00000001 } },
+	.minv = 1,
+	.r2 = { { 0x0000000000000003, 0xfffffffbffffffff, 0xfffffffffffffffe, 0x00000004fffffffd } },
+	.one = { { 0x0000000000000001, 0xffffffff00000000, 0xffffffffffffffff, 0x00000000fffffffe } },
+	.m_minus_2 = { { 0xfffffffffffffffd, 0x00000000ffffffff, 0x0000000000000000, 0xffffffff00000001 } },
+};
+
+static const struct modulus N = {
+	.m = { { 0xf3b9cac2fc632551, 0xbce6faada7179e84, 0xffffffffffffffff, 0xffffffff00000000 } },
+	.minv = 0xccd1c8aaee00bc4f,
+	.r2 = { { 0x83244c95be79eea2, 0x4699799c49bd6fa6, 0x2845b2392b6bec59, 0x66e12d94f3d95620 } },
+	.one = { { 0x0c46353d039cdaaf, 0x4319055258e8617b, 0x0000000000000000, 0x00000000ffffffff } },
+	.m_minus_2 = { { 0xf3b9cac2fc63254f, 0xbce6faada7179e84, 0xffffffffffffffff, 0xffffffff00000000 } },
+};
+
+/* (n - 1) / 2: scalars above it are negated before the comb. */
+static const fe HALF_N = { { 0x79dce5617e3192a8, 0xde737d56d38bcf42, 0x7fffffffffffffff, 0x7fffffff80000000 } };
+
+/* The base point G (not in Montgomery form).  The curve's b is not
+ * needed: no formula here uses it. */
+static const fe GX = { { 0xf4a13945d898c296, 0x77037d812deb33a0, 0xf8bce6e563a440f2, 0x6b17d1f2e12c4247 } };
+static const fe GY = { { 0xcbb6406837bf51f5, 0x2bce33576b315ece, 0x8ee7eb4a7c0f9e16, 0x4fe342e2fe1a7f9b } };
+
+/* Memory the compiler must not drop as a dead store: secrets on the stack
+ * are cleared before returning. */
+static void
+wipe(void *p, size_t n)
+{
+	volatile uint8_t *b = p;
+
+	while (n--)
+		*b++ = 0;
+}
+
+/* A mask the compiler cannot see through, so that it keeps the masked
+ * selection rather than turn it back into a branch on the condition. */
+static inline uint64_t
+opaque(uint64_t x)
+{
+	__asm__("" : "+r"(x));
+	return x;
+}
+
+/* All ones when bit is 1, 0 when it is 0. */
+static inline uint64_t
+mask_of(uint64_t bit)
+{
+	return opaque(0 - bit);
+}
+
+/* r = mask ? a : b, limb by limb, for mask all ones or all zeros. */
+static void
+fe_select(fe *r, uint64_t mask, const fe *a, const fe *b)
+{
+	for (int i = 0; i < 4; i++)
+		r->v[i] = (a->v[i] & mask) | (b->v[i] & ~mask);
+}
+
+/* 1 when a is 0, else 0, without a branch. */
+static uint64_t
+fe_is_zero(const fe *a)
+{
+	uint64_t x = a->v[0] | a->v[1] | a->v[2] | a->v[3];
+
+	/* x | -x has its top bit set exactly when x != 0. */
+	return 1 ^ ((x | (0 - x)) >> 63);
+}
+
+/* r = a - b as 256-bit integers; returns the borrow out (0 or 1). */
+static uint64_t
+sub_borrow(fe *r, const fe *a, const fe *b)
+{
+	u128 d;
+	uint64_t borrow = 0;
+
+	for (int i = 0; i < 4; i++) {
+		d = (u128)a->v[i] - b->v[i] - borrow;
+		r->v[i] = (uint64_t)d;
+		borrow = (uint64_t)(d >> 64) & 1;
+	}
+	return borrow;
+}
+
+/* Big-endian bytes (SEC 1 2.3.7) to limbs and back. */
+static void
+fe_from_bytes(fe *r, const uint8_t b[32])
+{
+	for (int i = 0; i < 4; i++) {
+		uint64_t x = 0;
+
+		for (int j = 0; j < 8; j++)
+			x = (x << 8) | b[8 * (3 - i) + j];
+		r->v[i] = x;
+	}
+}
+
+static void
+fe_to_bytes(uint8_t b[32], const fe *a)
+{
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 8; j++)
+			b[8 * (3 - i) + j] = (uint8_t)(a->v[i] >> (56 - 8 * j));
+}
+
+/* 1 when 1 <= a < m, else 0, in constant time. */
+static uint64_t
+in_range(const fe *a, const struct modulus *m)
+{
+	fe t;
+
+	return sub_borrow(&t, a, &m->m) & (1 ^ fe_is_zero(a));
+}
+
+/* r = a mod m for any a < 2^256 < 2m: at most one m comes off. */
+static void
+mod_reduce_once(fe *r, const fe *a, const struct modulus *m)
+{
+	fe t;
+	uint64_t below = sub_borrow(&t, a, &m->m);
+
+	fe_select(r, mask_of(below), a, &t);
+}
+
+/* r = a + b mod m, for a, b < m. */
+static void
+mod_add(fe *r, const fe *a, const fe *b, const struct modulus *m)
+{
+	fe s, t;
+	u128 x;
+	uint64_t carry = 0, borrow;
+
+	for (int i = 0; i < 4; i++) {
+		x = (u128)a->v[i] + b->v[i] + carry;
+		s.v[i] = (uint64_t)x;
+		carry = (uint64_t)(x >> 64);
+	}
+	/* The sum (carry:s) is below 2m; it is m or more, and m comes off,
+	 * when it carried out of 256 bits or s - m does not borrow. */
+	borrow = sub_borrow(&t, &s, &m->m);
+	fe_select(r, mask_of(carry | (borrow ^ 1)), &t, &s);
+}
+
+/* r = a - b mod m, for a, b < m. */
+static void
+mod_sub(fe *r, const fe *a, const fe *b, const struct modulus *m)
+{
+	fe d;
+	u128 x;
+	uint64_t carry = 0, mask = mask_of(sub_borrow(&d, a, b));
+
+	/* Below zero: add m back. */
+	for (int i = 0; i < 4; i++) {
+		x = (u128)d.v[i] + (m->m.v[i] & mask) + carry;
+		r->v[i] = (uint64_t)x;
+		carry = (uint64_t)(x >> 64);
+	}
+}
+
+/*
+ * r = a b / R mod m (Montgomery multiplication), for a, b < m: the
+ * "coarsely integrated operand scanning" form.  Each round adds a b_i to
+ * the accumulator t, then the multiple q m of m that clears t's low limb
+ * (q = t_0 (-m^-1) mod 2^64), and shifts t right by one limb.  t stays
+ * below 2m, so one conditional subtraction of m finishes.  Any of r, a, b
+ * may be the same element.
+ */
+static void
+mont_mul(fe *r, const fe *a, const fe *b, const struct modulus *m)
+{
+	uint64_t t[6] = { 0 }, q, c;
+	u128 x;
+	fe lo, sub;
+	uint64_t borrow;
+
+	for (int i = 0; i < 4; i++) {
+		c = 0;
+		for (int j = 0; j < 4; j++) {
+			x = (u128)a->v[j] * b->v[i] + t[j] + c;
+			t[j] = (uint64_t)x;
+			c = (uint64_t)(x >> 64);
+		}
+		x = (u128)t[4] + c;
+		t[4] = (uint64_t)x;
+		t[5] = (uint64_t)(x >> 64);
+
+		q = t[0] * m->minv;
+		x = (u128)q * m->m.v[0] + t[0];		/* low limb becomes 0 */
+		c = (uint64_t)(x >> 64);
+		for (int j = 1; j < 4; j++) {
+			x = (u128)q * m->m.v[j] + t[j] + c;
+			t[j - 1] = (uint64_t)x;
+			c = (uint64_t)(x >> 64);
+		}
+		x = (u128)t[4] + c;
+		t[3] = (uint64_t)x;
+		t[4] = t[5] + (uint64_t)(x >> 64);
+	}
+	/* t = (t[4]:lo) < 2m: subtract m unless that goes below zero. */
+	memcpy(lo.v, t, sizeof(lo.v));
+	borrow = sub_borrow(&sub, &lo, &m->m);
+	fe_select(r, mask_of(t[4] | (borrow ^ 1)), &sub, &lo);
+}
+
+static void
+mont_sq(fe *r, const fe *a, const struct modulus *m)
+{
+	mont_mul(r, a, a, m);
+}
+
+/* Into Montgomery form (a < m) and out of it. */
+static void
+to_mont(fe *r, const fe *a, const struct modulus *m)
+{
+	mont_mul(r, a, &m->r2, m);
+}
+
+static void
+from_mont(fe *r, const fe *a, const struct modulus *m)
+{
+	static const fe one = { { 1, 0, 0, 0 } };
+
+	mont_mul(r, a, &one, m);
+}
+
+/*
+ * r = 1/a mod m = a^(m-2) (Fermat; m is prime), in Montgomery form, and 0
+ * for a = 0.  Square and multiply, left to right: the branch is on the
+ * exponent's bits, which are public and the same for every a.
+ */
+static void
+mont_inv(fe *r, const fe *a, const struct modulus *m)
+{
+	fe acc = m->one;
+
+	for (int i = 255; i >= 0; i--) {
+		mont_sq(&acc, &acc, m);
+		if ((m->m_minus_2.v[i / 64] >> (i % 64)) & 1)
+			mont_mul(&acc, &acc, a, m);
+	}
+	*r = acc;
+}
+
+/* ---- points ------------------------------------------------------------- */
+
+/* Jacobian coordinates, (X : Y : Z) for the affine point (X/Z^2, Y/Z^3),
+ * and affine ones; all in Montgomery form mod p. */
+typedef struct {
+	fe x, y, z;
+} jac;
+
+typedef struct {
+	fe x, y;
+} aff;
+
+/*
+ * r = 2 a in Jacobian coordinates, using a = -3 ("dbl-2001-b" in the
+ * Explicit-Formulas Database):
+ *	delta = Z^2, gamma = Y^2, beta = X gamma,
+ *	alpha = 3 (X - delta)(X + delta),
+ *	X3 = alpha^2 - 8 beta, Z3 = (Y + Z)^2 - gamma - delta,
+ *	Y3 = alpha (4 beta - X3) - 8 gamma^2.
+ * Only the table construction doubles, on public points.
+ */
+static void
+point_double(jac *r, const jac *a)
+{
+	fe delta, gamma, beta, alpha, t, u;
+
+	mont_sq(&delta, &a->z, &P);
+	mont_sq(&gamma, &a->y, &P);
+	mont_mul(&beta, &a->x, &gamma, &P);
+	mod_sub(&t, &a->x, &delta, &P);
+	mod_add(&u, &a->x, &delta, &P);
+	mont_mul(&alpha, &t, &u, &P);
+	mod_add(&t, &alpha, &alpha, &P);
+	mod_add(&alpha, &t, &alpha, &P);	/* 3 (X - delta)(X + delta) */
+
+	mod_add(&t, &a->y, &a->z, &P);
+	mont_sq(&t, &t, &P);
+	mod_sub(&t, &t, &gamma, &P);
+	mod_sub(&r->z, &t, &delta, &P);		/* Z3; a's Z is read above */
+
+	mod_add(&beta, &beta, &beta, &P);
+	mod_add(&beta, &beta, &beta, &P);	/* 4 beta */
+	mont_sq(&t, &alpha, &P);
+	mod_sub(&t, &t, &beta, &P);
+	mod_sub(&r->x, &t, &beta, &P);		/* X3 = alpha^2 - 8 beta */
+
+	mod_sub(&t, &beta, &r->x, &P);
+	mont_mul(&t, &alpha, &t, &P);
+	mont_sq(&u, &gamma, &P);
+	mod_add(&u, &u, &u, &P);
+	mod_add(&u, &u, &u, &P);
+	mod_add(&u, &u, &u, &P);		/* 8 gamma^2 */
+	mod_sub(&r->y, &t, &u, &P);
+}
+
+/*
+ * r = a + b, a Jacobian, b affine (the textbook mixed addition):
+ *	U2 = x2 Z1^2, S2 = y2 Z1^3, H = U2 - X1, R = S2 - Y1,
+ *	X3 = R^2 - H^3 - 2 X1 H^2, Y3 = R (X1 H^2 - X3) - Y1 H^3, Z3 = Z1 H.
+ * Wrong when a is the point at infinity or a = +-b (H = 0); the callers
+ * make sure neither happens, or throw the result away with a mask.  r may
+ * be a.
+ */
+static void
+point_add_mixed(jac *r, const jac *a, const aff *b)
+{
+	fe z1z1, u2, s2, h, rr, hh, hhh, v, t;
+
+	mont_sq(&z1z1, &a->z, &P);
+	mont_mul(&u2, &b->x, &z1z1, &P);
+	mont_mul(&s2, &a->z, &z1z1, &P);
+	mont_mul(&s2, &b->y, &s2, &P);
+	mod_sub(&h, &u2, &a->x, &P);
+	mod_sub(&rr, &s2, &a->y, &P);
+
+	mont_sq(&hh, &h, &P);
+	mont_mul(&hhh, &hh, &h, &P);
+	mont_mul(&v, &a->x, &hh, &P);		/* X1 H^2 */
+	mont_mul(&r->z, &a->z, &h, &P);		/* a's Z is not read again */
+
+	mont_sq(&t, &rr, &P);
+	mod_sub(&t, &t, &hhh, &P);
+	mod_sub(&t, &t, &v, &P);
+	mod_sub(&t, &t, &v, &P);		/* X3 */
+	mod_sub(&v, &v, &t, &P);
+	mont_mul(&v, &rr, &v, &P);
+	mont_mul(&hhh, &a->y, &hhh, &P);	/* a's Y is not read again */
+	mod_sub(&r->y, &v, &hhh, &P);
+	r->x = t;
+}
+
+/* Affine coordinates (still in Montgomery form) of n Jacobian points that
+ * are not at infinity, with one inversion for all (each 1/Z_i is the
+ * inverse of the product, times the other Z's). */
+static void
+batch_to_affine(aff *out, const jac *in, int n)
+{
+	fe prefix[16], inv, zinv, zinv2;
+
+	prefix[0] = in[0].z;
+	for (int i = 1; i < n; i++)
+		mont_mul(&prefix[i], &prefix[i - 1], &in[i].z, &P);
+	mont_inv(&inv, &prefix[n - 1], &P);		/* 1 / (Z_0 ... Z_{n-1}) */
+	for (int i = n - 1; i >= 0; i--) {
+		if (i > 0) {
+			mont_mul(&zinv, &inv, &prefix[i - 1], &P);
+			mont_mul(&inv, &inv, &in[i].z, &P);
+		} else
+			zinv = inv;
+		mont_sq(&zinv2, &zinv, &P);
+		mont_mul(&out[i].x, &in[i].x, &zinv2, &P);
+		mont_mul(&zinv2, &zinv2, &zinv, &P);
+		mont_mul(&out[i].y, &in[i].y, &zinv2, &P);
+	}
+}
+
+/* ---- the fixed-base comb ------------------------------------------------ */
+
+#define COMB_ROWS	64	/* 4-bit digits in a 256-bit scalar */
+#define COMB_COLS	8	/* |digit| 1..8 */
+
+/* table[i][j] = (j + 1) 16^i G, affine, Montgomery form. */
+static aff table[COMB_ROWS][COMB_COLS];
+static bool table_ready;
+
+/* Each row from the last one's 16^i G: its multiples 1..8 by doubling
+ * once and adding, and 16^(i+1) G by doubling 8 16^i G.  All public. */
+static void
+build_table(void)
+{
+	jac row[COMB_COLS + 1];
+	aff base, next[COMB_COLS + 1];
+
+	to_mont(&base.x, &GX, &P);
+	to_mont(&base.y, &GY, &P);
+	for (int i = 0; i < COMB_ROWS; i++) {
+		row[0].x = base.x;
+		row[0].y = base.y;
+		row[0].z = P.one;
+		point_double(&row[1], &row[0]);
+		/* j 16^i G + 16^i G, j = 2..7: never equal or opposite. */
+		for (int j = 2; j < COMB_COLS; j++)
+			point_add_mixed(&row[j], &row[j - 1], &base);
+		point_double(&row[COMB_COLS], &row[COMB_COLS - 1]);
+		batch_to_affine(next, row, COMB_COLS + 1);
+		memcpy(table[i], next, sizeof(table[i]));
+		base = next[COMB_COLS];
+	}
+	table_ready = true;
+}
+
+/* r = table[row][|digit| - 1], with its y negated for a negative digit;
+ * all of the row is read, and a digit of 0 gives (0, 0).  digit is in
+ * [-8, 8]. */
+static void
+table_lookup(aff *r, int row, int digit)
+{
+	uint64_t neg = mask_of((uint64_t)digit >> 63);	/* digit < 0 */
+	uint64_t abs = ((uint64_t)(int64_t)digit ^ neg) - neg;
+	fe ny;
+
+	memset(r, 0, sizeof(*r));
+	for (int j = 0; j < COMB_COLS; j++) {
+		/* abs == j + 1 exactly when abs ^ (j + 1) is 0. */
+		uint64_t m = mask_of(fe_is_zero(&(fe){ { abs ^ (uint64_t)(j + 1), 0, 0, 0 } }));
+
+		for (int l = 0; l < 4; l++) {
+			r->x.v[l] |= table[row][j].x.v[l] & m;
+			r->y.v[l] |= table[row][j].y.v[l] & m;
+		}
+	}
+	mod_sub(&ny, &(fe){ { 0 } }, &r->y, &P);
+	fe_select(&r->y, neg, &ny, &r->y);
+}
+
+/* State derived from a secret scalar, in one place to be wiped. */
+struct comb {
+	fe k;
+	int8_t digit[COMB_ROWS];
+	jac acc, sum;
+	aff t;
+	fe zinv, zinv2;
+};
+
+/*
+ * (x, y) = k G for 1 <= k < n, as plain integers mod p.
+ *
+ * k is first replaced by n - k when it is above (n - 1) / 2 (and the
+ * result negated at the end), so k < 2^255.  Its 64 nibbles then recode
+ * into digits in [-8, 7], carrying 1 into the next nibble for each
+ * nibble of 8 or more; the top digit, a nibble of at most 7 plus a carry,
+ * is in [0, 8].
+ *
+ * The sum runs from row 0 up.  After rows 0..i-1 the accumulator is
+ * a G with |a| <= 8 (16^i - 1) / 15 < 16^i, and row i adds b G with
+ * 16^i <= |b| <= 8 16^i <= 2^255.  So |a| < |b| and |a| + |b| < n: a G is
+ * never +-b G, the one case the mixed addition gets wrong besides the
+ * point at infinity, which the accumulator is exactly while every digit
+ * so far was 0.  That case, and a digit of 0 (nothing to add), are
+ * handled by computing the addition anyway and choosing with masks.
+ */
+static void
+base_mul(fe *x, fe *y, const fe *k_in, struct comb *c)
+{
+	uint64_t negate, inf = mask_of(1), nonzero;
+	int carry = 0;
+	fe nk;
+
+	if (!table_ready)
+		build_table();
+
+	sub_borrow(&nk, &N.m, k_in);
+	negate = mask_of(sub_borrow(&c->k, &HALF_N, k_in));	/* k > (n-1)/2 */
+	fe_select(&c->k, negate, &nk, k_in);
+
+	for (int i = 0; i < COMB_ROWS; i++) {
+		int d = (int)((c->k.v[i / 16] >> (4 * (i % 16))) & 15) + carry;
+
+		/* d in [0, 16]; carry is 1 exactly for d >= 8. */
+		carry = (d + 8) >> 4;
+		c->digit[i] = (int8_t)(d - (carry << 4));
+	}
+	c->digit[COMB_ROWS - 1] += (int8_t)(carry << 4);	/* the top digit keeps it */
+
+	memset(&c->acc, 0, sizeof(c->acc));
+	for (int i = 0; i < COMB_ROWS; i++) {
+		table_lookup(&c->t, i, c->digit[i]);
+		point_add_mixed(&c->sum, &c->acc, &c->t);
+		/* Still at infinity: the sum is the table point itself. */
+		fe_select(&c->sum.x, inf, &c->t.x, &c->sum.x);
+		fe_select(&c->sum.y, inf, &c->t.y, &c->sum.y);
+		fe_select(&c->sum.z, inf, &P.one, &c->sum.z);
+		/* A digit of 0 adds nothing. */
+		nonzero = mask_of(1 ^ fe_is_zero(&(fe){ { (uint64_t)(int64_t)c->digit[i], 0, 0, 0 } }));
+		fe_select(&c->acc.x, nonzero, &c->sum.x, &c->acc.x);
+		fe_select(&c->acc.y, nonzero, &c->sum.y, &c->acc.y);
+		fe_select(&c->acc.z, nonzero, &c->sum.z, &c->acc.z);
+		inf &= ~nonzero;
+	}
+
+	/* -(X : Y : Z) = (X : -Y : Z). */
+	mod_sub(&nk, &(fe){ { 0 } }, &c->acc.y, &P);
+	fe_select(&c->acc.y, negate, &nk, &c->acc.y);
+
+	mont_inv(&c->zinv, &c->acc.z, &P);
+	mont_sq(&c->zinv2, &c->zinv, &P);
+	mont_mul(x, &c->acc.x, &c->zinv2, &P);
+	mont_mul(&c->zinv2, &c->zinv2, &c->zinv, &P);
+	mont_mul(y, &c->acc.y, &c->zinv2, &P);
+	from_mont(x, x, &P);
+	from_mont(y, y, &P);
+	wipe(&nk, sizeof(nk));
+}
+
+/* ---- the public functions ----------------------------------------------- */
+
+bool
+limpet_p256_scalar_ok(const uint8_t k[P256_BYTES])
+{
+	fe a;
+	uint64_t ok;
+
+	fe_from_bytes(&a, k);
+	ok = in_range(&a, &N);
+	wipe(&a, sizeof(a));
+	return ok != 0;
+}
+
+int
+limpet_p256_base_mul(uint8_t x[P256_BYTES], uint8_t y[P256_BYTES],
+    const uint8_t k[P256_BYTES])
+{
+	struct comb c;
+	fe kk, rx, ry;
+
+	fe_from_bytes(&kk, k);
+	if (!in_range(&kk, &N)) {
+		wipe(&kk, sizeof(kk));
+		return -EINVAL;
+	}
+	base_mul(&rx, &ry, &kk, &c);
+	fe_to_bytes(x, &rx);
+	fe_to_bytes(y, &ry);
+	wipe(&c, sizeof(c));
+	wipe(&kk, sizeof(kk));
+	return 0;
+}
+
+/* Everything limpet_p256_sign() derives from d and k, to be wiped. */
+struct sign_state {
+	struct comb c;
+	fe d, k, z, x, y, r, s;
+	fe km, kinv, rm, dm, zm, t;
+};
+
+int
+limpet_p256_sign(uint8_t r[P256_BYTES], uint8_t s[P256_BYTES],
+    const uint8_t d[P256_BYTES], const uint8_t z[P256_BYTES],
+    const uint8_t k[P256_BYTES])
+{
+	struct sign_state st;
+	int ret = 0;
+
+	fe_from_bytes(&st.d, d);
+	fe_from_bytes(&st.k, k);
+	fe_from_bytes(&st.z, z);
+	/* Whether the key and k are valid is the caller's to know. */
+	if (!(in_range(&st.d, &N) & in_range(&st.k, &N))) {
+		ret = -EINVAL;
+		goto out;
+	}
+
+	/* Steps 2-3: r = x(k G) mod n, x < p < 2n. */
+	base_mul(&st.x, &st.y, &st.k, &st.c);
+	mod_reduce_once(&st.r, &st.x, &N);
+	if (fe_is_zero(&st.r)) {		/* r is public: it is the output */
+		ret = -EAGAIN;
+		goto out;
+	}
+
+	/* Steps 5-6: s = k^-1 (z + r d) mod n, in Montgomery form mod n.
+	 * z < 2^256 < 2n. */
+	mod_reduce_once(&st.z, &st.z, &N);
+	to_mont(&st.km, &st.k, &N);
+	mont_inv(&st.kinv, &st.km, &N);
+	to_mont(&st.rm, &st.r, &N);
+	to_mont(&st.dm, &st.d, &N);
+	to_mont(&st.zm, &st.z, &N);
+	mont_mul(&st.t, &st.rm, &st.dm, &N);
+	mod_add(&st.t, &st.t, &st.zm, &N);
+	mont_mul(&st.t, &st.kinv, &st.t, &N);
+	from_mont(&st.s, &st.t, &N);
+	if (fe_is_zero(&st.s)) {
+		ret = -EAGAIN;
+		goto out;
+	}
+	fe_to_bytes(r, &st.r);
+	fe_to_bytes(s, &st.s);
+out:
+	wipe(&st, sizeof(st));
+	return ret;
+}

@@ -1,0 +1,28 @@
+/* What test_tls's files share: the failure count and CHECK(), the clock,
+ * and the checks in files other than main.c. */
+#ifndef TEST_TLS_H
+#define TEST_TLS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <mbedtls/ctr_drbg.h>
+
+/* Failed checks so far; main() fails the test when it is not 0. */
+extern int failures;
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		failures++;						\
+		printf("test_tls: FAILED: " __VA_ARGS__);		\
+		printf(" (%s:%d)\n", __FILE__, __LINE__);		\
+	}								\
+} while (0)
+
+/* Monotonic microseconds (guest time). */
+uint64_t	now_us(void);
+
+/* p256_check.c: our P-256 ECDSA against mbedTLS. */
+void	check_p256(mbedtls_ctr_drbg_context *drbg);
+
+#endif /* TEST_TLS_H */
