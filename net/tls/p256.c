@@ -11,13 +11,12 @@
  *
  * Representation: an integer mod m (m = p or n) is four 64-bit limbs,
  * least significant first, always fully reduced (0 <= v < m), and kept in
- * Montgomery form: the element a is stored as a R mod m, R = 2^256.  One
- * routine, mont_mul(), multiplies for both moduli (a R * b R / R = ab R);
- * it needs -m^-1 mod 2^64, which is 1 for p (p = -1 mod 2^64).  A
- * specialised reduction for p's sparse form would be faster still, but
- * the generic one is already several times faster than mbedTLS's and is
- * the same code for p and n.  Products are unsigned __int128, which gcc
- * compiles to one MUL each on x86_64.
+ * Montgomery form: the element a is stored as a R mod m, R = 2^256, and
+ * mont_mul() multiplies (a R * b R / R = ab R).  For n it is the generic
+ * algorithm; for p, whose limbs are 0, all ones or close to it, the
+ * reduction needs one 64-bit product per limb instead of four (mul_p()).
+ * Products are unsigned __int128, which gcc compiles to one MUL each on
+ * x86_64.
  *
  * k G: k is written as 64 signed 4-bit digits, k = sum d_i 16^i with
  * d_i in [-8, 8], and the table holds j 16^i G for j = 1..8 and every i
@@ -30,8 +29,9 @@
  * private key d, the per-signature k, or anything derived from them).
  * Choices are made with all-ones/all-zeros masks, a table look-up reads
  * every entry of its row, and the inversions are exponentiations by the
- * public exponents p - 2 and n - 2 (Fermat), whose branches follow the
- * exponent's bits, not the secret's.  The only early returns are on
+ * public exponents p - 2 and n - 2 (Fermat) in a fixed sequence of
+ * squarings and multiplications, which follows the exponent's bits, not
+ * the secret's.  The only early returns are on
  * results the caller sees anyway (a key out of range, r or s of 0).
  */
 #include <errno.h>
@@ -114,6 +114,49 @@ mask_of(uint64_t bit)
 	return opaque(0 - bit);
 }
 
+/*
+ * One limb of an addition, subtraction or multiply-accumulate with the
+ * carry or borrow in and out.  The arithmetic below is written out limb
+ * by limb with these on local variables, which gcc keeps in registers:
+ * the same code as loops over arrays in memory is about twice as slow,
+ * more still under TCG, where every memory access is costly.
+ */
+static inline uint64_t
+addc(uint64_t a, uint64_t b, uint64_t *carry)
+{
+	uint64_t r, c;
+
+	c = __builtin_add_overflow(a, b, &r);
+	c += __builtin_add_overflow(r, *carry, &r);
+	*carry = c;
+	return r;
+}
+
+static inline uint64_t
+subb(uint64_t a, uint64_t b, uint64_t *borrow)
+{
+	uint64_t r, c;
+
+	c = __builtin_sub_overflow(a, b, &r);
+	c += __builtin_sub_overflow(r, *borrow, &r);
+	*borrow = c;
+	return r;
+}
+
+/* t + a b + carry, whose high half becomes the carry (it fits: at most
+ * (2^64 - 1)^2 + 2 (2^64 - 1) = 2^128 - 1). */
+static inline uint64_t
+mac(uint64_t t, uint64_t a, uint64_t b, uint64_t *carry)
+{
+	u128 x = (u128)a * b;
+	uint64_t lo = (uint64_t)x, hi = (uint64_t)(x >> 64);
+
+	hi += __builtin_add_overflow(lo, t, &lo);
+	hi += __builtin_add_overflow(lo, *carry, &lo);
+	*carry = hi;
+	return lo;
+}
+
 /* r = mask ? a : b, limb by limb, for mask all ones or all zeros. */
 static void
 fe_select(fe *r, uint64_t mask, const fe *a, const fe *b)
@@ -136,14 +179,12 @@ fe_is_zero(const fe *a)
 static uint64_t
 sub_borrow(fe *r, const fe *a, const fe *b)
 {
-	u128 d;
 	uint64_t borrow = 0;
 
-	for (int i = 0; i < 4; i++) {
-		d = (u128)a->v[i] - b->v[i] - borrow;
-		r->v[i] = (uint64_t)d;
-		borrow = (uint64_t)(d >> 64) & 1;
-	}
+	r->v[0] = subb(a->v[0], b->v[0], &borrow);
+	r->v[1] = subb(a->v[1], b->v[1], &borrow);
+	r->v[2] = subb(a->v[2], b->v[2], &borrow);
+	r->v[3] = subb(a->v[3], b->v[3], &borrow);
 	return borrow;
 }
 
@@ -191,19 +232,17 @@ mod_reduce_once(fe *r, const fe *a, const struct modulus *m)
 static void
 mod_add(fe *r, const fe *a, const fe *b, const struct modulus *m)
 {
-	fe s, t;
-	u128 x;
+	fe sum, t;
 	uint64_t carry = 0, borrow;
 
-	for (int i = 0; i < 4; i++) {
-		x = (u128)a->v[i] + b->v[i] + carry;
-		s.v[i] = (uint64_t)x;
-		carry = (uint64_t)(x >> 64);
-	}
-	/* The sum (carry:s) is below 2m; it is m or more, and m comes off,
-	 * when it carried out of 256 bits or s - m does not borrow. */
-	borrow = sub_borrow(&t, &s, &m->m);
-	fe_select(r, mask_of(carry | (borrow ^ 1)), &t, &s);
+	sum.v[0] = addc(a->v[0], b->v[0], &carry);
+	sum.v[1] = addc(a->v[1], b->v[1], &carry);
+	sum.v[2] = addc(a->v[2], b->v[2], &carry);
+	sum.v[3] = addc(a->v[3], b->v[3], &carry);
+	/* The sum (carry:sum) is below 2m; it is m or more, and m comes
+	 * off, when it carried out of 256 bits or sum - m does not borrow. */
+	borrow = sub_borrow(&t, &sum, &m->m);
+	fe_select(r, mask_of(carry | (borrow ^ 1)), &t, &sum);
 }
 
 /* r = a - b mod m, for a, b < m. */
@@ -211,15 +250,13 @@ static void
 mod_sub(fe *r, const fe *a, const fe *b, const struct modulus *m)
 {
 	fe d;
-	u128 x;
 	uint64_t carry = 0, mask = mask_of(sub_borrow(&d, a, b));
 
 	/* Below zero: add m back. */
-	for (int i = 0; i < 4; i++) {
-		x = (u128)d.v[i] + (m->m.v[i] & mask) + carry;
-		r->v[i] = (uint64_t)x;
-		carry = (uint64_t)(x >> 64);
-	}
+	r->v[0] = addc(d.v[0], m->m.v[0] & mask, &carry);
+	r->v[1] = addc(d.v[1], m->m.v[1] & mask, &carry);
+	r->v[2] = addc(d.v[2], m->m.v[2] & mask, &carry);
+	r->v[3] = addc(d.v[3], m->m.v[3] & mask, &carry);
 }
 
 /*
@@ -228,49 +265,109 @@ mod_sub(fe *r, const fe *a, const fe *b, const struct modulus *m)
  * the accumulator t, then the multiple q m of m that clears t's low limb
  * (q = t_0 (-m^-1) mod 2^64), and shifts t right by one limb.  t stays
  * below 2m, so one conditional subtraction of m finishes.  Any of r, a, b
- * may be the same element.
+ * may be the same element.  This is the one for n; mont_mul() picks
+ * mul_p() for p.
  */
 static void
-mont_mul(fe *r, const fe *a, const fe *b, const struct modulus *m)
+mont_mul_generic(fe *r, const fe *a, const fe *b, const struct modulus *m)
 {
-	uint64_t t[6] = { 0 }, q, c;
-	u128 x;
+	uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3];
+	uint64_t m0 = m->m.v[0], m1 = m->m.v[1], m2 = m->m.v[2], m3 = m->m.v[3];
+	uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, q, c;
 	fe lo, sub;
 	uint64_t borrow;
 
 	for (int i = 0; i < 4; i++) {
-		c = 0;
-		for (int j = 0; j < 4; j++) {
-			x = (u128)a->v[j] * b->v[i] + t[j] + c;
-			t[j] = (uint64_t)x;
-			c = (uint64_t)(x >> 64);
-		}
-		x = (u128)t[4] + c;
-		t[4] = (uint64_t)x;
-		t[5] = (uint64_t)(x >> 64);
+		uint64_t bi = b->v[i];
 
-		q = t[0] * m->minv;
-		x = (u128)q * m->m.v[0] + t[0];		/* low limb becomes 0 */
-		c = (uint64_t)(x >> 64);
-		for (int j = 1; j < 4; j++) {
-			x = (u128)q * m->m.v[j] + t[j] + c;
-			t[j - 1] = (uint64_t)x;
-			c = (uint64_t)(x >> 64);
-		}
-		x = (u128)t[4] + c;
-		t[3] = (uint64_t)x;
-		t[4] = t[5] + (uint64_t)(x >> 64);
+		c = 0;
+		t0 = mac(t0, a0, bi, &c);
+		t1 = mac(t1, a1, bi, &c);
+		t2 = mac(t2, a2, bi, &c);
+		t3 = mac(t3, a3, bi, &c);
+		t5 = 0;
+		t4 = addc(t4, c, &t5);
+
+		q = t0 * m->minv;
+		c = 0;
+		(void)mac(t0, q, m0, &c);		/* low limb becomes 0 */
+		t0 = mac(t1, q, m1, &c);
+		t1 = mac(t2, q, m2, &c);
+		t2 = mac(t3, q, m3, &c);
+		t3 = addc(t4, c, &t5);
+		t4 = t5;
 	}
-	/* t = (t[4]:lo) < 2m: subtract m unless that goes below zero. */
-	memcpy(lo.v, t, sizeof(lo.v));
+	/* t = (t4:lo) < 2m: subtract m unless that goes below zero. */
+	lo = (fe){ { t0, t1, t2, t3 } };
 	borrow = sub_borrow(&sub, &lo, &m->m);
-	fe_select(r, mask_of(t[4] | (borrow ^ 1)), &sub, &lo);
+	fe_select(r, mask_of(t4 | (borrow ^ 1)), &sub, &lo);
+}
+
+/*
+ * mont_mul_generic() for m = p, where the reduction needs one product
+ * instead of four.  -p^-1 = 1 mod 2^64, so q = t_0, and
+ *	q p = q 2^256 - q 2^224 + q 2^192 + q 2^96 - q.
+ * The -q clears t_0 exactly; what is left, shifted right one limb, is
+ * q 2^32 (from q 2^96) plus q (2^64 - 2^32 + 1) 2^128 (the other three
+ * terms), and 2^64 - 2^32 + 1 is p's top limb.  The bounds are
+ * mont_mul_generic()'s: the same t, computed differently.
+ */
+static void
+mul_p(fe *r, const fe *a, const fe *b)
+{
+	uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3];
+	uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, q, c;
+	u128 qp3;
+	fe lo, sub;
+	uint64_t borrow;
+
+	for (int i = 0; i < 4; i++) {
+		uint64_t bi = b->v[i];
+
+		c = 0;
+		t0 = mac(t0, a0, bi, &c);
+		t1 = mac(t1, a1, bi, &c);
+		t2 = mac(t2, a2, bi, &c);
+		t3 = mac(t3, a3, bi, &c);
+		t5 = 0;
+		t4 = addc(t4, c, &t5);
+
+		q = t0;
+		qp3 = (u128)q * 0xffffffff00000001;	/* q p_3 */
+		c = 0;
+		t0 = addc(t1, q << 32, &c);
+		t1 = addc(t2, q >> 32, &c);
+		t2 = addc(t3, (uint64_t)qp3, &c);
+		t3 = addc(t4, (uint64_t)(qp3 >> 64), &c);
+		t4 = t5 + c;
+	}
+	lo = (fe){ { t0, t1, t2, t3 } };
+	borrow = sub_borrow(&sub, &lo, &P.m);
+	fe_select(r, mask_of(t4 | (borrow ^ 1)), &sub, &lo);
+}
+
+static inline void
+mont_mul(fe *r, const fe *a, const fe *b, const struct modulus *m)
+{
+	if (m == &P)
+		mul_p(r, a, b);
+	else
+		mont_mul_generic(r, a, b, m);
 }
 
 static void
 mont_sq(fe *r, const fe *a, const struct modulus *m)
 {
 	mont_mul(r, a, a, m);
+}
+
+/* r = a^(2^k), k >= 1. */
+static void
+mont_sqn(fe *r, const fe *a, int k, const struct modulus *m)
+{
+	mont_sq(r, a, m);
+	while (--k > 0)
+		mont_sq(r, r, m);
 }
 
 /* Into Montgomery form (a < m) and out of it. */
@@ -289,21 +386,103 @@ from_mont(fe *r, const fe *a, const struct modulus *m)
 }
 
 /*
- * r = 1/a mod m = a^(m-2) (Fermat; m is prime), in Montgomery form, and 0
- * for a = 0.  Square and multiply, left to right: the branch is on the
- * exponent's bits, which are public and the same for every a.
+ * Inverses by Fermat, r = a^(m-2) = 1/a mod m (m is prime), in Montgomery
+ * form, and 0 for a = 0: a fixed sequence of squarings and
+ * multiplications, the same for every a.  Both exponents start with 32
+ * ones, a^(2^32 - 1), built from shorter runs of ones:
+ * a^(2^(i+j) - 1) = (a^(2^i - 1))^(2^j) a^(2^j - 1).
  */
+struct runs {
+	fe x2, x4, x6, x8, x16, x24, x30, x32;	/* xk = a^(2^k - 1) */
+};
+
+static void
+make_runs(struct runs *w, const fe *a, const struct modulus *m)
+{
+	fe t;
+
+	mont_sq(&t, a, m);
+	mont_mul(&w->x2, &t, a, m);
+	mont_sqn(&t, &w->x2, 2, m);
+	mont_mul(&w->x4, &t, &w->x2, m);
+	mont_sqn(&t, &w->x4, 2, m);
+	mont_mul(&w->x6, &t, &w->x2, m);
+	mont_sqn(&t, &w->x6, 2, m);
+	mont_mul(&w->x8, &t, &w->x2, m);
+	mont_sqn(&t, &w->x8, 8, m);
+	mont_mul(&w->x16, &t, &w->x8, m);
+	mont_sqn(&t, &w->x16, 8, m);
+	mont_mul(&w->x24, &t, &w->x8, m);
+	mont_sqn(&t, &w->x24, 6, m);
+	mont_mul(&w->x30, &t, &w->x6, m);
+	mont_sqn(&t, &w->x30, 2, m);
+	mont_mul(&w->x32, &t, &w->x2, m);
+}
+
+/*
+ * p - 2, from bit 255 down: 32 ones, 31 zeros, a one (bit 192), 96
+ * zeros, 94 ones (bits 95..2), 0, 1.  255 squarings, 13 multiplications.
+ */
+static void
+inv_p(fe *r, const fe *a)
+{
+	struct runs w;
+	fe t;
+
+	make_runs(&w, a, &P);
+	mont_sqn(&t, &w.x32, 32, &P);
+	mont_mul(&t, &t, a, &P);		/* bits 255..192 */
+	mont_sqn(&t, &t, 96 + 32, &P);
+	mont_mul(&t, &t, &w.x32, &P);		/* bits 191..64 */
+	mont_sqn(&t, &t, 32, &P);
+	mont_mul(&t, &t, &w.x32, &P);		/* bits 63..32 */
+	mont_sqn(&t, &t, 30, &P);
+	mont_mul(&t, &t, &w.x30, &P);		/* bits 31..2 */
+	mont_sqn(&t, &t, 2, &P);
+	mont_mul(r, &t, a, &P);			/* bits 1..0: 01 */
+	wipe(&w, sizeof(w));
+}
+
+/*
+ * n - 2: 32 ones, 32 zeros, 64 ones, then 128 bits without a pattern,
+ * taken four at a time with a table of a^0..a^15.  Which power each
+ * window multiplies by, and whether it multiplies at all, follows the
+ * public exponent; the table is read at public positions.  255
+ * squarings and about 55 multiplications.
+ */
+static void
+inv_n(fe *r, const fe *a)
+{
+	struct runs w;
+	fe pow[16], t;
+
+	make_runs(&w, a, &N);
+	mont_sqn(&t, &w.x32, 32 + 32, &N);
+	mont_mul(&t, &t, &w.x32, &N);
+	mont_sqn(&t, &t, 32, &N);
+	mont_mul(&t, &t, &w.x32, &N);		/* bits 255..128 */
+	pow[1] = *a;
+	for (int i = 2; i < 16; i++)
+		mont_mul(&pow[i], &pow[i - 1], a, &N);
+	for (int i = 31; i >= 0; i--) {		/* bits 127..0, a nibble each */
+		unsigned int nib = (N.m_minus_2.v[i / 16] >> (4 * (i % 16))) & 15;
+
+		mont_sqn(&t, &t, 4, &N);
+		if (nib != 0)
+			mont_mul(&t, &t, &pow[nib], &N);
+	}
+	*r = t;
+	wipe(&w, sizeof(w));
+	wipe(pow, sizeof(pow));
+}
+
 static void
 mont_inv(fe *r, const fe *a, const struct modulus *m)
 {
-	fe acc = m->one;
-
-	for (int i = 255; i >= 0; i--) {
-		mont_sq(&acc, &acc, m);
-		if ((m->m_minus_2.v[i / 64] >> (i % 64)) & 1)
-			mont_mul(&acc, &acc, a, m);
-	}
-	*r = acc;
+	if (m == &P)
+		inv_p(r, a);
+	else
+		inv_n(r, a);
 }
 
 /* ---- points ------------------------------------------------------------- */

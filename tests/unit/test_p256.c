@@ -76,6 +76,21 @@ static const fe ONE = { { 1, 0, 0, 0 } };
 #define HEX_GX	"6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
 #define HEX_GY	"4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5"
 
+/* splitmix64: reproducible test data. */
+static uint64_t rng_state = 0x0123456789abcdef;
+
+static void
+random_bytes(uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t z = (rng_state += 0x9e3779b97f4a7c15);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
+		b[i] = (uint8_t)(z ^ (z >> 31));
+	}
+}
+
 /* ---- constants ---------------------------------------------------------- */
 
 static void
@@ -227,6 +242,64 @@ test_field_n(void **state)
 	assert_int_equal(in_range(&ONE, &N), 1);
 	assert_int_equal(in_range(&nm1, &N), 1);
 	assert_int_equal(in_range(&N.m, &N), 0);
+}
+
+/* a^e by plain square-and-multiply (Montgomery form). */
+static void
+pow_plain(fe *r, const fe *a, const fe *e, const struct modulus *m)
+{
+	fe acc = m->one;
+
+	for (int i = 255; i >= 0; i--) {
+		mont_mul_generic(&acc, &acc, &acc, m);
+		if ((e->v[i / 64] >> (i % 64)) & 1)
+			mont_mul_generic(&acc, &acc, a, m);
+	}
+	*r = acc;
+}
+
+/* The specialised multiplication mod p and the two inversion chains
+ * against the generic Montgomery multiplication and square-and-multiply,
+ * on edge values and pseudo-random ones. */
+static void
+test_specialised(void **state)
+{
+	fe edge[6], a, b, want, got;
+
+	(void)state;
+	edge[0] = ZERO;
+	edge[1] = ONE;
+	sub_borrow(&edge[2], &P.m, &ONE);		/* p - 1 */
+	edge[3] = P.one;
+	edge[4] = GX;
+	edge[5] = (fe){ { UINT64_MAX, 0, UINT64_MAX, 0 } };
+	for (int i = 0; i < 6; i++)
+		for (int j = 0; j < 6; j++) {
+			mont_mul_generic(&want, &edge[i], &edge[j], &P);
+			mul_p(&got, &edge[i], &edge[j]);
+			assert_fe_equal(&got, &want);
+		}
+	for (int i = 0; i < 2000; i++) {
+		uint8_t buf[64];
+
+		random_bytes(buf, sizeof(buf));
+		fe_from_bytes(&a, buf);
+		fe_from_bytes(&b, buf + 32);
+		mod_reduce_once(&a, &a, &P);
+		mod_reduce_once(&b, &b, &P);
+		mont_mul_generic(&want, &a, &b, &P);
+		mul_p(&got, &a, &b);
+		assert_fe_equal(&got, &want);
+		if (i % 50 == 0) {
+			pow_plain(&want, &a, &P.m_minus_2, &P);
+			inv_p(&got, &a);
+			assert_fe_equal(&got, &want);
+			mod_reduce_once(&a, &a, &N);
+			pow_plain(&want, &a, &N.m_minus_2, &N);
+			inv_n(&got, &a);
+			assert_fe_equal(&got, &want);
+		}
+	}
 }
 
 /* ---- k G ----------------------------------------------------------------- */
@@ -488,21 +561,6 @@ verify(const uint8_t qx[32], const uint8_t qy[32], const uint8_t z[32],
 	return memcmp(&x, &rr, sizeof(fe)) == 0;
 }
 
-/* splitmix64: reproducible test data. */
-static uint64_t rng_state = 0x0123456789abcdef;
-
-static void
-random_bytes(uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint64_t z = (rng_state += 0x9e3779b97f4a7c15);
-
-		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-		b[i] = (uint8_t)(z ^ (z >> 31));
-	}
-}
-
 static void
 test_sign_verifies(void **state)
 {
@@ -546,6 +604,7 @@ main(void)
 		cmocka_unit_test(test_constants),
 		cmocka_unit_test(test_field_p),
 		cmocka_unit_test(test_field_n),
+		cmocka_unit_test(test_specialised),
 		cmocka_unit_test(test_base_mul_vectors),
 		cmocka_unit_test(test_base_mul_out_of_range),
 		cmocka_unit_test(test_sign_rfc6979),
