@@ -60,6 +60,9 @@ def test_tls_self_tests(platform):
     m = re.search(r"^test_tls: P-256 signatures with a fixed k agreed with mbedTLS's arithmetic "
                   r"on (\d+) of (\d+)$", r.output, re.M)
     assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 32, describe(r)
+    m = re.search(r"^test_tls: P-256 ECDHE key pairs equal mbedtls_ecp_mul\(\)'s on (\d+) of (\d+)$",
+                  r.output, re.M)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 8, describe(r)
     assert re.search(r'^test_tls: P-256 DER signature of \d+ bytes read back and verified$',
                      r.output, re.M), describe(r)
     assert 'P-256 ECDSA refused bad keys, curves and generators' in r.output, describe(r)

@@ -7,8 +7,10 @@
  * mbedtls_ecdh_calc_secret() the premaster secret with the second.
  *
  * For Curve25519 they call our X25519 (net/tls/x25519.c), several times
- * faster than mbedTLS's bignum ladder.  Every other group (P-256, the only
- * other one built) gets exactly what ecdh.c does without the _ALT macros.
+ * faster than mbedTLS's bignum ladder.  P-256, the only other group built,
+ * makes its key pair with our fixed-base multiplication (net/tls/p256.c,
+ * which also signs); its shared secret, a multiple of the client's point,
+ * is mbedTLS's, exactly what ecdh.c does without the _ALT macros.
  *
  * mbedTLS keeps a Curve25519 key as its bignums: the private key d is the
  * clamped scalar as an integer, a public key or shared secret is a point
@@ -24,6 +26,7 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/platform_util.h>
 
+#include "p256.h"
 #include "x25519.h"
 
 #if !defined(MBEDTLS_ECDH_GEN_PUBLIC_ALT) || !defined(MBEDTLS_ECDH_COMPUTE_SHARED_ALT)
@@ -80,6 +83,37 @@ cleanup:
 }
 
 /*
+ * A P-256 key pair: the private key as mbedTLS makes it
+ * (mbedtls_ecp_gen_privkey(): uniform in [1, n - 1]), the public key d G
+ * by our comb, affine (Z = 1), as mbedtls_ecp_mul() leaves it.  mbedTLS
+ * builds its own comb's table of multiples of G for every ECDH context,
+ * which is a new group each handshake, so this saves the larger part of
+ * a P-256 key exchange.  Our multiplication is constant-time, so f_rng is
+ * not needed for blinding.
+ */
+static int
+gen_public_p256(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+{
+	uint8_t k[P256_BYTES], x[P256_BYTES], y[P256_BYTES];
+	int ret;
+
+	MBEDTLS_MPI_CHK(mbedtls_ecp_gen_privkey(grp, d, f_rng, p_rng));
+	MBEDTLS_MPI_CHK(mbedtls_mpi_write_binary(d, k, sizeof(k)));
+	/* Never fails: d is in range. */
+	if (limpet_p256_base_mul(x, y, k) != 0) {
+		ret = MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
+		goto cleanup;
+	}
+	MBEDTLS_MPI_CHK(mbedtls_mpi_read_binary(&Q->X, x, sizeof(x)));
+	MBEDTLS_MPI_CHK(mbedtls_mpi_read_binary(&Q->Y, y, sizeof(y)));
+	MBEDTLS_MPI_CHK(mbedtls_mpi_lset(&Q->Z, 1));
+cleanup:
+	mbedtls_platform_zeroize(k, sizeof(k));
+	return ret;
+}
+
+/*
  * The shared secret X25519(d, Q.X), with the checks mbedTLS's own path
  * makes first (in mbedtls_ecp_mul()): d must be a clamped Curve25519
  * scalar, and Q's X must fit in 32 bytes and not be one of the points of
@@ -118,7 +152,8 @@ cleanup:
 	return ret;
 }
 
-/* ecdh.c's mbedtls_ecdh_gen_public(), with Curve25519 done by us. */
+/* ecdh.c's mbedtls_ecdh_gen_public(), with Curve25519 and P-256 done by
+ * us. */
 int
 mbedtls_ecdh_gen_public(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
     int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
@@ -129,6 +164,8 @@ mbedtls_ecdh_gen_public(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_poin
 	ECDH_VALIDATE_RET(f_rng != NULL);
 	if (grp->id == MBEDTLS_ECP_DP_CURVE25519)
 		return gen_public_x25519(grp, d, Q, f_rng, p_rng);
+	if (grp->id == MBEDTLS_ECP_DP_SECP256R1)
+		return gen_public_p256(grp, d, Q, f_rng, p_rng);
 	/* ecdh.c: a private key, then d G, blinded with f_rng. */
 	return mbedtls_ecp_gen_keypair(grp, d, Q, f_rng, p_rng);
 }

@@ -150,19 +150,19 @@
 #define MBEDTLS_ECP_DP_CURVE25519_ENABLED
 /** MBEDTLS_ECP_NIST_OPTIM: fast reduction modulo the P-256 prime. */
 #define MBEDTLS_ECP_NIST_OPTIM
-/** MBEDTLS_ECP_WINDOW_SIZE: 5, one more than mbedTLS's default, lets the
- * comb method use a 5-bit window for multiples of P-256's base point,
- * whose table (16 points, ~1.5 KiB) the signing key keeps (net/tls/tls.c):
- * about 10% more full handshakes.  Other points keep 4-bit windows. */
-#define MBEDTLS_ECP_WINDOW_SIZE		5
+/* MBEDTLS_ECP_WINDOW_SIZE: mbedTLS's default, 4.  A larger one would only
+ * speed up mbedTLS's multiples of the base point, which the server no
+ * longer computes: P-256 signatures and key pairs are our own code's
+ * (net/tls/p256.c, below). */
 /** MBEDTLS_ECDH_C: the ECDHE key exchange. */
 #define MBEDTLS_ECDH_C
 /** MBEDTLS_ECDH_GEN_PUBLIC_ALT, MBEDTLS_ECDH_COMPUTE_SHARED_ALT: the two
  * ECDH primitives come from net/tls/ecdh_alt.c, which does X25519 with our
- * own field arithmetic (net/tls/x25519.c) and P-256 as ecdh.c would.
- * mbedTLS's generic bignum ladder made X25519 about 23 ms of a full
- * handshake's 38 under TCG.  (Incompatible with MBEDTLS_ECP_RESTARTABLE,
- * which stays off.) */
+ * own field arithmetic (net/tls/x25519.c), P-256 key pairs with our own
+ * fixed-base comb (net/tls/p256.c) and P-256 shared secrets as ecdh.c
+ * would.  mbedTLS's generic bignum ladder made X25519 about 23 ms of a
+ * full handshake's 38 under TCG.  (Incompatible with
+ * MBEDTLS_ECP_RESTARTABLE, which stays off.) */
 #define MBEDTLS_ECDH_GEN_PUBLIC_ALT
 #define MBEDTLS_ECDH_COMPUTE_SHARED_ALT
 /** MBEDTLS_ECDSA_C: ECDSA signatures for ECDHE_ECDSA. */

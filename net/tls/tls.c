@@ -9,7 +9,7 @@
  * of the wall clock certificates are judged by, readable errors for a
  * certificate or key that does not parse (lwIP only reports them in its
  * debug build), the server's order of ECDHE groups, and an EC key that
- * signs without rebuilding its tables every time.
+ * signs without copying itself every time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,18 +45,18 @@ static const mbedtls_ecp_group_id server_groups[] = {
 };
 
 /*
- * Let an EC private key sign as what it is, an ECDSA key, so that mbedTLS
- * keeps its table of multiples of the base point.  lwIP parses the key as
+ * Let an EC private key sign as what it is, an ECDSA key, so that a
+ * signature does not start by copying it.  lwIP parses the key as
  * mbedTLS's generic MBEDTLS_PK_ECKEY, whose signing (pk_wrap.c's
  * eckey_sign_wrap()) copies the key pair into a fresh ECDSA context for
- * every signature, group included, and with the group the table that
- * ecp_mul_comb() builds for the base point (grp->T): rebuilding it was
- * more than half of every signature, the largest cost of a full ECDHE_ECDSA
- * handshake under TCG.  An MBEDTLS_PK_ECDSA key signs with its own group,
- * which keeps the table from the first signature on.  Both kinds hold the
- * same mbedtls_ecp_keypair (mbedtls_ecdsa_context is that type) and free it
- * the same way, so the key changes kind in place, in the configuration's
- * own key/certificate list.
+ * every signature: the group's parameters loaded again, d and Q copied,
+ * all on the heap, then freed.  (With mbedTLS's own signing the copy also
+ * lost the table of multiples of the base point that its comb builds,
+ * more than half of every signature; ours, net/tls/p256.c, keeps its
+ * table itself.)  An MBEDTLS_PK_ECDSA key signs with its own context.
+ * Both kinds hold the same mbedtls_ecp_keypair (mbedtls_ecdsa_context is
+ * that type) and free it the same way, so the key changes kind in place,
+ * in the configuration's own key/certificate list.
  */
 _Static_assert(_Generic((mbedtls_ecdsa_context *)0, mbedtls_ecp_keypair *: 1, default: 0),
     "an ECDSA context must be an EC key pair for keys to change kind in place");

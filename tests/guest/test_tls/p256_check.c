@@ -4,7 +4,8 @@
  * mbedTLS's own code, which the image keeps for everything but signing:
  *
  *   - k G for random k and for the comb's edge cases, against
- *     mbedtls_ecp_mul() (mbedTLS's generic comb);
+ *     mbedtls_ecp_mul() (mbedTLS's generic comb), and the ECDHE key
+ *     pairs net/tls/ecdh_alt.c makes with it;
  *   - random keys and hashes of several lengths (none, shorter than,
  *     equal to and longer than 32 bytes): mbedtls_ecdsa_sign() must make
  *     a signature mbedtls_ecdsa_verify() accepts, and that fails for a
@@ -21,6 +22,7 @@
 
 #include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecdh.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
@@ -31,6 +33,8 @@
 
 /* Random keys, scalars and hashes checked against mbedTLS. */
 #define P256_CROSS_CHECKS	32
+/* ECDHE key pairs checked. */
+#define P256_KEY_PAIRS		8
 /* Signatures timed (the figures are printed, not judged). */
 #define P256_TIMED_SIGNS	100
 #define P256_TIMED_REF		10
@@ -219,6 +223,37 @@ cross_check(mbedtls_ecp_group *grp, mbedtls_ctr_drbg_context *drbg)
 	mbedtls_ecp_point_free(&Q);
 }
 
+/* ECDHE P-256 key pairs, which ecdh_alt.c makes with our comb: valid,
+ * and Q = d G by mbedTLS's. */
+static void
+ecdh_key_pairs(mbedtls_ecp_group *grp, mbedtls_ctr_drbg_context *drbg)
+{
+	mbedtls_ecp_point Q, ref;
+	mbedtls_mpi d;
+	int ret, agreed = 0;
+
+	mbedtls_ecp_point_init(&Q);
+	mbedtls_ecp_point_init(&ref);
+	mbedtls_mpi_init(&d);
+	for (int i = 0; i < P256_KEY_PAIRS; i++) {
+		if ((ret = mbedtls_ecdh_gen_public(grp, &d, &Q, mbedtls_ctr_drbg_random, drbg)) != 0 ||
+		    (ret = mbedtls_ecp_mul(grp, &ref, &d, &grp->G, mbedtls_ctr_drbg_random, drbg)) != 0) {
+			CHECK(0, "P-256 key pair %d: -0x%04x", i, (unsigned int)-ret);
+			break;
+		}
+		CHECK(mbedtls_ecp_check_privkey(grp, &d) == 0 && mbedtls_ecp_check_pubkey(grp, &Q) == 0,
+		    "P-256 key pair %d: invalid", i);
+		if (mbedtls_ecp_point_cmp(&Q, &ref) == 0)
+			agreed++;
+	}
+	printf("test_tls: P-256 ECDHE key pairs equal mbedtls_ecp_mul()'s on %d of %d\n",
+	    agreed, P256_KEY_PAIRS);
+	CHECK(agreed == P256_KEY_PAIRS, "P-256 key pairs: %d of %d agreed", agreed, P256_KEY_PAIRS);
+	mbedtls_mpi_free(&d);
+	mbedtls_ecp_point_free(&ref);
+	mbedtls_ecp_point_free(&Q);
+}
+
 /* The DER signature the TLS layer sends, and mbedTLS reading it back. */
 static void
 der_path(mbedtls_ctr_drbg_context *drbg)
@@ -373,6 +408,7 @@ check_p256(mbedtls_ctr_drbg_context *drbg)
 	if (ret == 0) {
 		edge_scalars(&grp, drbg);
 		cross_check(&grp, drbg);
+		ecdh_key_pairs(&grp, drbg);
 		der_path(drbg);
 		bad_input(&grp, drbg);
 		time_sign(&grp, drbg, first);
