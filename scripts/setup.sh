@@ -25,6 +25,9 @@ packages=(
 	# the HTTPS tests drive httpd with a second TLS stack (gnutls-cli) and
 	# check its protocols and suites with sslscan.
 	openssl gnutls-bin sslscan
+	# Our P-256 code's constant-time check (tests/test_p256_ct.py) runs
+	# under valgrind's memcheck.
+	valgrind
 )
 
 missing=()

@@ -43,6 +43,20 @@
 
 typedef unsigned __int128 u128;
 
+/*
+ * declassify(p, n): the n bytes at p, derived from a secret, are public
+ * from here on and may be branched on: whether a key is in range, and an
+ * r or s of 0, which the caller learns anyway.  tests/ct/ runs this code
+ * under valgrind with the secrets marked undefined, and memcheck reports
+ * any branch or memory address that depends on them, except after this.
+ */
+#ifdef LIMPET_CT_CHECK
+#include <valgrind/memcheck.h>
+#define declassify(p, n)	VALGRIND_MAKE_MEM_DEFINED((p), (n))
+#else
+#define declassify(p, n)	((void)(p), (void)(n))
+#endif
+
 /* An integer mod p or mod n: see the top of the file. */
 typedef struct {
 	uint64_t v[4];
@@ -750,6 +764,7 @@ limpet_p256_scalar_ok(const uint8_t k[P256_BYTES])
 	fe_from_bytes(&a, k);
 	ok = in_range(&a, &N);
 	wipe(&a, sizeof(a));
+	declassify(&ok, sizeof(ok));
 	return ok != 0;
 }
 
@@ -759,9 +774,12 @@ limpet_p256_base_mul(uint8_t x[P256_BYTES], uint8_t y[P256_BYTES],
 {
 	struct comb c;
 	fe kk, rx, ry;
+	uint64_t ok;
 
 	fe_from_bytes(&kk, k);
-	if (!in_range(&kk, &N)) {
+	ok = in_range(&kk, &N);
+	declassify(&ok, sizeof(ok));
+	if (!ok) {
 		wipe(&kk, sizeof(kk));
 		return -EINVAL;
 	}
@@ -786,13 +804,16 @@ limpet_p256_sign(uint8_t r[P256_BYTES], uint8_t s[P256_BYTES],
     const uint8_t k[P256_BYTES])
 {
 	struct sign_state st;
+	uint64_t ok, zero;
 	int ret = 0;
 
 	fe_from_bytes(&st.d, d);
 	fe_from_bytes(&st.k, k);
 	fe_from_bytes(&st.z, z);
 	/* Whether the key and k are valid is the caller's to know. */
-	if (!(in_range(&st.d, &N) & in_range(&st.k, &N))) {
+	ok = in_range(&st.d, &N) & in_range(&st.k, &N);
+	declassify(&ok, sizeof(ok));
+	if (!ok) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -800,7 +821,9 @@ limpet_p256_sign(uint8_t r[P256_BYTES], uint8_t s[P256_BYTES],
 	/* Steps 2-3: r = x(k G) mod n, x < p < 2n. */
 	base_mul(&st.x, &st.y, &st.k, &st.c);
 	mod_reduce_once(&st.r, &st.x, &N);
-	if (fe_is_zero(&st.r)) {		/* r is public: it is the output */
+	zero = fe_is_zero(&st.r);
+	declassify(&zero, sizeof(zero));	/* r is public: it is the output */
+	if (zero) {
 		ret = -EAGAIN;
 		goto out;
 	}
@@ -817,7 +840,9 @@ limpet_p256_sign(uint8_t r[P256_BYTES], uint8_t s[P256_BYTES],
 	mod_add(&st.t, &st.t, &st.zm, &N);
 	mont_mul(&st.t, &st.kinv, &st.t, &N);
 	from_mont(&st.s, &st.t, &N);
-	if (fe_is_zero(&st.s)) {
+	zero = fe_is_zero(&st.s);
+	declassify(&zero, sizeof(zero));	/* so is s */
+	if (zero) {
 		ret = -EAGAIN;
 		goto out;
 	}
