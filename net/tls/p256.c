@@ -14,7 +14,7 @@
  * Montgomery form: the element a is stored as a R mod m, R = 2^256, and
  * mont_mul() multiplies (a R * b R / R = ab R).  For n it is the generic
  * algorithm; for p, whose limbs are 0, all ones or close to it, the
- * reduction needs one 64-bit product per limb instead of four (mul_p()).
+ * reduction needs one 64-bit product per round instead of four (mul_p()).
  * Products are unsigned __int128, which gcc compiles to one MUL each on
  * x86_64.
  *
@@ -31,8 +31,9 @@
  * every entry of its row, and the inversions are exponentiations by the
  * public exponents p - 2 and n - 2 (Fermat) in a fixed sequence of
  * squarings and multiplications, which follows the exponent's bits, not
- * the secret's.  The only early returns are on
- * results the caller sees anyway (a key out of range, r or s of 0).
+ * the secret's.  The only early returns are on results the caller sees
+ * anyway (a key out of range, r or s of 0).  tests/test_p256_ct.py checks
+ * all this with valgrind (see declassify() below).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -68,7 +69,7 @@ struct modulus {
 	uint64_t minv;		/* -m^-1 mod 2^64 */
 	fe r2;			/* R^2 mod m: to Montgomery form */
 	fe one;			/* R mod m: 1 in Montgomery form */
-	fe m_minus_2;		/* the Fermat exponent for inverses */
+	fe m_minus_2;		/* the Fermat exponent (inv_n() reads its low half) */
 };
 
 /*
