@@ -28,6 +28,9 @@ packages=(
 	# Our P-256 code's constant-time check (tests/test_p256_ct.py) runs
 	# under valgrind's memcheck.
 	valgrind
+	# tests/test_hostile.py: malformed and hostile Ethernet/IP/TCP/UDP/ICMP
+	# frames, built and sent with scapy inside the test's namespace.
+	python3-scapy
 )
 
 missing=()
