@@ -61,7 +61,8 @@
 /** MEMP_NUM_ARP_QUEUE: packets waiting for an ARP reply (the first
  * packets of new connections to a new neighbour). */
 #define MEMP_NUM_ARP_QUEUE		64
-/** MEMP_NUM_REASSDATA: IP datagrams being reassembled at once. */
+/** MEMP_NUM_REASSDATA: IP datagrams being reassembled at once (when all
+ * are taken, a new one replaces the oldest). */
 #define MEMP_NUM_REASSDATA		8
 
 /* ---- protocols ---------------------------------------------------------- */
@@ -102,6 +103,21 @@
 /** IP_REASSEMBLY, IP_FRAG: accept and produce fragmented UDP datagrams. */
 #define IP_REASSEMBLY			1
 #define IP_FRAG				1
+/** IP_REASS_MAX_PBUFS: the fragments held for reassembly, all datagrams
+ * together: enough for the largest, 64 KiB in 45 frames at a 1500-byte
+ * MTU (lwIP's 10 dropped every datagram above 14 KiB, a UDP echo or a
+ * ping alike).  Each holds a receive buffer, or a pool pbuf when frames
+ * are copied, until the datagram is complete or IP_REASS_MAXAGE (15 s)
+ * passes; when full, lwIP drops the oldest incomplete datagram, so a
+ * flood of fragments that never complete pins 48 buffers at most.
+ * lwIP asks for PBUF_POOL_SIZE > 2 * IP_REASS_MAX_PBUFS. */
+#define IP_REASS_MAX_PBUFS		48
+/** MEMP_NUM_FRAG_PBUF: the fragments of our own datagrams that the device
+ * still holds.  ip4_frag() sends each by reference to the datagram, and
+ * the driver keeps the reference until the device has sent it, which may
+ * be after the whole datagram went down; lwIP's 15 cut every datagram of
+ * more than 15 fragments (22 KiB) short.  Two of the largest at once. */
+#define MEMP_NUM_FRAG_PBUF		(2 * 45)
 /** LWIP_NETIF_STATUS_CALLBACK: net.c reports the address DHCP assigns. */
 #define LWIP_NETIF_STATUS_CALLBACK	1
 /** LWIP_NETIF_LINK_CALLBACK: not used (the link state is read at start). */
@@ -286,6 +302,9 @@
 #endif
 #if MEM_LIBC_MALLOC
 #error "MEM_LIBC_MALLOC: newlib's heap is not identity-mapped, and the device reads pbufs by physical address"
+#endif
+#if PBUF_POOL_SIZE <= 2 * IP_REASS_MAX_PBUFS
+#error "IP_REASS_MAX_PBUFS: lwIP wants PBUF_POOL_SIZE > 2 * IP_REASS_MAX_PBUFS, so reassembly cannot take the whole pool"
 #endif
 #if NET_RX_RESERVE >= NET_RX_BUFFERS || NET_RX_MIN > NET_RX_BUFFERS
 #error "NET_RX_RESERVE must be below NET_RX_BUFFERS, and NET_RX_MIN at most NET_RX_BUFFERS"
