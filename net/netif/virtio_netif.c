@@ -74,7 +74,7 @@ static struct vnif {
 	uint32_t		reserve;	/* copy frames below this many free */
 	unsigned		offloads;	/* the device's NETDEV_OFF_* */
 	u16_t			tso_mss;	/* tcp_tso_hook()'s largest pcb->mss, or 0 */
-	u16_t			mtu;		/* the link's (netif->mtu may be more) */
+	u16_t			mtu;		/* the link's (netif->mtu is 64 KiB with TSO) */
 	struct limpet_work	refill;
 	/* Frames the ring had no room for, oldest at txq_head. */
 	struct pbuf		*txq[NET_TX_QUEUE];
@@ -452,8 +452,8 @@ linkoutput(struct netif *netif, struct pbuf *p)
 
 /*
  * netif->output: IP packets on their way to etharp_output().  With TSO
- * netif->mtu is that of the large TCP frames (so that lwIP's IP layer
- * lets them through whole, for the device to segment); any other packet
+ * netif->mtu is 64 KiB, so that lwIP's IP layer lets the large TCP
+ * frames through whole, for the device to segment; any other packet
  * larger than the link's MTU is fragmented here, by lwIP's own
  * ip4_frag() at the link's MTU, whose fragments come back through here.
  */
@@ -574,14 +574,19 @@ virtio_netif_init(struct netif *netif)
 		/* As many segments as an IP packet holds, at most
 		 * NET_TSO_SEGS_MAX (fewer on a link with a larger MTU).
 		 * lwIP's IP layer must pass the large TCP frames through
-		 * unfragmented; output_ip() fragments everything else. */
+		 * unfragmented; output_ip() fragments everything else.  So
+		 * netif->mtu is the largest IP packet: at tso_mss + 40, lwIP
+		 * cut a datagram above that (a 64 KiB UDP echo or ping
+		 * reply) in two, and output_ip() cut those again, which
+		 * held two sets of fragment references (MEMP_FRAG_PBUF) and
+		 * ran out of them. */
 		uint32_t seg = vn->mtu - 40u, n = (0xffffu - 40u) / seg;
 
 		if (n > NET_TSO_SEGS_MAX)
 			n = NET_TSO_SEGS_MAX;
 		if (n >= NET_TSO_SEGS) {
 			vn->tso_mss = (u16_t)(n * seg);
-			netif->mtu = (u16_t)(vn->tso_mss + 40);
+			netif->mtu = 0xffff;
 		}
 	}
 	if (info->link_up)
