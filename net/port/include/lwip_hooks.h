@@ -8,11 +8,16 @@
 #include <lwip/err.h>
 #include <lwip/ip_addr.h>
 
+struct tcp_hdr;
 struct tcp_pcb;
+struct tcp_pcb_listen;
 
-/* LWIP_HOOK_TCP_INPACKET_PCB: large segments for the device to cut
- * (net/netif/virtio_netif.c).  pcb may be a listening pcb. */
+/* LWIP_HOOK_TCP_INPACKET_PCB, for a segment to a connection: large
+ * segments for the device to cut (net/netif/virtio_netif.c). */
 err_t	tcp_tso_hook(struct tcp_pcb *pcb);
+/* LWIP_HOOK_TCP_INPACKET_PCB, for a segment to a listener: room for a
+ * new connection when half-open ones hold every PCB (net/port/tcp_syn.c). */
+err_t	tcp_syn_hook(struct tcp_pcb_listen *lpcb, const struct tcp_hdr *hdr);
 
 /* LWIP_HOOK_TCP_ISN: initial sequence numbers as RFC 6528 makes them
  * (net/port/sys_arch.c). */

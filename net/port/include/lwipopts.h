@@ -164,9 +164,10 @@
 #define TCP_OOSEQ_MAX_PBUFS		32
 /** LWIP_TCP_SACK_OUT: tell the peer what arrived out of order. */
 #define LWIP_TCP_SACK_OUT		1
-/** TCP_LISTEN_BACKLOG: bound the connections a listener has not yet
- * accepted (tcp_listen_with_backlog(); 255 by default), so a SYN flood
- * cannot take every PCB. */
+/** TCP_LISTEN_BACKLOG: count the half-open connections of each listener
+ * (accepts_pending; tcp_listen() allows 255, more than MEMP_NUM_TCP_PCB).
+ * What keeps a SYN flood from shutting real clients out is the listener
+ * hook below (net/port/tcp_syn.c). */
 #define TCP_LISTEN_BACKLOG		1
 /** LWIP_TCP_TIMESTAMPS: not needed for window sizes below 64 KiB. */
 #define LWIP_TCP_TIMESTAMPS		0
@@ -274,10 +275,14 @@
  * more are queued behind them. */
 #define NET_TSO_SND_BUF			(4 * NET_TSO_SEGS_MAX * TCP_MSS)
 
-/** LWIP_HOOK_FILENAME, LWIP_HOOK_TCP_INPACKET_PCB: the netif raises a new
- * connection's MSS for NET_TSO_SEGS (net/netif/virtio_netif.c). */
+/** LWIP_HOOK_FILENAME, LWIP_HOOK_TCP_INPACKET_PCB: a SYN to a listener
+ * makes room when half-open connections hold every PCB, so that a SYN
+ * flood cannot keep real clients out (net/port/tcp_syn.c); the netif
+ * raises a new connection's MSS for NET_TSO_SEGS (net/netif/virtio_netif.c). */
 #define LWIP_HOOK_FILENAME		"lwip_hooks.h"
-#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) tcp_tso_hook(pcb)
+#define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
+	((pcb)->state == LISTEN ? tcp_syn_hook((struct tcp_pcb_listen *)(pcb), (hdr)) : \
+	    tcp_tso_hook(pcb))
 /** LWIP_HOOK_TCP_ISN: unpredictable initial sequence numbers (RFC 6528;
  * net/port/sys_arch.c): lwIP's own are the same for every connection. */
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) limpet_tcp_isn(lip, lport, rip, rport)
