@@ -80,8 +80,18 @@
 /** ARP_QUEUEING: queue packets while ARP resolves instead of dropping all
  * but the last (a burst of SYN-ACKs to a new client would lose some). */
 #define ARP_QUEUEING			1
-/** ARP_TABLE_SIZE: neighbours (on a /24, plus the gateway). */
-#define ARP_TABLE_SIZE			64
+/** ARP_TABLE_SIZE: every neighbour on a /24 (254 addresses), with room to
+ * spare.  A new entry takes an empty slot, else lwIP recycles the oldest
+ * stable entry before any pending one; so when more on-link addresses
+ * are waiting for ARP replies than the table holds, as in a SYN flood
+ * with spoofed addresses of the subnet (each SYN-ACK waits for a reply
+ * that never comes), they push out the real neighbours, the gateway
+ * among them, and the guest cannot answer anyone until the flood is over
+ * (with 64 entries, pings from the host were lost for as long as the
+ * half-open connections lived).  A /24 cannot overflow 256 entries, and
+ * spoofed off-link sources all go to the gateway's one entry.  Lookups
+ * of a destination other than the last one scan the table. */
+#define ARP_TABLE_SIZE			256
 /** LWIP_ICMP: answer ping. */
 #define LWIP_ICMP			1
 /** LWIP_RAW: no raw IP sockets for now. */
