@@ -312,3 +312,12 @@ limpet_net_stats(struct netdev_stats *st)
 	netdev_stats(dev, st);
 	return LIMPET_OK;
 }
+
+int
+limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree)
+{
+	if (dev == NULL)
+		return LIMPET_ENOTSUP;
+	virtio_netif_rx_buffers(total, nfree);
+	return LIMPET_OK;
+}

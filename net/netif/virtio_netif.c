@@ -198,6 +198,13 @@ rx(void *ctx, const struct netdev_frag *frags, int n, unsigned flags)
 	NETIF_SET_CHECKSUM_CTRL(netif, cflags);
 }
 
+void
+virtio_netif_rx_buffers(uint32_t *total, uint32_t *nfree)
+{
+	*total = vnif.nbufs;
+	*nfree = vnif.nfree;
+}
+
 /* ---- transmit ------------------------------------------------------------- */
 
 /* The driver is done with the chain sent with this cookie: release it, and

@@ -7,6 +7,8 @@
 #ifndef NET_VIRTIO_NETIF_H
 #define NET_VIRTIO_NETIF_H
 
+#include <stdint.h>
+
 #include <lwip/err.h>
 #include <lwip/netif.h>
 
@@ -14,5 +16,9 @@
  * netdev * as the state.  Sets the MAC, MTU and flags up, allocates the
  * receive pool and starts the device.  ERR_MEM or ERR_IF on failure. */
 err_t	virtio_netif_init(struct netif *netif);
+
+/* The receive pool: *total buffers, of which *nfree are in the pool (not
+ * posted to the device, not holding a frame). */
+void	virtio_netif_rx_buffers(uint32_t *total, uint32_t *nfree);
 
 #endif

@@ -1,11 +1,17 @@
 /*
  * echo: TCP and UDP echo (RFC 862) on port 7, without copying the data.
  *
- *	./limpet run echo [-- --port N] [--limit N]
+ *	./limpet run echo [-- --port N] [--limit N] [--stats MS]
  *
  * --port N	listen on port N instead of 7
  * --limit N	exit (status 0, after a summary) once N TCP connections
  *		have ended: a smoke mode for tests and benchmarks
+ * --stats MS	every MS milliseconds, print a line of what is in use:
+ *		open connections, receive buffers out of the pool (posted
+ *		to the device or holding frames), lwIP's heap (bytes) and
+ *		each of its pools ("echo: stats: open 0, rx_buffers 253,
+ *		heap 0, UDP_PCB 1, ..."), so that a test can see it all
+ *		come back after a load (tests/test_hostile.py)
  *
  * TCP: received pbufs are queued per connection and their payload is
  * passed to tcp_write() in place (no TCP_WRITE_FLAG_COPY).  lwIP then
@@ -26,7 +32,9 @@
 #include <limpet.h>
 #include <limpet/net.h>
 
+#include <lwip/memp.h>
 #include <lwip/pbuf.h>
+#include <lwip/stats.h>
 #include <lwip/tcp.h>
 #include <lwip/udp.h>
 
@@ -46,6 +54,7 @@ struct conn {
 
 static struct {
 	unsigned long	limit;		/* --limit: 0 = run forever */
+	unsigned long	stats_ms;	/* --stats: 0 = never */
 	unsigned long	accepted, closed, resets;
 	uint64_t	tcp_bytes;
 	uint64_t	udp_datagrams, udp_bytes;
@@ -189,6 +198,24 @@ on_datagram(void *arg, struct udp_pcb *pcb, struct pbuf *p,
 	pbuf_free(p);
 }
 
+/* ---- --stats ----------------------------------------------------------- */
+
+static void
+print_in_use(struct limpet_timer *t, void *arg)
+{
+	uint32_t total = 0, nfree = 0;
+
+	(void)t;
+	(void)arg;
+	limpet_net_rx_buffers(&total, &nfree);
+	printf("echo: stats: open %lu, rx_buffers %lu, heap %lu", echo.accepted - echo.closed,
+	    (unsigned long)(total - nfree), (unsigned long)lwip_stats.mem.used);
+	for (int i = 0; i < MEMP_MAX; i++)
+		printf(", %s %lu", lwip_stats.memp[i]->name, (unsigned long)lwip_stats.memp[i]->used);
+	printf("\n");
+	fflush(stdout);
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static int
@@ -201,9 +228,13 @@ parse_args(int argc, char **argv, unsigned long *port)
 		} else if (strcmp(argv[i], "--limit") == 0) {
 			if (limpet_arg_number("--limit", argv[++i < argc ? i : argc], ~0UL, &echo.limit) != 0)
 				return -1;
+		} else if (strcmp(argv[i], "--stats") == 0) {
+			if (limpet_arg_number("--stats", argv[++i < argc ? i : argc], 3600000,
+			    &echo.stats_ms) != 0)
+				return -1;
 		} else {
 			fprintf(stderr, "echo: unknown argument '%s'\n"
-			    "usage: echo [--port N] [--limit N]\n", argv[i]);
+			    "usage: echo [--port N] [--limit N] [--stats MS]\n", argv[i]);
 			return -1;
 		}
 	}
@@ -213,6 +244,7 @@ parse_args(int argc, char **argv, unsigned long *port)
 int
 main(int argc, char **argv)
 {
+	static struct limpet_timer stats_timer;
 	struct limpet_net_config cfg;
 	struct netdev_stats st;
 	struct udp_pcb *upcb;
@@ -240,6 +272,11 @@ main(int argc, char **argv)
 	printf("echo: listening on %s port %lu (tcp, udp)\n",
 	    cfg.ip_str[0] != '\0' ? cfg.ip_str : "0.0.0.0 (address from dhcp)", port);
 	fflush(stdout);
+	if (echo.stats_ms != 0) {
+		limpet_timer_init(&stats_timer, print_in_use, NULL);
+		print_in_use(&stats_timer, NULL);
+		limpet_timer_every(&stats_timer, echo.stats_ms * LIMPET_MS);
+	}
 
 	status = limpet_run();
 

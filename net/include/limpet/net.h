@@ -55,6 +55,12 @@ int	limpet_net_config(struct limpet_net_config *cfg);
  * or LIMPET_ENOTSUP without a network device. */
 int	limpet_net_stats(struct netdev_stats *st);
 
+/* The receive buffers (received frames stay in them, zero copy, until
+ * lwIP and the service let go): *total of them, of which *nfree are
+ * neither posted to the device nor holding a frame.  LIMPET_OK, or
+ * LIMPET_ENOTSUP without a network device. */
+int	limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree);
+
 /*
  * How a listener serves the connections it accepts.  Each gets state of
  * its own, conn_size bytes zeroed by calloc(), which is the arg of every
