@@ -65,11 +65,13 @@ def check_alive(t, when, battery_out=''):
         trouble.group(0), when, battery_out, t.guest.describe())
 
 
-def test_hostile_frames():
+# Both transports: virtio-pci on pc, virtio-mmio on microvm.
+@pytest.mark.parametrize('platform', ['pc', 'microvm'])
+def test_hostile_frames(platform):
     need_scapy()
     need_tool('ping', 'iputils-ping')
     start = time.monotonic()
-    with TapEcho('pc', app_args=['--stats', str(STATS_MS)]) as t:
+    with TapEcho(platform, app_args=['--stats', str(STATS_MS)]) as t:
         before = usage(t.guest.wait_for(STATS).group(1))
         booted = time.monotonic()
         p = t.ns.run(PYTHON, HOSTILE, 'tap10', GUEST_IP, '--seed', SEED, '--timeout', 40,
