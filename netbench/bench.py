@@ -468,9 +468,12 @@ def one_cpu(pid):
     cpu = min(os.sched_getaffinity(0))
     saved = {}
     try:
-        for tid in os.listdir('/proc/%d/task' % pid):
-            saved[int(tid)] = os.sched_getaffinity(int(tid))
-            os.sched_setaffinity(int(tid), {cpu})
+        for tid in map(int, os.listdir('/proc/%d/task' % pid)):
+            try:
+                saved[tid] = os.sched_getaffinity(tid)
+                os.sched_setaffinity(tid, {cpu})
+            except ProcessLookupError:
+                pass        # a thread that has just ended
         yield cpu
     finally:
         for tid, cpus in saved.items():
