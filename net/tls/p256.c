@@ -25,14 +25,23 @@
  * doublings.  See base_mul() for why no addition ever meets its
  * exceptional cases.
  *
+ * k Q for a point Q that varies (the peer's, in ECDH): the same digits,
+ * with a table of 1 Q .. 8 Q made for each call, and Horner's rule from
+ * the top digit down, four doublings and one addition per digit (see
+ * point_mul()).  Q is validated first (point_from_bytes()): a point off
+ * the curve would put the arithmetic on another curve, whose small
+ * subgroups give away the private key bit by bit (the invalid-curve
+ * attack).
+ *
  * Constant time: nothing branches on, or indexes memory by, a secret (the
- * private key d, the per-signature k, or anything derived from them).
- * Choices are made with all-ones/all-zeros masks, a table look-up reads
- * every entry of its row, and the inversions are exponentiations by the
- * public exponents p - 2 and n - 2 (Fermat) in a fixed sequence of
- * squarings and multiplications, which follows the exponent's bits, not
- * the secret's.  The only early returns are on results the caller sees
- * anyway (a key out of range, r or s of 0).  tests/test_p256_ct.py checks
+ * private key d, the per-signature k, the scalar of k Q, or anything
+ * derived from them); the point Q is public.  Choices are made with
+ * all-ones/all-zeros masks, a table look-up reads every entry of its row,
+ * and the inversions are exponentiations by the public exponents p - 2
+ * and n - 2 (Fermat) in a fixed sequence of squarings and
+ * multiplications, which follows the exponent's bits, not the secret's.
+ * The only early returns are on results the caller sees anyway (a key
+ * out of range, r or s of 0, k Q at infinity).  tests/test_p256_ct.py checks
  * all this with valgrind (see declassify() below).
  */
 #include <errno.h>
@@ -97,10 +106,11 @@ static const struct modulus N = {
 /* (n - 1) / 2: scalars above it are negated before the comb. */
 static const fe HALF_N = { { 0x79dce5617e3192a8, 0xde737d56d38bcf42, 0x7fffffffffffffff, 0x7fffffff80000000 } };
 
-/* The base point G (not in Montgomery form).  The curve's b is not
- * needed: no formula here uses it. */
+/* The base point G and the curve's b (not in Montgomery form).  No
+ * formula uses b; the public-key check does. */
 static const fe GX = { { 0xf4a13945d898c296, 0x77037d812deb33a0, 0xf8bce6e563a440f2, 0x6b17d1f2e12c4247 } };
 static const fe GY = { { 0xcbb6406837bf51f5, 0x2bce33576b315ece, 0x8ee7eb4a7c0f9e16, 0x4fe342e2fe1a7f9b } };
+static const fe CURVE_B = { { 0x3bce3c3e27d2604b, 0x651d06b0cc53b0f6, 0xb3ebbd55769886bc, 0x5ac635d8aa3a93e7 } };
 
 /* Memory the compiler must not drop as a dead store: secrets on the stack
  * are cleared before returning. */
@@ -519,7 +529,8 @@ typedef struct {
  *	alpha = 3 (X - delta)(X + delta),
  *	X3 = alpha^2 - 8 beta, Z3 = (Y + Z)^2 - gamma - delta,
  *	Y3 = alpha (4 beta - X3) - 8 gamma^2.
- * Only the table construction doubles, on public points.
+ * Also right for the point at infinity (Z = 0 gives Z3 = 2 Y Z = 0); P-256
+ * has no point of order 2 (Y = 0), where it would be wrong.  r may be a.
  */
 static void
 point_double(jac *r, const jac *a)
@@ -616,13 +627,99 @@ batch_to_affine(aff *out, const jac *in, int n)
 	}
 }
 
+/* ---- signed digits ------------------------------------------------------ */
+
+#define DIGITS		64	/* 4-bit digits in a 256-bit scalar */
+#define DIGIT_MAX	8	/* |digit| <= 8: tables hold 1..8 multiples */
+
+/*
+ * k as 64 signed 4-bit digits, k = sum digit[i] 16^i, for 0 <= k < n.
+ *
+ * k is first replaced by n - k when it is above (n - 1) / 2, so that
+ * k < 2^255; the return value is then all ones (the caller negates its
+ * result), else 0.  The 64 nibbles then recode into digits in [-8, 7],
+ * carrying 1 into the next nibble for each nibble of 8 or more; the top
+ * digit, a nibble of at most 7 plus a carry, is in [0, 8].
+ *
+ * Consequence the callers rely on: the digits from i up are worth
+ * a_i = sum_{j >= i} digit[j] 16^(j-i) = (k >> 4i) + c_i, the top bits of
+ * k plus the carry into digit i (0 or 1), so 0 <= a_i <= 2^(255-4i).
+ */
+static uint64_t
+recode(int8_t digit[DIGITS], fe *k, const fe *k_in)
+{
+	uint64_t negate;
+	int carry = 0;
+	fe nk;
+
+	sub_borrow(&nk, &N.m, k_in);
+	negate = mask_of(sub_borrow(k, &HALF_N, k_in));		/* k > (n-1)/2 */
+	fe_select(k, negate, &nk, k_in);
+
+	for (int i = 0; i < DIGITS; i++) {
+		int d = (int)((k->v[i / 16] >> (4 * (i % 16))) & 15) + carry;
+
+		/* d in [0, 16]; carry is 1 exactly for d >= 8. */
+		carry = (d + 8) >> 4;
+		digit[i] = (int8_t)(d - (carry << 4));
+	}
+	digit[DIGITS - 1] += (int8_t)(carry << 4);	/* the top digit keeps it */
+	wipe(&nk, sizeof(nk));
+	return negate;
+}
+
+/* r = row[|digit| - 1], with its y negated for a negative digit; every
+ * entry of the row is read, and a digit of 0 gives (0, 0).  digit is in
+ * [-8, 8]. */
+static void
+lookup(aff *r, const aff row[DIGIT_MAX], int digit)
+{
+	uint64_t neg = mask_of((uint64_t)digit >> 63);	/* digit < 0 */
+	uint64_t abs = ((uint64_t)(int64_t)digit ^ neg) - neg;
+	fe ny;
+
+	memset(r, 0, sizeof(*r));
+	for (int j = 0; j < DIGIT_MAX; j++) {
+		/* abs == j + 1 exactly when abs ^ (j + 1) is 0. */
+		uint64_t m = mask_of(fe_is_zero(&(fe){ { abs ^ (uint64_t)(j + 1), 0, 0, 0 } }));
+
+		for (int l = 0; l < 4; l++) {
+			r->x.v[l] |= row[j].x.v[l] & m;
+			r->y.v[l] |= row[j].y.v[l] & m;
+		}
+	}
+	mod_sub(&ny, &(fe){ { 0 } }, &r->y, &P);
+	fe_select(&r->y, neg, &ny, &r->y);
+}
+
+/*
+ * acc += t, t the table point lookup() gave for digit, with the two cases
+ * the mixed addition gets wrong that a caller's sums can meet handled by
+ * masks: *inf is all ones while acc is the point at infinity (the sum is
+ * then t itself), and a digit of 0 adds nothing.  The addition is
+ * computed either way.  Every other exceptional case (acc = +-t) the
+ * caller must rule out.  sum is scratch.
+ */
+static void
+add_digit(jac *acc, jac *sum, const aff *t, int digit, uint64_t *inf)
+{
+	uint64_t nonzero;
+
+	point_add_mixed(sum, acc, t);
+	fe_select(&sum->x, *inf, &t->x, &sum->x);
+	fe_select(&sum->y, *inf, &t->y, &sum->y);
+	fe_select(&sum->z, *inf, &P.one, &sum->z);
+	nonzero = mask_of(1 ^ fe_is_zero(&(fe){ { (uint64_t)(int64_t)digit, 0, 0, 0 } }));
+	fe_select(&acc->x, nonzero, &sum->x, &acc->x);
+	fe_select(&acc->y, nonzero, &sum->y, &acc->y);
+	fe_select(&acc->z, nonzero, &sum->z, &acc->z);
+	*inf &= ~nonzero;
+}
+
 /* ---- the fixed-base comb ------------------------------------------------ */
 
-#define COMB_ROWS	64	/* 4-bit digits in a 256-bit scalar */
-#define COMB_COLS	8	/* |digit| 1..8 */
-
 /* table[i][j] = (j + 1) 16^i G, affine, Montgomery form. */
-static aff table[COMB_ROWS][COMB_COLS];
+static aff table[DIGITS][DIGIT_MAX];
 static bool table_ready;
 
 /* Each row from the last one's 16^i G: its multiples 1..8 by doubling
@@ -630,119 +727,65 @@ static bool table_ready;
 static void
 build_table(void)
 {
-	jac row[COMB_COLS + 1];
-	aff base, next[COMB_COLS + 1];
+	jac row[DIGIT_MAX + 1];
+	aff base, next[DIGIT_MAX + 1];
 
 	to_mont(&base.x, &GX, &P);
 	to_mont(&base.y, &GY, &P);
-	for (int i = 0; i < COMB_ROWS; i++) {
+	for (int i = 0; i < DIGITS; i++) {
 		row[0].x = base.x;
 		row[0].y = base.y;
 		row[0].z = P.one;
 		point_double(&row[1], &row[0]);
 		/* j 16^i G + 16^i G, j = 2..7: never equal or opposite. */
-		for (int j = 2; j < COMB_COLS; j++)
+		for (int j = 2; j < DIGIT_MAX; j++)
 			point_add_mixed(&row[j], &row[j - 1], &base);
-		point_double(&row[COMB_COLS], &row[COMB_COLS - 1]);
-		batch_to_affine(next, row, COMB_COLS + 1);
+		point_double(&row[DIGIT_MAX], &row[DIGIT_MAX - 1]);
+		batch_to_affine(next, row, DIGIT_MAX + 1);
 		memcpy(table[i], next, sizeof(table[i]));
-		base = next[COMB_COLS];
+		base = next[DIGIT_MAX];
 	}
 	table_ready = true;
-}
-
-/* r = table[row][|digit| - 1], with its y negated for a negative digit;
- * all of the row is read, and a digit of 0 gives (0, 0).  digit is in
- * [-8, 8]. */
-static void
-table_lookup(aff *r, int row, int digit)
-{
-	uint64_t neg = mask_of((uint64_t)digit >> 63);	/* digit < 0 */
-	uint64_t abs = ((uint64_t)(int64_t)digit ^ neg) - neg;
-	fe ny;
-
-	memset(r, 0, sizeof(*r));
-	for (int j = 0; j < COMB_COLS; j++) {
-		/* abs == j + 1 exactly when abs ^ (j + 1) is 0. */
-		uint64_t m = mask_of(fe_is_zero(&(fe){ { abs ^ (uint64_t)(j + 1), 0, 0, 0 } }));
-
-		for (int l = 0; l < 4; l++) {
-			r->x.v[l] |= table[row][j].x.v[l] & m;
-			r->y.v[l] |= table[row][j].y.v[l] & m;
-		}
-	}
-	mod_sub(&ny, &(fe){ { 0 } }, &r->y, &P);
-	fe_select(&r->y, neg, &ny, &r->y);
 }
 
 /* State derived from a secret scalar, in one place to be wiped. */
 struct comb {
 	fe k;
-	int8_t digit[COMB_ROWS];
+	int8_t digit[DIGITS];
 	jac acc, sum;
 	aff t;
-	fe zinv, zinv2;
+	fe zinv, zinv2, ny;
 };
 
 /*
  * (x, y) = k G for 1 <= k < n, as plain integers mod p.
  *
- * k is first replaced by n - k when it is above (n - 1) / 2 (and the
- * result negated at the end), so k < 2^255.  Its 64 nibbles then recode
- * into digits in [-8, 7], carrying 1 into the next nibble for each
- * nibble of 8 or more; the top digit, a nibble of at most 7 plus a carry,
- * is in [0, 8].
- *
- * The sum runs from row 0 up.  After rows 0..i-1 the accumulator is
- * a G with |a| <= 8 (16^i - 1) / 15 < 16^i, and row i adds b G with
+ * With k recoded (recode(): k < 2^255 after the negation), the sum runs
+ * from row 0 up.  After rows 0..i-1 the accumulator is a G with
+ * |a| <= 8 (16^i - 1) / 15 < 16^i, and row i adds b G with
  * 16^i <= |b| <= 8 16^i <= 2^255.  So |a| < |b| and |a| + |b| < n: a G is
  * never +-b G, the one case the mixed addition gets wrong besides the
  * point at infinity, which the accumulator is exactly while every digit
- * so far was 0.  That case, and a digit of 0 (nothing to add), are
- * handled by computing the addition anyway and choosing with masks.
+ * so far was 0.  That case, and a digit of 0, add_digit() handles.
  */
 static void
 base_mul(fe *x, fe *y, const fe *k_in, struct comb *c)
 {
-	uint64_t negate, inf = mask_of(1), nonzero;
-	int carry = 0;
-	fe nk;
+	uint64_t negate, inf = mask_of(1);
 
 	if (!table_ready)
 		build_table();
 
-	sub_borrow(&nk, &N.m, k_in);
-	negate = mask_of(sub_borrow(&c->k, &HALF_N, k_in));	/* k > (n-1)/2 */
-	fe_select(&c->k, negate, &nk, k_in);
-
-	for (int i = 0; i < COMB_ROWS; i++) {
-		int d = (int)((c->k.v[i / 16] >> (4 * (i % 16))) & 15) + carry;
-
-		/* d in [0, 16]; carry is 1 exactly for d >= 8. */
-		carry = (d + 8) >> 4;
-		c->digit[i] = (int8_t)(d - (carry << 4));
-	}
-	c->digit[COMB_ROWS - 1] += (int8_t)(carry << 4);	/* the top digit keeps it */
-
+	negate = recode(c->digit, &c->k, k_in);
 	memset(&c->acc, 0, sizeof(c->acc));
-	for (int i = 0; i < COMB_ROWS; i++) {
-		table_lookup(&c->t, i, c->digit[i]);
-		point_add_mixed(&c->sum, &c->acc, &c->t);
-		/* Still at infinity: the sum is the table point itself. */
-		fe_select(&c->sum.x, inf, &c->t.x, &c->sum.x);
-		fe_select(&c->sum.y, inf, &c->t.y, &c->sum.y);
-		fe_select(&c->sum.z, inf, &P.one, &c->sum.z);
-		/* A digit of 0 adds nothing. */
-		nonzero = mask_of(1 ^ fe_is_zero(&(fe){ { (uint64_t)(int64_t)c->digit[i], 0, 0, 0 } }));
-		fe_select(&c->acc.x, nonzero, &c->sum.x, &c->acc.x);
-		fe_select(&c->acc.y, nonzero, &c->sum.y, &c->acc.y);
-		fe_select(&c->acc.z, nonzero, &c->sum.z, &c->acc.z);
-		inf &= ~nonzero;
+	for (int i = 0; i < DIGITS; i++) {
+		lookup(&c->t, table[i], c->digit[i]);
+		add_digit(&c->acc, &c->sum, &c->t, c->digit[i], &inf);
 	}
 
 	/* -(X : Y : Z) = (X : -Y : Z). */
-	mod_sub(&nk, &(fe){ { 0 } }, &c->acc.y, &P);
-	fe_select(&c->acc.y, negate, &nk, &c->acc.y);
+	mod_sub(&c->ny, &(fe){ { 0 } }, &c->acc.y, &P);
+	fe_select(&c->acc.y, negate, &c->ny, &c->acc.y);
 
 	mont_inv(&c->zinv, &c->acc.z, &P);
 	mont_sq(&c->zinv2, &c->zinv, &P);
@@ -751,7 +794,130 @@ base_mul(fe *x, fe *y, const fe *k_in, struct comb *c)
 	mont_mul(y, &c->acc.y, &c->zinv2, &P);
 	from_mont(x, x, &P);
 	from_mont(y, y, &P);
-	wipe(&nk, sizeof(nk));
+}
+
+/* ---- variable-base multiplication --------------------------------------- */
+
+/*
+ * Q from its big-endian coordinates, into Montgomery form, if it is a
+ * valid public key: SEC 1 3.2.2.1 steps 2 and 3, both coordinates less
+ * than p and y^2 = x^3 - 3x + b.  Step 1, Q not the point at infinity,
+ * holds for any pair of coordinates (the point at infinity has none; the
+ * pair (0, 0), which some encodings use for it, is not on the curve, as
+ * b != 0), and step 4, n Q = O, for any point on the curve, whose order
+ * is n: P-256's cofactor is 1.  Q is public: plain branches.  Returns 0
+ * or -EDOM.
+ */
+static int
+point_from_bytes(aff *q, const uint8_t x[P256_BYTES], const uint8_t y[P256_BYTES])
+{
+	fe t, lhs, rhs;
+
+	fe_from_bytes(&q->x, x);
+	fe_from_bytes(&q->y, y);
+	if (!sub_borrow(&t, &q->x, &P.m) || !sub_borrow(&t, &q->y, &P.m))
+		return -EDOM;				/* x >= p or y >= p */
+	to_mont(&q->x, &q->x, &P);
+	to_mont(&q->y, &q->y, &P);
+
+	mont_sq(&lhs, &q->y, &P);
+	mont_sq(&rhs, &q->x, &P);
+	mod_sub(&rhs, &rhs, &P.one, &P);
+	mod_sub(&rhs, &rhs, &P.one, &P);
+	mod_sub(&rhs, &rhs, &P.one, &P);
+	mont_mul(&rhs, &rhs, &q->x, &P);		/* x (x^2 - 3) */
+	to_mont(&t, &CURVE_B, &P);
+	mod_add(&rhs, &rhs, &t, &P);
+	if (memcmp(&lhs, &rhs, sizeof(fe)) != 0)	/* both fully reduced */
+		return -EDOM;
+	return 0;
+}
+
+/* tab[j - 1] = j Q for j = 1..8, affine, for Q on the curve (so of order
+ * n).  Q is public, and so is all of this.  j Q + Q for j = 2..7 is
+ * never an exceptional case (j Q = +-Q needs j = +-1 mod n), and no j Q
+ * is the point at infinity, as batch_to_affine() needs. */
+static void
+var_table(aff tab[DIGIT_MAX], const aff *q)
+{
+	jac row[DIGIT_MAX];
+
+	row[0].x = q->x;
+	row[0].y = q->y;
+	row[0].z = P.one;
+	point_double(&row[1], &row[0]);
+	for (int j = 2; j < DIGIT_MAX; j++)
+		point_add_mixed(&row[j], &row[j - 1], q);
+	batch_to_affine(tab, row, DIGIT_MAX);
+}
+
+/* State of a variable-base multiplication, to be wiped: all of it but the
+ * table (multiples of the public Q) derives from the secret scalar. */
+struct vmul {
+	aff tab[DIGIT_MAX];
+	fe k;
+	int8_t digit[DIGITS];
+	jac acc, sum;
+	aff t;
+	fe zinv, zinv2, ny;
+	uint64_t at_inf;
+};
+
+/*
+ * (x, y) = k Q, as plain integers mod p, for Q on the curve
+ * (point_from_bytes()); constant time in k.  Returns 0, or -ERANGE when
+ * k Q is the point at infinity, which for k in [1, n - 1] cannot happen
+ * (Q's order is n), and for k = 0 does.
+ *
+ * With k recoded (recode(): k < 2^255 after the negation) the digits are
+ * taken from the top by Horner's rule: acc = a_{i+1} Q becomes
+ * 16 a_{i+1} Q by four doublings, then digit[i] Q is added, leaving
+ * a_i Q (a_i as recode() says, 0 <= a_i <= 2^(255-4i)).  The addition is
+ * exceptional when 16 a_{i+1} Q = +-digit[i] Q, that is (Q's order being
+ * n) when 16 a_{i+1} = +-digit[i] mod n.  16 a_{i+1} is in [0, 2^255] and
+ * digit[i] in [-8, 8], so their difference or sum is in
+ * [-8, 2^255 + 8], inside (-n, n): they agree mod n only when equal as
+ * integers, which takes 16 a_{i+1} <= 8, so a_{i+1} = 0 and digit[i] = 0:
+ * the accumulator at infinity (a_{i+1} = 0 exactly when every digit
+ * above i is 0, since a nonzero top digit outweighs all the lower ones)
+ * and nothing to add, the two cases add_digit() handles.  The doublings
+ * are right for any point here (see point_double()).
+ */
+static int
+point_mul(fe *x, fe *y, const fe *k_in, const aff *q, struct vmul *v)
+{
+	uint64_t negate, inf = mask_of(1);
+
+	var_table(v->tab, q);
+	negate = recode(v->digit, &v->k, k_in);
+	memset(&v->acc, 0, sizeof(v->acc));
+	for (int i = DIGITS - 1; i >= 0; i--) {
+		if (i < DIGITS - 1)
+			for (int j = 0; j < 4; j++)
+				point_double(&v->acc, &v->acc);
+		lookup(&v->t, v->tab, v->digit[i]);
+		add_digit(&v->acc, &v->sum, &v->t, v->digit[i], &inf);
+	}
+
+	/* Whether the result is the point at infinity is the caller's to
+	 * know: it is an error. */
+	v->at_inf = (inf & 1) | fe_is_zero(&v->acc.z);
+	declassify(&v->at_inf, sizeof(v->at_inf));
+	if (v->at_inf)
+		return -ERANGE;
+
+	/* k was negated: k Q = -((n - k) Q). */
+	mod_sub(&v->ny, &(fe){ { 0 } }, &v->acc.y, &P);
+	fe_select(&v->acc.y, negate, &v->ny, &v->acc.y);
+
+	mont_inv(&v->zinv, &v->acc.z, &P);
+	mont_sq(&v->zinv2, &v->zinv, &P);
+	mont_mul(x, &v->acc.x, &v->zinv2, &P);
+	mont_mul(&v->zinv2, &v->zinv2, &v->zinv, &P);
+	mont_mul(y, &v->acc.y, &v->zinv2, &P);
+	from_mont(x, x, &P);
+	from_mont(y, y, &P);
+	return 0;
 }
 
 /* ---- the public functions ----------------------------------------------- */
@@ -852,4 +1018,57 @@ limpet_p256_sign(uint8_t r[P256_BYTES], uint8_t s[P256_BYTES],
 out:
 	wipe(&st, sizeof(st));
 	return ret;
+}
+
+bool
+limpet_p256_point_ok(const uint8_t x[P256_BYTES], const uint8_t y[P256_BYTES])
+{
+	aff q;
+
+	return point_from_bytes(&q, x, y) == 0;
+}
+
+/* Everything limpet_p256_mul() derives from k, to be wiped. */
+struct mul_state {
+	struct vmul v;
+	fe k, x, y;
+};
+
+int
+limpet_p256_mul(uint8_t x[P256_BYTES], uint8_t y[P256_BYTES],
+    const uint8_t k[P256_BYTES], const uint8_t qx[P256_BYTES],
+    const uint8_t qy[P256_BYTES])
+{
+	struct mul_state st;
+	uint64_t ok;
+	aff q;
+	int ret;
+
+	fe_from_bytes(&st.k, k);
+	ok = in_range(&st.k, &N);
+	declassify(&ok, sizeof(ok));		/* the caller learns it */
+	if (!ok) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/* The peer's point, checked before any arithmetic with it. */
+	ret = point_from_bytes(&q, qx, qy);
+	if (ret != 0)
+		goto out;
+	ret = point_mul(&st.x, &st.y, &st.k, &q, &st.v);
+	if (ret != 0)
+		goto out;
+	fe_to_bytes(x, &st.x);
+	if (y != NULL)
+		fe_to_bytes(y, &st.y);
+out:
+	wipe(&st, sizeof(st));
+	return ret;
+}
+
+int
+limpet_p256_ecdh(uint8_t z[P256_BYTES], const uint8_t d[P256_BYTES],
+    const uint8_t qx[P256_BYTES], const uint8_t qy[P256_BYTES])
+{
+	return limpet_p256_mul(z, NULL, d, qx, qy);
 }

@@ -14,7 +14,13 @@
  *   - ECDSA: RFC 6979 A.2.5's two SHA-256 signatures, made from its k,
  *     exactly; the -EINVAL and -EAGAIN cases; a hash of n or more; and
  *     random signatures checked with a textbook verification (affine
- *     double-and-add, independent of the comb and Jacobian formulas).
+ *     double-and-add, independent of the comb and Jacobian formulas);
+ *   - k Q (ECDH): against the comb for Q = G, d (k G) = (d k) G, Q, -Q
+ *     and 2Q for k = 1, n - 1 and 2, against the textbook double-and-add
+ *     for random k and Q, a (b G) = b (a G), and the public-key checks:
+ *     points off the curve, coordinates of p or more (a valid point's x
+ *     plus p among them), (0, 0), scalars out of range, and the point at
+ *     infinity as a result.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,9 +71,6 @@ assert_fe_hex(const fe *a, const char *hex)
 	assert_fe_equal(a, &want);
 }
 
-/* The curve's b (FIPS 186-4 D.1.2.3), which p256.c does not need. */
-static const fe B = { { 0x3bce3c3e27d2604b, 0x651d06b0cc53b0f6, 0xb3ebbd55769886bc, 0x5ac635d8aa3a93e7 } };
-
 static const fe ZERO = { { 0 } };
 static const fe ONE = { { 1, 0, 0, 0 } };
 
@@ -75,6 +78,7 @@ static const fe ONE = { { 1, 0, 0, 0 } };
 #define HEX_N	"ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551"
 #define HEX_GX	"6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
 #define HEX_GY	"4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5"
+#define HEX_B	"5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b"
 
 /* splitmix64: reproducible test data. */
 static uint64_t rng_state = 0x0123456789abcdef;
@@ -130,11 +134,12 @@ test_constants(void **state)
 	assert_fe_equal(&t, &ZERO);
 	assert_fe_hex(&GX, HEX_GX);
 	assert_fe_hex(&GY, HEX_GY);
+	assert_fe_hex(&CURVE_B, HEX_B);
 
 	/* G is on y^2 = x^3 - 3x + b. */
 	to_mont(&gx, &GX, &P);
 	to_mont(&gy, &GY, &P);
-	to_mont(&b, &B, &P);
+	to_mont(&b, &CURVE_B, &P);
 	to_mont(&three, &(fe){ { 3, 0, 0, 0 } }, &P);
 	mont_sq(&x3, &gx, &P);
 	mont_mul(&x3, &x3, &gx, &P);
@@ -597,6 +602,286 @@ test_sign_verifies(void **state)
 	}
 }
 
+/* ---- k Q (ECDH) ---------------------------------------------------------- */
+
+/* A random scalar in [1, n - 1]. */
+static void
+random_scalar(uint8_t k[32])
+{
+	do
+		random_bytes(k, 32);
+	while (!limpet_p256_scalar_ok(k));
+}
+
+/* (x, y) = k Q by the textbook double-and-add of verify() above, as
+ * bytes: independent of the Jacobian formulas and the windows. */
+static void
+textbook_mul(uint8_t x[32], uint8_t y[32], const uint8_t k[32], const uint8_t qx[32],
+    const uint8_t qy[32])
+{
+	struct apt q, r;
+	fe kk;
+
+	fe_from_bytes(&kk, k);
+	fe_from_bytes(&q.x, qx);
+	fe_from_bytes(&q.y, qy);
+	to_mont(&q.x, &q.x, &P);
+	to_mont(&q.y, &q.y, &P);
+	q.inf = 0;
+	apt_mul(&r, &kk, &q);
+	assert_false(r.inf);
+	from_mont(&r.x, &r.x, &P);
+	from_mont(&r.y, &r.y, &P);
+	fe_to_bytes(x, &r.x);
+	fe_to_bytes(y, &r.y);
+}
+
+/* Edge scalars: 1, 2, 3, (n-1)/2, (n+1)/2, n - 2, n - 1, 2^255, every
+ * nibble 8, and 2^252 - 1 (its nibbles all 15: every digit -1 and
+ * carries). */
+static const char *const EDGE_K[] = {
+	"0000000000000000000000000000000000000000000000000000000000000001",
+	"0000000000000000000000000000000000000000000000000000000000000002",
+	"0000000000000000000000000000000000000000000000000000000000000003",
+	"7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8",
+	"7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a9",
+	"ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63254f",
+	"ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632550",
+	"8000000000000000000000000000000000000000000000000000000000000000",
+	"8888888888888888888888888888888888888888888888888888888888888888",
+	"0fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+};
+#define N_EDGE_K	(int)(sizeof(EDGE_K) / sizeof(EDGE_K[0]))
+
+/* Q = G: the same points as the comb's, for edge and random scalars. */
+static void
+test_mul_base_point(void **state)
+{
+	uint8_t gx[32], gy[32], k[32], x[32], y[32], cx[32], cy[32];
+
+	(void)state;
+	unhex(gx, HEX_GX);
+	unhex(gy, HEX_GY);
+	for (int i = 0; i < N_EDGE_K + 32; i++) {
+		if (i < N_EDGE_K)
+			unhex(k, EDGE_K[i]);
+		else
+			random_scalar(k);
+		assert_int_equal(limpet_p256_mul(x, y, k, gx, gy), 0);
+		assert_int_equal(limpet_p256_base_mul(cx, cy, k), 0);
+		assert_memory_equal(x, cx, 32);
+		assert_memory_equal(y, cy, 32);
+	}
+}
+
+/* d (k G) = (d k mod n) G, for d at the edges and random, k random. */
+static void
+test_mul_composes(void **state)
+{
+	uint8_t d[32], k[32], dk[32], qx[32], qy[32], x[32], y[32], cx[32], cy[32];
+	fe dd, kk, prod;
+
+	(void)state;
+	for (int i = 0; i < N_EDGE_K + 24; i++) {
+		if (i < N_EDGE_K)
+			unhex(d, EDGE_K[i]);
+		else
+			random_scalar(d);
+		random_scalar(k);
+		fe_from_bytes(&dd, d);
+		fe_from_bytes(&kk, k);
+		prod = mul_plain(&dd, &kk, &N);
+		fe_to_bytes(dk, &prod);
+		assert_int_equal(limpet_p256_base_mul(qx, qy, k), 0);
+		assert_int_equal(limpet_p256_mul(x, y, d, qx, qy), 0);
+		assert_int_equal(limpet_p256_base_mul(cx, cy, dk), 0);
+		assert_memory_equal(x, cx, 32);
+		assert_memory_equal(y, cy, 32);
+		/* And the ECDH secret is that x. */
+		memset(cx, 0, sizeof(cx));
+		assert_int_equal(limpet_p256_ecdh(cx, d, qx, qy), 0);
+		assert_memory_equal(x, cx, 32);
+	}
+}
+
+/* 1 Q = Q, (n - 1) Q = -Q, 2 Q by the textbook formulas, for random Q;
+ * random k Q against the textbook double-and-add. */
+static void
+test_mul_small_and_textbook(void **state)
+{
+	uint8_t k[32], qx[32], qy[32], x[32], y[32], tx[32], ty[32], one[32] = { [31] = 1 };
+	uint8_t nm1[32], two[32] = { [31] = 2 };
+	fe t;
+
+	(void)state;
+	unhex(nm1, "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632550");
+	for (int i = 0; i < 8; i++) {
+		random_scalar(k);
+		assert_int_equal(limpet_p256_base_mul(qx, qy, k), 0);
+
+		assert_int_equal(limpet_p256_mul(x, y, one, qx, qy), 0);
+		assert_memory_equal(x, qx, 32);
+		assert_memory_equal(y, qy, 32);
+
+		assert_int_equal(limpet_p256_mul(x, y, nm1, qx, qy), 0);
+		assert_memory_equal(x, qx, 32);
+		fe_from_bytes(&t, qy);
+		sub_borrow(&t, &P.m, &t);			/* p - y */
+		fe_to_bytes(ty, &t);
+		assert_memory_equal(y, ty, 32);
+
+		assert_int_equal(limpet_p256_mul(x, y, two, qx, qy), 0);
+		textbook_mul(tx, ty, two, qx, qy);
+		assert_memory_equal(x, tx, 32);
+		assert_memory_equal(y, ty, 32);
+
+		random_scalar(k);
+		assert_int_equal(limpet_p256_mul(x, y, k, qx, qy), 0);
+		textbook_mul(tx, ty, k, qx, qy);
+		assert_memory_equal(x, tx, 32);
+		assert_memory_equal(y, ty, 32);
+	}
+}
+
+/* ECDH: both sides get the same secret. */
+static void
+test_ecdh_symmetric(void **state)
+{
+	uint8_t a[32], b[32], ax[32], ay[32], bx[32], by[32], za[32], zb[32];
+
+	(void)state;
+	for (int i = 0; i < 32; i++) {
+		random_scalar(a);
+		random_scalar(b);
+		assert_int_equal(limpet_p256_base_mul(ax, ay, a), 0);
+		assert_int_equal(limpet_p256_base_mul(bx, by, b), 0);
+		assert_int_equal(limpet_p256_ecdh(za, a, bx, by), 0);
+		assert_int_equal(limpet_p256_ecdh(zb, b, ax, ay), 0);
+		assert_memory_equal(za, zb, 32);
+	}
+}
+
+/* A point with a small x (below 2^224, so that x + p still fits in 256
+ * bits): the first x from 0 up whose x^3 - 3x + b is a square, and its
+ * square root, y = rhs^((p + 1) / 4) (p = 3 mod 4). */
+static void
+small_x_point(uint8_t x[32], uint8_t y[32])
+{
+	fe e, xm, rhs, b, ym, t, xx;
+	uint64_t c = 0;
+
+	/* e = (p + 1) / 4: p + 1 fits in 256 bits (p's low bit is 1). */
+	e.v[0] = addc(P.m.v[0], 1, &c);
+	e.v[1] = addc(P.m.v[1], 0, &c);
+	e.v[2] = addc(P.m.v[2], 0, &c);
+	e.v[3] = addc(P.m.v[3], 0, &c);
+	assert_true(c == 0);
+	for (int l = 0; l < 4; l++)
+		e.v[l] = (e.v[l] >> 2) | (l < 3 ? e.v[l + 1] << 62 : 0);
+	to_mont(&b, &CURVE_B, &P);
+
+	for (uint64_t v = 0; v < 100; v++) {
+		xx = (fe){ { v, 0, 0, 0 } };
+		to_mont(&xm, &xx, &P);
+		mont_sq(&rhs, &xm, &P);
+		for (int j = 0; j < 3; j++)
+			mod_sub(&rhs, &rhs, &P.one, &P);
+		mont_mul(&rhs, &rhs, &xm, &P);
+		mod_add(&rhs, &rhs, &b, &P);
+		pow_plain(&ym, &rhs, &e, &P);
+		mont_sq(&t, &ym, &P);
+		if (memcmp(&t, &rhs, sizeof(fe)) == 0) {
+			from_mont(&ym, &ym, &P);
+			fe_to_bytes(x, &xx);
+			fe_to_bytes(y, &ym);
+			return;
+		}
+	}
+	fail_msg("no x below 100 is on the curve");
+}
+
+static void
+test_mul_bad_input(void **state)
+{
+	uint8_t gx[32], gy[32], qx[32], qy[32], k[32], x[32], y[32], z[32], bad[32], sx[32], sy[32];
+	uint8_t zero[32] = { 0 };
+	struct vmul v;
+	fe t, kk, rx, ry;
+	uint64_t c;
+	aff q;
+
+	(void)state;
+	unhex(gx, HEX_GX);
+	unhex(gy, HEX_GY);
+	random_scalar(k);
+	assert_true(limpet_p256_point_ok(gx, gy));
+	memset(x, 0xa5, sizeof(x));
+	memset(y, 0xa5, sizeof(y));
+	memset(z, 0xa5, sizeof(z));
+
+	/* Off the curve: G with y + 1, and x + 1. */
+	memcpy(qy, gy, 32);
+	qy[31] ^= 1;
+	assert_false(limpet_p256_point_ok(gx, qy));
+	assert_int_equal(limpet_p256_mul(x, y, k, gx, qy), -EDOM);
+	assert_int_equal(limpet_p256_ecdh(z, k, gx, qy), -EDOM);
+	memcpy(qx, gx, 32);
+	qx[31] ^= 1;
+	assert_int_equal(limpet_p256_ecdh(z, k, qx, gy), -EDOM);
+
+	/* (0, 0), the all-zero encoding of the point at infinity. */
+	assert_false(limpet_p256_point_ok(zero, zero));
+	assert_int_equal(limpet_p256_ecdh(z, k, zero, zero), -EDOM);
+
+	/* Coordinates of p or more: p itself, all ones, and a valid point
+	 * with p added to its x, which is the same point mod p. */
+	unhex(bad, HEX_P);
+	assert_int_equal(limpet_p256_ecdh(z, k, bad, gy), -EDOM);
+	assert_int_equal(limpet_p256_ecdh(z, k, gx, bad), -EDOM);
+	memset(bad, 0xff, sizeof(bad));
+	assert_int_equal(limpet_p256_ecdh(z, k, bad, gy), -EDOM);
+	assert_int_equal(limpet_p256_ecdh(z, k, gx, bad), -EDOM);
+	small_x_point(sx, sy);
+	assert_true(limpet_p256_point_ok(sx, sy));
+	assert_int_equal(limpet_p256_ecdh(x, k, sx, sy), 0);	/* x is written */
+	fe_from_bytes(&t, sx);
+	c = 0;
+	for (int l = 0; l < 4; l++)
+		t.v[l] = addc(t.v[l], P.m.v[l], &c);
+	assert_true(c == 0);					/* x + p < 2^256 */
+	fe_to_bytes(bad, &t);
+	assert_false(limpet_p256_point_ok(bad, sy));
+	assert_int_equal(limpet_p256_ecdh(z, k, bad, sy), -EDOM);
+	memset(x, 0xa5, sizeof(x));
+
+	/* Scalars out of range, checked first: 0, n, all ones. */
+	assert_int_equal(limpet_p256_mul(x, y, zero, gx, gy), -EINVAL);
+	unhex(bad, HEX_N);
+	assert_int_equal(limpet_p256_mul(x, y, bad, gx, gy), -EINVAL);
+	assert_int_equal(limpet_p256_ecdh(z, bad, zero, zero), -EINVAL);
+	memset(bad, 0xff, sizeof(bad));
+	assert_int_equal(limpet_p256_ecdh(z, bad, gx, gy), -EINVAL);
+
+	/* Nothing written on any error. */
+	for (int i = 0; i < 32; i++) {
+		assert_int_equal(x[i], 0xa5);
+		assert_int_equal(y[i], 0xa5);
+		assert_int_equal(z[i], 0xa5);
+	}
+
+	/* The point at infinity as the result, which only a scalar the
+	 * public functions refuse gives: 0, and n (0 after the negation). */
+	assert_int_equal(point_from_bytes(&q, gx, gy), 0);
+	kk = ZERO;
+	assert_int_equal(point_mul(&rx, &ry, &kk, &q, &v), -ERANGE);
+	kk = N.m;
+	assert_int_equal(point_mul(&rx, &ry, &kk, &q, &v), -ERANGE);
+	kk = ONE;
+	assert_int_equal(point_mul(&rx, &ry, &kk, &q, &v), 0);
+	assert_fe_equal(&rx, &GX);
+	assert_fe_equal(&ry, &GY);
+}
+
 int
 main(void)
 {
@@ -611,6 +896,11 @@ main(void)
 		cmocka_unit_test(test_sign_bad_input),
 		cmocka_unit_test(test_sign_hash_reduced),
 		cmocka_unit_test(test_sign_verifies),
+		cmocka_unit_test(test_mul_base_point),
+		cmocka_unit_test(test_mul_composes),
+		cmocka_unit_test(test_mul_small_and_textbook),
+		cmocka_unit_test(test_ecdh_symmetric),
+		cmocka_unit_test(test_mul_bad_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
