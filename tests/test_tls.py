@@ -2,10 +2,10 @@
 modules the configuration enables, entropy, DRBG output that differs from
 boot to boot, ECDHE over X25519 and P-256 through net/tls/ecdh_alt.c, our
 X25519 against mbedTLS's generic ladder, our P-256 k G and ECDSA
-signatures against mbedTLS's comb, verification and arithmetic, the wall
-clock, and the boot
-stopping when the CPU has no entropy source.  HTTPS itself is tested with
-httpd."""
+signatures against mbedTLS's comb, verification and arithmetic, our P-256
+ECDH shared secrets (d Q) and public-key checks against mbedTLS's, the
+wall clock, and the boot stopping when the CPU has no entropy source.
+HTTPS itself is tested with httpd."""
 
 import re
 
@@ -66,8 +66,25 @@ def test_tls_self_tests(platform):
     assert re.search(r'^test_tls: P-256 DER signature of \d+ bytes read back and verified$',
                      r.output, re.M), describe(r)
     assert 'P-256 ECDSA refused bad keys, curves and generators' in r.output, describe(r)
+    # Our P-256 d Q (net/tls/p256.c, the ECDH secret through
+    # net/tls/ecdh_alt.c) against mbedtls_ecp_mul(), and its checks of the
+    # peer's point.
+    for what, least in (('random scalars and points', 32), ('edge scalars', 7)):
+        m = re.search(r"^test_tls: P-256 d Q agreed with mbedtls_ecp_mul\(\) on (\d+) of (\d+) %s$"
+                      % what, r.output, re.M)
+        assert m and m.group(1) == m.group(2) and int(m.group(2)) >= least, describe(r)
+    m = re.search(r"^test_tls: P-256 mbedtls_ecdh_compute_shared\(\) agreed with mbedtls_ecp_mul\(\) "
+                  r"on (\d+) of (\d+)$", r.output, re.M)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 39, describe(r)
+    m = re.search(r"^test_tls: P-256 ECDH both ways agreed with each other and mbedtls_ecp_mul\(\) "
+                  r"on (\d+) of (\d+)$", r.output, re.M)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 8, describe(r)
+    m = re.search(r"^test_tls: P-256 ECDH refused (\d+) of (\d+) bad points and keys$", r.output, re.M)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 15, describe(r)
+    assert 'P-256 limpet_p256_point_ok() accepted 8 of 8 valid points' in r.output, describe(r)
     # The speed, for the record (-s shows it): guest time, TCG or KVM.
-    for pattern in (r'^test_tls: (\d+ X25519 calls in .*)$', r'^test_tls: (\d+ P-256 signatures in .*)$'):
+    for pattern in (r'^test_tls: (\d+ X25519 calls in .*)$', r'^test_tls: (\d+ P-256 signatures in .*)$',
+                    r'^test_tls: (\d+ P-256 ECDH secrets in .*)$'):
         m = re.search(pattern, r.output, re.M)
         assert m, describe(r)
         print('%s: %s' % (platform, m.group(1)))

@@ -8,9 +8,11 @@
  *
  * For Curve25519 they call our X25519 (net/tls/x25519.c), several times
  * faster than mbedTLS's bignum ladder.  P-256, the only other group built,
- * makes its key pair with our fixed-base multiplication (net/tls/p256.c,
- * which also signs); its shared secret, a multiple of the client's point,
- * is mbedTLS's, exactly what ecdh.c does without the _ALT macros.
+ * is our code too (net/tls/p256.c, which also signs): the key pair with
+ * its fixed-base comb, the shared secret, a multiple of the client's
+ * point, with its variable-base multiplication, after checking that point.
+ * Any other group would go to mbedTLS's code, as ecdh.c does without the
+ * _ALT macros.
  *
  * mbedTLS keeps a Curve25519 key as its bignums: the private key d is the
  * clamped scalar as an integer, a public key or shared secret is a point
@@ -19,6 +21,7 @@
  * convert; the TLS layer (mbedtls_ecp_tls_{read,write}_point()) does the
  * same on the wire, and masks the top bit of a peer's u on reading.
  */
+#include <errno.h>
 #include <stddef.h>
 
 #include <mbedtls/bignum.h>
@@ -88,8 +91,9 @@ cleanup:
  * by our comb, affine (Z = 1), as mbedtls_ecp_mul() leaves it.  mbedTLS
  * builds its own comb's table of multiples of G for every ECDH context,
  * which is a new group each handshake, so this saves the larger part of
- * a P-256 key exchange: about twice as many full handshakes over P-256.  Our multiplication is constant-time, so f_rng is
- * not needed for blinding.
+ * a P-256 key exchange: about twice as many full handshakes over P-256.
+ * Our multiplication is constant-time, so f_rng is not needed for
+ * blinding.
  */
 static int
 gen_public_p256(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
@@ -152,6 +156,81 @@ cleanup:
 	return ret;
 }
 
+/* n into 32 big-endian bytes, 0 on success; MBEDTLS_ERR_ECP_INVALID_KEY
+ * when n is negative or does not fit.  Neither test compares n's value
+ * (mbedtls_mpi_cmp_int() would, in variable time): a private key's range
+ * is p256.c's to check, in constant time. */
+static int
+mpi_to_32(uint8_t out[P256_BYTES], const mbedtls_mpi *n)
+{
+	if (n->s < 0)
+		return MBEDTLS_ERR_ECP_INVALID_KEY;
+	/* MBEDTLS_ERR_MPI_BUFFER_TOO_SMALL: 2^256 or more. */
+	if (mbedtls_mpi_write_binary(n, out, P256_BYTES) != 0)
+		return MBEDTLS_ERR_ECP_INVALID_KEY;
+	return 0;
+}
+
+/*
+ * The P-256 shared secret (SEC 1 3.3.1): the x-coordinate of d Q, by our
+ * variable-base multiplication, with the checks mbedTLS's own path makes
+ * first (in mbedtls_ecp_mul()), each MBEDTLS_ERR_ECP_INVALID_KEY as
+ * there: d must be in [1, n - 1] (mbedtls_ecp_check_privkey()), and Q a
+ * valid public key (mbedtls_ecp_check_pubkey(): affine, Z = 1, so not the
+ * point at infinity, which mbedTLS keeps as Z = 0; coordinates in
+ * [0, p - 1]; on the curve).
+ *
+ * Those checks on Q are what stand between a client and the invalid-curve
+ * attack: the TLS layer does not check the point it reads
+ * (mbedtls_ecdh_read_public() -> mbedtls_ecp_tls_read_point() ->
+ * mbedtls_ecp_point_read_binary() only parses it; the 1-byte 0x00
+ * encoding even gives the point at infinity), and mbedTLS makes them in
+ * mbedtls_ecp_mul(), which this replaces.  So they are made here, and
+ * p256.c makes them again (limpet_p256_ecdh() refuses any point that is
+ * not a valid public key, whoever calls it).
+ *
+ * A result at the point at infinity, which valid d and Q cannot give
+ * (Q's order is n), would be MBEDTLS_ERR_ECP_BAD_INPUT_DATA, as ecdh.c
+ * returns.  f_rng is not used: mbedTLS blinds its multiplication because
+ * its arithmetic is not constant-time; ours is.
+ */
+static int
+compute_shared_p256(mbedtls_mpi *z, const mbedtls_ecp_point *Q, const mbedtls_mpi *d)
+{
+	uint8_t k[P256_BYTES], qx[P256_BYTES], qy[P256_BYTES], out[P256_BYTES];
+	int ret, err;
+
+	MBEDTLS_MPI_CHK(mpi_to_32(k, d));
+	if (!limpet_p256_scalar_ok(k)) {
+		ret = MBEDTLS_ERR_ECP_INVALID_KEY;
+		goto cleanup;
+	}
+	if (mbedtls_mpi_cmp_int(&Q->Z, 1) != 0) {
+		ret = MBEDTLS_ERR_ECP_INVALID_KEY;
+		goto cleanup;
+	}
+	MBEDTLS_MPI_CHK(mpi_to_32(qx, &Q->X));
+	MBEDTLS_MPI_CHK(mpi_to_32(qy, &Q->Y));
+	if (!limpet_p256_point_ok(qx, qy)) {
+		ret = MBEDTLS_ERR_ECP_INVALID_KEY;
+		goto cleanup;
+	}
+	err = limpet_p256_ecdh(out, k, qx, qy);
+	if (err == -ERANGE) {
+		ret = MBEDTLS_ERR_ECP_BAD_INPUT_DATA;
+		goto cleanup;
+	}
+	if (err != 0) {			/* d and Q were checked above */
+		ret = MBEDTLS_ERR_ECP_INVALID_KEY;
+		goto cleanup;
+	}
+	MBEDTLS_MPI_CHK(mbedtls_mpi_read_binary(z, out, sizeof(out)));
+cleanup:
+	mbedtls_platform_zeroize(k, sizeof(k));
+	mbedtls_platform_zeroize(out, sizeof(out));
+	return ret;
+}
+
 /* ecdh.c's mbedtls_ecdh_gen_public(), with Curve25519 and P-256 done by
  * us. */
 int
@@ -171,7 +250,7 @@ mbedtls_ecdh_gen_public(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_poin
 }
 
 /* ecdh.c's mbedtls_ecdh_compute_shared() (SEC1 3.3.1), with Curve25519
- * done by us. */
+ * and P-256 done by us. */
 int
 mbedtls_ecdh_compute_shared(mbedtls_ecp_group *grp, mbedtls_mpi *z,
     const mbedtls_ecp_point *Q, const mbedtls_mpi *d,
@@ -186,6 +265,8 @@ mbedtls_ecdh_compute_shared(mbedtls_ecp_group *grp, mbedtls_mpi *z,
 	ECDH_VALIDATE_RET(z != NULL);
 	if (grp->id == MBEDTLS_ECP_DP_CURVE25519)
 		return compute_shared_x25519(grp, z, Q, d);
+	if (grp->id == MBEDTLS_ECP_DP_SECP256R1)
+		return compute_shared_p256(z, Q, d);
 
 	/* ecdh.c: P = d Q (checking d and Q, blinded with f_rng), which must
 	 * not be the point at infinity; the secret is P's X. */

@@ -9,7 +9,8 @@
  * ladder for random scalars and points, its refusal of small-order points
  * and its speed, our P-256 signatures (net/tls/p256.c, through
  * net/tls/ecdsa_alt.c) against mbedTLS's verification and arithmetic
- * (p256_check.c), the wall clock, the cipher suites compiled in, the TLS
+ * (p256_check.c), our P-256 ECDH shared secrets and public-key checks
+ * against mbedTLS's (p256_ecdh_check.c), the wall clock, the cipher suites compiled in, the TLS
  * server configuration from the embedded certificate, and the heap a
  * connection's TLS context takes.
  *
@@ -368,6 +369,7 @@ main(void)
 		/* First: its first call builds P-256's table, which it times;
 		 * ECDHE over P-256 would build it otherwise. */
 		check_p256(&drbg);
+		check_p256_ecdh(&drbg);
 		ecdhe(MBEDTLS_ECP_DP_CURVE25519, "X25519", &drbg);
 		ecdhe(MBEDTLS_ECP_DP_SECP256R1, "P-256", &drbg);
 		ecdhe_contexts(MBEDTLS_ECP_DP_CURVE25519, "X25519", &drbg);

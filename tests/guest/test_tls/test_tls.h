@@ -25,4 +25,7 @@ uint64_t	now_us(void);
 /* p256_check.c: our P-256 ECDSA against mbedTLS. */
 void	check_p256(mbedtls_ctr_drbg_context *drbg);
 
+/* p256_ecdh_check.c: our P-256 ECDH shared secrets against mbedTLS. */
+void	check_p256_ecdh(mbedtls_ctr_drbg_context *drbg);
+
 #endif /* TEST_TLS_H */
