@@ -2,7 +2,8 @@
 --tls` with user networking (free ports on 127.0.0.1 forwarded to the
 guest's 443 and 80), driven by TLS clients nobody here wrote: curl,
 openssl s_client, gnutls-cli (a second TLS stack), sslscan, Python's ssl
-module, and raw sockets for plaintext, truncated and stalled handshakes.
+module, and raw sockets for plaintext, truncated and stalled handshakes
+and for P-256 key exchanges with bad client points.
 
 What a client may negotiate is TLS 1.2 with ECDHE (X25519, P-256) and
 AES-GCM or ChaCha20-Poly1305 (net/tls/mbedtls_config.h); the server's
@@ -180,8 +181,8 @@ def test_key_exchanges(server, group, curves, temp_key):
     p = server.tls_curl('--curves', curves, 'URL/')
     assert p.returncode == 0 and p.stdout == (WWW / 'index.html').read_bytes(), p.stderr.decode()
     # openssl s_client: the group the server chose, and a page fetched
-    # over that same connection (X25519 is our own code, net/tls/x25519.c;
-    # P-256 mbedTLS's).
+    # over that same connection (both are our own code: net/tls/x25519.c,
+    # and net/tls/p256.c for P-256's key pair and shared secret).
     groups = 'X25519:P-256' if group == 'X25519' else 'P-256'
     p = server.s_client('-CAfile', str(CERT), '-groups', groups, '-ign_eof',
                         data=b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
@@ -202,15 +203,20 @@ def test_openssl_s_client(server):
     assert 'HTTP/1.1 200 OK' in out, out
 
 
-def test_gnutls_cli(server):
+@pytest.mark.parametrize('group', [None, 'SECP256R1'])
+def test_gnutls_cli(server, group):
+    # A second TLS stack, with its own choice of group and, forced, P-256.
     need_tool('gnutls-cli', 'gnutls-bin')
-    p = subprocess.run(['gnutls-cli', '--x509cafile', str(CERT), '-p', str(server.tls_port),
-                        '127.0.0.1'],
+    prio = ['--priority', 'NORMAL:-GROUP-ALL:+GROUP-%s' % group] if group else []
+    p = subprocess.run(['gnutls-cli', '--x509cafile', str(CERT), '-p', str(server.tls_port)] +
+                       prio + ['127.0.0.1'],
                        input=b'GET /style.css HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
                        capture_output=True, timeout=30)
     out = p.stdout.decode('utf-8', 'replace')
     assert 'Handshake was completed' in out, out + p.stderr.decode()
     assert re.search(r'Description: \(TLS1\.2-X\.509\)', out), out
+    if group:
+        assert re.search(r'Description: \(TLS1\.2-X\.509\)-\(ECDHE-%s\)' % group, out), out
     assert 'HTTP/1.1 200 OK' in out, out
     assert (WWW / 'style.css').read_text() in out, out
 
@@ -362,6 +368,149 @@ def test_stalled_handshake_times_out(server):
         for s in socks:
             s.close()
     server.ok()
+
+
+# P-256 (FIPS 186-4 D.1.2.3), for ClientKeyExchange messages made by hand:
+# textbook affine arithmetic, None for the point at infinity.
+P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551
+P256_B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b
+P256_G = (0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296,
+          0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5)
+
+
+def p256_add(a, b):
+    p = P256_P
+    if a is None or b is None:
+        return b if a is None else a
+    if a[0] == b[0] and (a[1] + b[1]) % p == 0:
+        return None
+    if a == b:
+        lam = (3 * a[0] * a[0] - 3) * pow(2 * a[1], -1, p) % p
+    else:
+        lam = (b[1] - a[1]) * pow(b[0] - a[0], -1, p) % p
+    x = (lam * lam - a[0] - b[0]) % p
+    return x, (lam * (a[0] - x) - a[1]) % p
+
+
+def p256_mul(k, pt):
+    acc = None
+    for bit in bin(k)[2:]:
+        acc = p256_add(acc, acc)
+        if bit == '1':
+            acc = p256_add(acc, pt)
+    return acc
+
+
+def uncompressed(x, y):
+    return b'\x04' + x.to_bytes(32, 'big') + y.to_bytes(32, 'big')
+
+
+def tls_record(ctype, body):
+    return bytes([ctype, 3, 3]) + len(body).to_bytes(2, 'big') + body
+
+
+def handshake_msg(htype, body):
+    return bytes([htype]) + len(body).to_bytes(3, 'big') + body
+
+
+def p256_only_client_hello():
+    """A TLS 1.2 ClientHello offering ECDHE_ECDSA/RSA with AES-128-GCM and
+    P-256 as its only group."""
+    def ext(etype, data):
+        return etype.to_bytes(2, 'big') + len(data).to_bytes(2, 'big') + data
+    suites = b'\xc0\x2b\xc0\x2f'            # ECDHE_{ECDSA,RSA}_WITH_AES_128_GCM_SHA256
+    sigalgs = b'\x04\x03\x08\x04\x04\x01'    # ecdsa_secp256r1_sha256, rsa_pss, rsa_pkcs1
+    exts = (ext(0x000a, b'\x00\x02\x00\x17') +  # supported_groups: secp256r1
+            ext(0x000b, b'\x01\x00') +          # ec_point_formats: uncompressed
+            ext(0x000d, len(sigalgs).to_bytes(2, 'big') + sigalgs))
+    body = (b'\x03\x03' + os.urandom(32) + b'\x00' + len(suites).to_bytes(2, 'big') + suites +
+            b'\x01\x00' + len(exts).to_bytes(2, 'big') + exts)
+    return tls_record(22, handshake_msg(1, body))
+
+
+def p256_key_exchange(server, point, timeout=20):
+    """A handshake up to the client's key exchange, sending point as its
+    public key: 'closed' when the server then ends the connection (EOF,
+    reset or an alert), 'waiting' when it still waits for the client's
+    ChangeCipherSpec 2 s later, as after a good key."""
+    with socket.create_connection(('127.0.0.1', server.tls_port), timeout=timeout) as s:
+        s.sendall(p256_only_client_hello())
+        buf, hs, kx, cert_req = b'', b'', None, False
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            while len(buf) >= 5 and len(buf) >= 5 + int.from_bytes(buf[3:5], 'big'):
+                n = 5 + int.from_bytes(buf[3:5], 'big')
+                assert buf[0] == 22, 'record type %d before ServerHelloDone' % buf[0]
+                hs += buf[5:n]
+                buf = buf[n:]
+            while len(hs) >= 4 and len(hs) >= 4 + int.from_bytes(hs[1:4], 'big'):
+                n = 4 + int.from_bytes(hs[1:4], 'big')
+                if hs[0] == 12:             # ServerKeyExchange: named_curve secp256r1
+                    kx = hs[4:n]
+                if hs[0] == 13:             # CertificateRequest (lwIP's altcp_tls
+                    cert_req = True         # asks, VERIFY_OPTIONAL)
+                if hs[0] == 14:             # ServerHelloDone
+                    break
+                hs = hs[n:]
+            else:
+                chunk = s.recv(65536)
+                assert chunk, 'the server closed before ServerHelloDone'
+                buf += chunk
+                continue
+            break
+        assert kx is not None and kx[:3] == b'\x03\x00\x17', kx
+        # No certificate of ours, if asked: an empty list.
+        msgs = handshake_msg(11, b'\x00\x00\x00') if cert_req else b''
+        msgs += handshake_msg(16, bytes([len(point)]) + point)
+        s.sendall(tls_record(22, msgs))
+        s.settimeout(2)
+        try:
+            got = s.recv(4096)
+        except socket.timeout:
+            return 'waiting'
+        except ConnectionResetError:
+            return 'closed'
+        assert not got or got[0] == 21, got   # EOF or an alert
+        return 'closed'
+
+
+def p256_bad_points():
+    """Public keys a P-256 server must refuse, each with why."""
+    p, (gx, gy) = P256_P, P256_G
+    # A point of the curve with a small x, whose x + p still fits in 32
+    # bytes: the same point mod p, in a non-canonical encoding.
+    x = next(x for x in range(100) if pow((x**3 - 3 * x + P256_B) % p, (p - 1) // 2, p) == 1)
+    y = pow((x**3 - 3 * x + P256_B) % p, (p + 1) // 4, p)
+    assert (y * y - (x**3 - 3 * x + P256_B)) % p == 0
+    return [
+        ('G with y + 1, off the curve', uncompressed(gx, (gy + 1) % p)),
+        # The invalid-curve attack's classic: (1, 0) has order 2 on
+        # y^2 = x^3 - 3x + 2, and d (1, 0) would give away d's parity.
+        ('(1, 0), of order 2 on another curve', uncompressed(1, 0)),
+        ('a valid x + p', uncompressed(x + p, y)),
+        ('(0, 0)', uncompressed(0, 0)),
+        ('the point at infinity (0x00)', b'\x00'),
+    ]
+
+
+def test_p256_client_key_exchange_checked(server):
+    """The client's P-256 public key reaches our code (net/tls/ecdh_alt.c,
+    p256.c) unchecked by mbedTLS's TLS layer: bad ones must end the
+    handshake, and a good one must not."""
+    before = server.stats()['tls']['handshake_failures']
+    good = p256_mul(int.from_bytes(os.urandom(32), 'big') % (P256_N - 1) + 1, P256_G)
+    assert p256_key_exchange(server, uncompressed(*good)) == 'waiting'
+    bad = p256_bad_points()
+    for what, point in bad:
+        assert p256_key_exchange(server, point) == 'closed', what
+    st = server.settled(lambda st: st['tls']['handshake_failures'])
+    assert st['tls']['handshake_failures'] >= before + len(bad), st
+    server.ok()
+    p = server.s_client('-CAfile', str(CERT), '-groups', 'P-256', '-ign_eof',
+                        data=b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    out = p.stdout.decode('utf-8', 'replace')
+    assert 'Server Temp Key: ECDH, prime256v1' in out and 'HTTP/1.1 200 OK' in out, out
 
 
 def test_200_handshakes_memory_flat(server):
