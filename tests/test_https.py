@@ -203,6 +203,17 @@ def test_openssl_s_client(server):
     assert 'HTTP/1.1 200 OK' in out, out
 
 
+def test_no_client_certificate_requested(server):
+    # A web server asks for no client certificate: a CertificateRequest
+    # makes browsers with certificates installed ask their user to pick
+    # one, for nothing.
+    p = server.s_client('-CAfile', str(CERT), '-msg', '-ign_eof',
+                        data=b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    out = p.stdout.decode('utf-8', 'replace')
+    assert 'ServerHelloDone' in out and 'HTTP/1.1 200 OK' in out, out
+    assert 'CertificateRequest' not in out, out
+
+
 @pytest.mark.parametrize('group', [None, 'SECP256R1'])
 def test_gnutls_cli(server, group):
     # A second TLS stack, with its own choice of group and, forced, P-256.

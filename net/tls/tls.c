@@ -8,8 +8,9 @@
  * its port: refusing to go on without a hardware entropy source, a check
  * of the wall clock certificates are judged by, readable errors for a
  * certificate or key that does not parse (lwIP only reports them in its
- * debug build), the server's order of ECDHE groups, and an EC key that
- * signs without copying itself every time.
+ * debug build), the server's order of ECDHE groups, an EC key that signs
+ * without copying itself every time, and no request for a client
+ * certificate.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,12 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 	 * the structure also points to (C11 6.7.2.1). */
 	mbedtls_ssl_conf_curves((mbedtls_ssl_config *)(void *)conf, server_groups);
 	sign_with_own_group((mbedtls_ssl_config *)(void *)conf);
+	/* lwIP makes every configuration MBEDTLS_SSL_VERIFY_OPTIONAL, which
+	 * on a server sends a CertificateRequest in every handshake: a
+	 * browser with certificates installed then asks its user to pick
+	 * one, and a client that sends one costs a verification.  We
+	 * authenticate no clients. */
+	mbedtls_ssl_conf_authmode((mbedtls_ssl_config *)(void *)conf, MBEDTLS_SSL_VERIFY_NONE);
 	return conf;
 }
 
