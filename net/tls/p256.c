@@ -716,6 +716,28 @@ add_digit(jac *acc, jac *sum, const aff *t, int digit, uint64_t *inf)
 	*inf &= ~nonzero;
 }
 
+/* Scratch of to_affine(), derived from the secret scalar: wiped with it. */
+struct affine_tmp {
+	fe ny, zinv, zinv2;
+};
+
+/* (x, y) = acc, or -acc when negate is all ones, as plain integers mod p;
+ * acc is not the point at infinity.  -(X : Y : Z) = (X : -Y : Z). */
+static void
+to_affine(fe *x, fe *y, jac *acc, uint64_t negate, struct affine_tmp *t)
+{
+	mod_sub(&t->ny, &(fe){ { 0 } }, &acc->y, &P);
+	fe_select(&acc->y, negate, &t->ny, &acc->y);
+
+	mont_inv(&t->zinv, &acc->z, &P);
+	mont_sq(&t->zinv2, &t->zinv, &P);
+	mont_mul(x, &acc->x, &t->zinv2, &P);
+	mont_mul(&t->zinv2, &t->zinv2, &t->zinv, &P);
+	mont_mul(y, &acc->y, &t->zinv2, &P);
+	from_mont(x, x, &P);
+	from_mont(y, y, &P);
+}
+
 /* ---- the fixed-base comb ------------------------------------------------ */
 
 /* table[i][j] = (j + 1) 16^i G, affine, Montgomery form. */
@@ -754,7 +776,7 @@ struct comb {
 	int8_t digit[DIGITS];
 	jac acc, sum;
 	aff t;
-	fe zinv, zinv2, ny;
+	struct affine_tmp tmp;
 };
 
 /*
@@ -783,17 +805,7 @@ base_mul(fe *x, fe *y, const fe *k_in, struct comb *c)
 		add_digit(&c->acc, &c->sum, &c->t, c->digit[i], &inf);
 	}
 
-	/* -(X : Y : Z) = (X : -Y : Z). */
-	mod_sub(&c->ny, &(fe){ { 0 } }, &c->acc.y, &P);
-	fe_select(&c->acc.y, negate, &c->ny, &c->acc.y);
-
-	mont_inv(&c->zinv, &c->acc.z, &P);
-	mont_sq(&c->zinv2, &c->zinv, &P);
-	mont_mul(x, &c->acc.x, &c->zinv2, &P);
-	mont_mul(&c->zinv2, &c->zinv2, &c->zinv, &P);
-	mont_mul(y, &c->acc.y, &c->zinv2, &P);
-	from_mont(x, x, &P);
-	from_mont(y, y, &P);
+	to_affine(x, y, &c->acc, negate, &c->tmp);
 }
 
 /* ---- variable-base multiplication --------------------------------------- */
@@ -859,7 +871,7 @@ struct vmul {
 	int8_t digit[DIGITS];
 	jac acc, sum;
 	aff t;
-	fe zinv, zinv2, ny;
+	struct affine_tmp tmp;
 	uint64_t at_inf;
 };
 
@@ -907,16 +919,7 @@ point_mul(fe *x, fe *y, const fe *k_in, const aff *q, struct vmul *v)
 		return -ERANGE;
 
 	/* k was negated: k Q = -((n - k) Q). */
-	mod_sub(&v->ny, &(fe){ { 0 } }, &v->acc.y, &P);
-	fe_select(&v->acc.y, negate, &v->ny, &v->acc.y);
-
-	mont_inv(&v->zinv, &v->acc.z, &P);
-	mont_sq(&v->zinv2, &v->zinv, &P);
-	mont_mul(x, &v->acc.x, &v->zinv2, &P);
-	mont_mul(&v->zinv2, &v->zinv2, &v->zinv, &P);
-	mont_mul(y, &v->acc.y, &v->zinv2, &P);
-	from_mont(x, x, &P);
-	from_mont(y, y, &P);
+	to_affine(x, y, &v->acc, negate, &v->tmp);
 	return 0;
 }
 
