@@ -30,6 +30,7 @@
 #include <netdev.h>
 
 #include "netif/virtio_netif.h"
+#include "port/pools.h"
 
 #ifndef LIMPET_NET_IP
 #error "LIMPET_NET_IP, LIMPET_NET_GATEWAY and LIMPET_NET_MASK come from the build"
@@ -240,6 +241,13 @@ net_init(void)
 	}
 
 	boot_phase_done("nic");
+	/* lwIP's heap and the room its connection pools grow into, from the
+	 * machine's memory. */
+	if (net_pools_init() != 0) {
+		dev = NULL;
+		log_error("net: no networking");
+		return;
+	}
 	lwip_init();
 	if (netif_add(&netif, &ip, &mask, &gw, dev, virtio_netif_init,
 	    ethernet_input) == NULL) {
@@ -320,4 +328,10 @@ limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree)
 		return LIMPET_ENOTSUP;
 	virtio_netif_rx_buffers(total, nfree);
 	return LIMPET_OK;
+}
+
+unsigned
+limpet_tcp_capacity(void)
+{
+	return dev != NULL ? net_tcp_capacity() : 0;
 }

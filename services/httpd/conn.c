@@ -23,6 +23,15 @@
  * state is kept for it (over TLS, which cannot answer before a handshake,
  * it is reset).
  *
+ * Memory: an idle kept-alive connection holds only its struct conn.  A
+ * request's bytes and the parser's state (struct conn_req) are allocated
+ * when bytes arrive and freed once the connection waits for nothing
+ * again; responses are written in one shared buffer (httpd_out), copied
+ * into lwIP at once, and only what lwIP cannot take yet is kept, in a
+ * copy of its own.  When malloc() fails for either, the bytes stay in
+ * their pbufs (the window closed over them) and the poll callback tries
+ * again; the header timeout still runs.
+ *
  * Timeouts (checked every HTTPD_TICK_MS over the list of connections):
  * waiting for a request: --idle-timeout, then close; a request begun and
  * not finished: --header-timeout, then 408 and close (a new connection
@@ -31,6 +40,7 @@
  * progress: HTTPD_SEND_TIMEOUT_MS, then reset; lingering after our FIN:
  * HTTPD_LINGER_MS, then close.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +58,7 @@
 
 static struct conn *conns;
 static struct limpet_timer tick;
+char httpd_out[HTTPD_OUT_MAX];
 
 static const char refusal[] =
     "HTTP/1.1 503 Service Unavailable\r\n"
@@ -88,10 +99,72 @@ set_wait(struct conn *c, enum conn_wait w)
 	c->deadline = limpet_now_ns() + d;
 }
 
+/*
+ * What the heap gives a block of httpd's: its usable size, and the size
+ * field malloc keeps in front of it.  httpd_stats.memory adds them up over
+ * every connection, request buffer and response copy, which is what
+ * /_limpet/stats reports (and what a connection costs httpd).
+ */
+static size_t
+chunk(void *p)
+{
+	return p != NULL ? malloc_usable_size(p) + sizeof(size_t) : 0;
+}
+
+static void *
+hmem_calloc(size_t n)
+{
+	void *p = calloc(1, n);
+
+	httpd_stats.memory += chunk(p);
+	return p;
+}
+
+static void *
+hmem_realloc(void *old, size_t n)
+{
+	size_t was = chunk(old);
+	void *p = realloc(old, n);
+
+	if (p != NULL)
+		httpd_stats.memory += chunk(p) - was;
+	return p;
+}
+
+static void
+hmem_free(void *p)
+{
+	httpd_stats.memory -= chunk(p);
+	free(p);
+}
+
+/* The request buffer and the response copy, when c no longer needs them. */
+static void
+req_free(struct conn *c)
+{
+	if (c->req != NULL) {
+		hmem_free(c->req);
+		c->req = NULL;
+		httpd_stats.reqs--;
+	}
+}
+
+static void
+out_free(struct conn *c)
+{
+	if (c->out != NULL && c->out != httpd_out) {
+		hmem_free(c->out);
+		httpd_stats.outs--;
+	}
+	c->out = NULL;
+}
+
 /* Forget c (lwIP no longer calls back for it). */
 static void
 conn_free(struct conn *c, int reset)
 {
+	req_free(c);
+	out_free(c);
 	if (c->rxq != NULL)
 		pbuf_free(c->rxq);
 	if (c->prev != NULL)
@@ -103,7 +176,7 @@ conn_free(struct conn *c, int reset)
 	httpd_stats.open--;
 	httpd_stats.closed++;
 	httpd_stats.resets += reset;
-	free(c);
+	hmem_free(c);
 }
 
 static err_t
@@ -133,6 +206,9 @@ conn_close(struct conn *c)
 {
 	struct altcp_pcb *pcb = c->pcb;
 
+	/* Whatever was written is with lwIP; no more requests are read. */
+	req_free(c);
+	out_free(c);
 	if (c->rxq != NULL) {
 		uint32_t left = c->rxq->tot_len - c->rxoff;
 
@@ -271,24 +347,77 @@ send_more(struct conn *c)
 	}
 	if (wrote)
 		altcp_output(pcb);
+	/* What lwIP did not take of the header leaves httpd_out, which the
+	 * next response (another connection's) overwrites. */
+	if (c->out == httpd_out && c->outsent < c->outlen) {
+		char *rest = hmem_realloc(NULL, c->outlen - c->outsent);
+
+		if (rest == NULL) {
+			httpd_stats.no_memory++;
+			return conn_abort(c);
+		}
+		memcpy(rest, c->out + c->outsent, c->outlen - c->outsent);
+		c->out = rest;
+		c->outlen -= c->outsent;
+		c->outsent = 0;
+		httpd_stats.outs++;
+	}
 	return ERR_OK;
 }
 
-/* Move received bytes into the request buffer, reopening the window for
- * them; false when nothing moved. */
+/* A request buffer of n bytes of input; false without memory. */
 static bool
+req_size(struct conn *c, size_t n)
+{
+	struct conn_req *r = hmem_realloc(c->req, sizeof(*r) + n);
+
+	if (r == NULL) {
+		httpd_stats.no_memory++;
+		return false;
+	}
+	if (c->req == NULL) {
+		static const struct http_limits lim = {
+			.max_line = HTTPD_MAX_LINE,
+			.max_header = HTTPD_HEADER_MAX,
+			.max_fields = HTTPD_MAX_FIELDS,
+		};
+
+		http_parser_init(&r->parser, &lim);
+		r->inlen = 0;
+		httpd_stats.reqs++;
+	}
+	r->incap = n;
+	c->req = r;
+	return true;
+}
+
+/* Move received bytes into the request buffer, reopening the window for
+ * them, as far as it holds them (growing it up to HTTPD_HEADER_MAX + 1). */
+static void
 take_input(struct conn *c)
 {
 	size_t moved = 0;
 
-	while (c->rxq != NULL && c->inlen < sizeof(c->in)) {
+	if (c->rxq == NULL || (c->req == NULL && !req_size(c, HTTPD_IN_START)))
+		return;
+	while (c->rxq != NULL) {
+		struct conn_req *r = c->req;
 		struct pbuf *p = c->rxq;
 		size_t n = p->len - c->rxoff;
 
-		if (n > sizeof(c->in) - c->inlen)
-			n = sizeof(c->in) - c->inlen;
-		memcpy(c->in + c->inlen, (const char *)p->payload + c->rxoff, n);
-		c->inlen += n;
+		if (r->inlen == r->incap) {
+			size_t grow = 2 * r->incap;
+
+			if (grow > HTTPD_HEADER_MAX + 1)
+				grow = HTTPD_HEADER_MAX + 1;
+			if (grow == r->incap || !req_size(c, grow))
+				break;
+			r = c->req;
+		}
+		if (n > r->incap - r->inlen)
+			n = r->incap - r->inlen;
+		memcpy(r->in + r->inlen, (const char *)p->payload + c->rxoff, n);
+		r->inlen += n;
 		c->rxoff += (uint16_t)n;
 		moved += n;
 		if (c->rxoff == p->len) {
@@ -301,14 +430,17 @@ take_input(struct conn *c)
 	}
 	if (moved > 0)
 		altcp_recved(c->pcb, (u16_t)moved);
-	return moved > 0;
 }
 
 static void
 drop_input(struct conn *c, size_t n)
 {
-	memmove(c->in, c->in + n, c->inlen - n);
-	c->inlen -= n;
+	struct conn_req *r = c->req;
+
+	if (n == 0)
+		return;
+	memmove(r->in, r->in + n, r->inlen - n);
+	r->inlen -= n;
 }
 
 /*
@@ -320,48 +452,62 @@ static err_t
 pump(struct conn *c)
 {
 	for (;;) {
+		struct conn_req *r;
+
 		if (c->responding) {
 			if (send_more(c) == ERR_ABRT)
 				return ERR_ABRT;
 			if (c->outsent < c->outlen || c->bodysent < c->bodylen)
 				return ERR_OK;	/* on_sent() calls again */
 			c->responding = false;
+			out_free(c);
 			drop_input(c, c->consumed);
 			c->consumed = 0;
 			if (c->close_after)
 				return conn_close(c);
-			set_wait(c, c->inlen > 0 ? WAIT_HEADER : WAIT_IDLE);
+			set_wait(c, c->req != NULL && c->req->inlen > 0 ? WAIT_HEADER : WAIT_IDLE);
 		}
 		take_input(c);
-		if (c->inlen == 0) {
+		if ((r = c->req) == NULL || r->inlen == 0) {
+			if (c->rxq != NULL) {
+				/* Bytes, and no memory to read them into: the
+				 * poll callback tries again, under the header
+				 * timeout. */
+				if (c->wait == WAIT_IDLE)
+					set_wait(c, WAIT_HEADER);
+				return ERR_OK;
+			}
 			if (c->peer_closed)
 				return conn_close(c);
+			/* Between requests: the buffer goes until bytes come. */
+			if (r != NULL && http_parse_idle(&r->parser))
+				req_free(c);
 			return ERR_OK;
 		}
-		if (c->wait == WAIT_IDLE && !http_parse_in_body(&c->parser))
+		if (c->wait == WAIT_IDLE && !http_parse_in_body(&r->parser))
 			set_wait(c, WAIT_HEADER);
 
 		size_t used;
-		enum http_result r = http_parse_feed(&c->parser, c->in, c->inlen, &used);
+		enum http_result res = http_parse_feed(&r->parser, r->in, r->inlen, &used);
 
-		if (r == HTTP_NEED_MORE) {
+		if (res == HTTP_NEED_MORE) {
 			drop_input(c, used);
-			if (!http_parse_in_body(&c->parser) && c->inlen == 0 &&
+			if (!http_parse_in_body(&r->parser) && r->inlen == 0 &&
 			    c->wait == WAIT_HEADER)
 				set_wait(c, WAIT_IDLE);
 			if (c->peer_closed && c->rxq == NULL)
 				return conn_close(c);	/* a request cut short */
-			if (used == 0 && (c->rxq == NULL || c->inlen == sizeof(c->in)))
-				return ERR_OK;		/* wait for more */
+			if (used == 0 && (c->rxq == NULL || r->inlen == r->incap))
+				return ERR_OK;		/* wait for more (or memory) */
 			continue;
 		}
-		c->consumed = r == HTTP_DONE ? used : c->inlen;
+		c->consumed = res == HTTP_DONE ? (uint32_t)used : (uint32_t)r->inlen;
 		c->responding = true;
 		set_wait(c, WAIT_SEND);
-		if (r == HTTP_DONE)
-			httpd_respond(c, &c->parser.req);
+		if (res == HTTP_DONE)
+			httpd_respond(c, &r->parser.req);
 		else
-			httpd_respond_error(c, c->parser.req.status, &c->parser.req);
+			httpd_respond_error(c, r->parser.req.status, &r->parser.req);
 	}
 }
 
@@ -489,7 +635,7 @@ on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 		httpd_stats.tls_accepted++;
 	if (httpd_stats.open >= httpd_cfg.max_conns)
 		evict();
-	if (httpd_stats.open >= httpd_cfg.max_conns || (c = calloc(1, sizeof(*c))) == NULL) {
+	if (httpd_stats.open >= httpd_cfg.max_conns || (c = hmem_calloc(sizeof(*c))) == NULL) {
 		/* Graceful refusal: a static answer (not copied), then close;
 		 * nothing is kept for this connection.  Over TLS nothing can
 		 * be said before a handshake: reset. */
@@ -503,16 +649,9 @@ on_accept(void *arg, struct altcp_pcb *pcb, err_t err)
 		}
 		return ERR_OK;
 	}
-	static const struct http_limits lim = {
-		.max_line = HTTPD_MAX_LINE,
-		.max_header = HTTPD_HEADER_MAX,
-		.max_fields = HTTPD_MAX_FIELDS,
-	};
-
 	c->pcb = pcb;
 	c->tls = tls;
 	ip_addr_copy(c->peer, *altcp_get_ip(pcb, 0));
-	http_parser_init(&c->parser, &lim);
 	c->next = conns;
 	if (conns != NULL)
 		conns->prev = c;
@@ -559,12 +698,12 @@ on_tick(struct limpet_timer *t, void *arg)
 				break;
 			}
 			httpd_stats.header_timeouts++;
-			if (c->inlen == 0 && c->rxq == NULL &&
-			    !http_parse_in_body(&c->parser)) {
+			if (c->rxq == NULL && (c->req == NULL || (c->req->inlen == 0 &&
+			    !http_parse_in_body(&c->req->parser)))) {
 				conn_close(c);	/* nothing said: just close */
 				break;
 			}
-			c->consumed = c->inlen;
+			c->consumed = c->req != NULL ? (uint32_t)c->req->inlen : 0;
 			c->responding = true;
 			set_wait(c, WAIT_SEND);
 			httpd_respond_error(c, 408, NULL);

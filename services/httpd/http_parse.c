@@ -818,6 +818,14 @@ http_parse_in_body(const struct http_parser *p)
 	return p->state != S_HEAD && p->state != S_DEAD;
 }
 
+bool
+http_parse_idle(const struct http_parser *p)
+{
+	/* Nothing scanned of a header section, or a request answered whose
+	 * body (none) is over: the next call starts a request either way. */
+	return p->state == S_HEAD ? p->scan == 0 : p->state == S_BODY && p->remaining == 0;
+}
+
 static enum http_result
 fail(struct http_parser *p, int status)
 {

@@ -141,6 +141,10 @@ enum http_result http_parse_feed(struct http_parser *p, const char *buf,
 	    size_t len, size_t *consumed);
 /* True while the parser is discarding a request body. */
 bool	http_parse_in_body(const struct http_parser *p);
+/* True when, all bytes fed so far being consumed, the parser is between
+ * requests: a fresh one (http_parser_init()) would treat what comes next
+ * the same, so the caller may drop this one until then. */
+bool	http_parse_idle(const struct http_parser *p);
 
 /* Percent-decode and normalise a request target's path (origin-form,
  * without the query): 0, or the status to answer (400, 414). */

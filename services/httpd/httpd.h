@@ -39,6 +39,13 @@ struct httpd_counters {
 	uint64_t	accepted, refused, evicted, closed, resets;
 	uint64_t	header_timeouts, idle_timeouts, send_timeouts;
 	unsigned	open;
+	/* Request buffers (struct conn_req) and copies of response headers
+	 * held now; times a connection had to wait for memory for them. */
+	unsigned	reqs, outs;
+	uint64_t	no_memory;
+	/* Heap bytes held by httpd's connections, request buffers and
+	 * response copies, malloc's own size fields included. */
+	size_t		memory;
 	/* TLS connections: accepted, handshakes completed, handshakes the
 	 * client failed (bad or plaintext records, refused versions or
 	 * suites, closed midway) or stalled past --header-timeout, and the
@@ -58,33 +65,51 @@ enum conn_wait {
 	WAIT_LINGER,		/* after our FIN, for the client's */
 };
 
+/*
+ * A request being read, with the parser's state.  A connection has one
+ * only while it has bytes to read or a request to answer: it is
+ * allocated when bytes arrive and freed when the connection waits for
+ * nothing again, so a kept-alive connection between requests costs only
+ * its struct conn (and lwIP's PCBs).  in[] starts at HTTPD_IN_START bytes
+ * and doubles as a request needs, up to HTTPD_HEADER_MAX + 1: one byte
+ * more than the largest header section, so the parser can see it is too
+ * large.  The parser's spans are offsets, so growing moves nothing.
+ */
+struct conn_req {
+	struct http_parser parser;
+	size_t		inlen, incap;	/* bytes in in[], and its size */
+	char		in[];
+};
+
 struct conn {
 	struct altcp_pcb *pcb;
 	struct conn	*next, *prev;
 	ip_addr_t	peer;
 	/* Over TLS (the HTTPS port); the handshake is over. */
 	bool		tls, handshaken;
-	/* Received, not yet in `in`: the window stays closed over it. */
+	bool		peer_closed;
+	bool		responding, close_after, closing;
+	/* Received, not yet in req->in: the window stays closed over it. */
 	struct pbuf	*rxq;
 	uint16_t	rxoff;
-	bool		peer_closed;
-	/* The request bytes, parsed in place.  One byte more than the
-	 * largest header section, so the parser can see it is too large. */
-	struct http_parser parser;
-	char		in[HTTPD_HEADER_MAX + 1];
-	size_t		inlen;
-	size_t		consumed;	/* by the request being answered */
+	struct conn_req	*req;		/* NULL between requests */
+	uint32_t	consumed;	/* of req->in, by the request being answered */
 	/* The response being queued: a header (and small body) copied into
-	 * lwIP, then a body from the image's rodata, not copied. */
-	bool		responding, close_after, closing;
-	char		out[HTTPD_OUT_MAX];
-	size_t		outlen, outsent;
+	 * lwIP, then a body from the image's rodata, not copied.  The header
+	 * is written in httpd_out, shared, and copied into lwIP at once; out
+	 * points there until then, and at a malloc()ed copy of what lwIP
+	 * could not take yet, if any, until it has. */
+	char		*out;
+	uint32_t	outlen, outsent;
 	const uint8_t	*body;
 	uint32_t	bodylen, bodysent;
 	/* Timeouts. */
 	enum conn_wait	wait;
 	uint64_t	deadline;
 };
+
+/* Where responses are written (conn.c). */
+extern char httpd_out[HTTPD_OUT_MAX];
 
 /* respond.c: fill c->out (and c->body) with the answer to req, or to an
  * error the parser found (status), and count it. */

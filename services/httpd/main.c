@@ -13,7 +13,10 @@
  * --https-redirect-port N  the HTTPS port clients reach, for that
  *			Location (default 443; ./limpet run --tls gives the
  *			forwarded one)
- * --max-conns N	connections served at once; more get 503 (default 64)
+ * --max-conns N	connections served at once, at most what lwIP holds
+ *			(limpet_tcp_capacity()); at the limit a newcomer takes
+ *			an idle one's place, else gets 503 (default: that
+ *			capacity less 1/HTTPD_CONN_SPARE of it)
  * --header-timeout MS	time to send a whole request (default 10000)
  * --idle-timeout MS	a kept-alive connection's wait for the next one
  *			(default 15000)
@@ -44,7 +47,6 @@ struct httpd_config httpd_cfg = {
 #endif
 	.https_port = HTTPD_HTTPS_PORT,
 	.https_redirect_port = HTTPD_HTTPS_PORT,
-	.max_conns = HTTPD_MAX_CONNS,
 	.header_timeout_ns = HTTPD_HEADER_TIMEOUT_MS * LIMPET_MS,
 	.idle_timeout_ns = HTTPD_IDLE_TIMEOUT_MS * LIMPET_MS,
 	.send_timeout_ns = HTTPD_SEND_TIMEOUT_MS * LIMPET_MS,
@@ -61,6 +63,11 @@ static const char usage[] =
 static int
 parse_args(int argc, char **argv)
 {
+	unsigned cap = limpet_tcp_capacity();
+
+	/* What lwIP holds, less a share for the connections it still holds
+	 * after httpd has let them go (param.h). */
+	httpd_cfg.max_conns = cap - cap / HTTPD_CONN_SPARE;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		unsigned long n;
@@ -98,8 +105,16 @@ parse_args(int argc, char **argv)
 				return -1;
 			httpd_cfg.https_redirect_port = (unsigned)n;
 		} else if (strcmp(a, "--max-conns") == 0) {
-			if (limpet_arg_number(a, v, 100000, &n) != 0)
+			unsigned cap = limpet_tcp_capacity();
+
+			if (limpet_arg_number(a, v, 1000000, &n) != 0)
 				return -1;
+			if (n == 0 || (cap > 0 && n > cap)) {
+				fprintf(stderr, "httpd: --max-conns %lu: give 1 to %u, the TCP "
+				    "connections this machine's memory holds (more memory, more "
+				    "connections: about 15,000 in -m 64M)\n", n, cap);
+				return -1;
+			}
 			httpd_cfg.max_conns = (unsigned)n;
 		} else if (strcmp(a, "--header-timeout") == 0) {
 			if (limpet_arg_number(a, v, 3600000, &n) != 0)
@@ -154,9 +169,10 @@ main(int argc, char **argv)
 	}
 	httpd_site_summary(&files, &bytes);
 	if (httpd_cfg.http)
-		printf("httpd: listening on port %u%s, serving %u files (%" PRIu64 " bytes)\n",
-		    httpd_cfg.port, httpd_cfg.redirect_https ? " (redirecting to HTTPS)" : "",
-		    files, bytes);
+		printf("httpd: listening on port %u%s, serving %u files (%" PRIu64 " bytes), "
+		    "%u connections at once\n", httpd_cfg.port,
+		    httpd_cfg.redirect_https ? " (redirecting to HTTPS)" : "", files, bytes,
+		    httpd_cfg.max_conns);
 	if (httpd_cfg.https)
 		printf("httpd: listening on port %u (HTTPS), serving %u files (%" PRIu64 " bytes)\n",
 		    httpd_cfg.https_port, files, bytes);

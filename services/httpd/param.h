@@ -24,12 +24,18 @@
  * port --redirect-https names in its Location, which is the one clients
  * reach (behind port forwarding it differs from --https-port). */
 #define HTTPD_HTTPS_PORT	443
-/* --max-conns: connections served at once.  One more is accepted, told
- * 503 with Connection: close, and closed; each served connection costs
- * about HTTPD_HEADER_MAX + HTTPD_OUT_MAX bytes, and lwIP needs a PCB for
- * it (MEMP_NUM_TCP_PCB, 128, counts TIME_WAIT ones too); over TLS, ~21 KiB
- * more of record buffers (net/tls/mbedtls_config.h). */
-#define HTTPD_MAX_CONNS		64
+/* --max-conns: connections served at once.  By default, what lwIP can
+ * hold (limpet_tcp_capacity(), sized at boot from the memory: about
+ * 15,000 in -m 64M) less 1/HTTPD_CONN_SPARE of it, which stays for
+ * connections httpd has closed that lwIP still holds (closing, TIME_WAIT)
+ * and for newcomers in their handshake: so httpd makes room (evicts an
+ * idle connection) before lwIP has to refuse one.  At the limit a
+ * newcomer takes the place of a connection that serves nobody, else it is
+ * told 503 with Connection: close.  An idle kept-alive connection costs
+ * its struct conn; one with a request being read also a struct conn_req
+ * (the parser, ~1.3 KiB, and the request's bytes); over TLS ~21 KiB more
+ * of record buffers (net/tls/mbedtls_config.h). */
+#define HTTPD_CONN_SPARE	8
 /* --header-timeout MS: from a request's first byte to its end: past it,
  * 408 and close (slowloris).  Also a new connection's wait for its first
  * request, which over TLS includes the handshake. */
@@ -47,14 +53,18 @@
 
 /* The request line, CR included: longer is 414. */
 #define HTTPD_MAX_LINE		2048
-/* The header section (request line and fields) and the per-connection
- * input buffer: larger is 431. */
+/* The header section (request line and fields), and so the most a
+ * connection's input buffer grows to: larger is 431. */
 #define HTTPD_HEADER_MAX	8192
+/* The input buffer's first size, which a request usually fits (wrk's and
+ * curl's take under 100 bytes, a browser's under 1 KiB). */
+#define HTTPD_IN_START		1024
 /* Field lines in a request: more is 431. */
 #define HTTPD_MAX_FIELDS	100
 /* A response's header section, and the small bodies the server makes
- * itself (errors, redirects, /_limpet/stats), copied into lwIP. */
-#define HTTPD_OUT_MAX		4096
+ * itself (errors, redirects, /_limpet/stats), copied into lwIP: one
+ * buffer for all connections (httpd_out). */
+#define HTTPD_OUT_MAX		8192
 
 /* The statistics page (--no-stats turns it off). */
 #define HTTPD_STATS_PATH	"/_limpet/stats"

@@ -18,6 +18,7 @@
 #include <limpet.h>
 #include <limpet/net.h>
 #include <lwip/memp.h>
+#include <lwip/priv/memp_priv.h>
 #include <lwip/stats.h>
 
 #include "content.h"
@@ -86,14 +87,14 @@ out(struct conn *c, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	if (c->outlen >= sizeof(c->out))
+	if (c->outlen >= HTTPD_OUT_MAX)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(c->out + c->outlen, sizeof(c->out) - c->outlen, fmt, ap);
+	n = vsnprintf(c->out + c->outlen, HTTPD_OUT_MAX - c->outlen, fmt, ap);
 	va_end(ap);
-	c->outlen += n < 0 ? 0 : (size_t)n;
-	if (c->outlen > sizeof(c->out))
-		c->outlen = sizeof(c->out);
+	c->outlen += n < 0 ? 0 : (uint32_t)n;
+	if (c->outlen > HTTPD_OUT_MAX)
+		c->outlen = HTTPD_OUT_MAX;
 }
 
 /* The Date field's value, formatted once a second. */
@@ -136,7 +137,7 @@ access_log(const struct conn *c, const struct http_request *req, int status, uin
 	if (req != NULL && req->line.len > 0)
 		printf("[%s] %s \"%.*s\" %d %" PRIu64 "\n", now_date(), ip,
 		    (int)(req->line.len > 200 ? 200 : req->line.len),
-		    c->in + req->line.off, status, len);
+		    c->req->in + req->line.off, status, len);
 	else
 		printf("[%s] %s \"-\" %d %" PRIu64 "\n", now_date(), ip, status, len);
 }
@@ -145,6 +146,9 @@ access_log(const struct conn *c, const struct http_request *req, int status, uin
 static void
 head(struct conn *c, int status, bool keep_alive, int minor)
 {
+	/* A response starts once the last one is all with lwIP (and its
+	 * copy freed), and goes to lwIP before another connection runs. */
+	c->out = httpd_out;
 	c->outlen = c->outsent = 0;
 	c->body = NULL;
 	c->bodylen = c->bodysent = 0;
@@ -166,7 +170,7 @@ small(struct conn *c, const struct http_request *req, int status, bool keep_aliv
 	if (extra != NULL)
 		out(c, "%s", extra);
 	out(c, "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n", type, len);
-	if (send_body && c->outlen + len <= sizeof(c->out)) {
+	if (send_body && c->outlen + len <= HTTPD_OUT_MAX) {
 		memcpy(c->out + c->outlen, body, len);
 		c->outlen += len;
 	}
@@ -216,6 +220,13 @@ stats_page(struct conn *c, const struct http_request *req)
 	    ",\"evicted\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"resets\":%" PRIu64 ",",
 	    httpd_stats.bytes_sent, httpd_stats.open, httpd_stats.accepted, httpd_stats.refused,
 	    httpd_stats.evicted, httpd_stats.closed, httpd_stats.resets);
+	/* Capacity: lwIP's (sized at boot from the memory) and the limit;
+	 * request buffers and response copies held, the heap bytes httpd's
+	 * connections hold with them, and waits for memory. */
+	J("\"max_conns\":%u,\"tcp_capacity\":%u,\"req_buffers\":%u,\"out_copies\":%u,"
+	    "\"conn_memory\":%zu,\"no_memory\":%" PRIu64 ",", httpd_cfg.max_conns,
+	    limpet_tcp_capacity(), httpd_stats.reqs, httpd_stats.outs, httpd_stats.memory,
+	    httpd_stats.no_memory);
 	J("\"timeouts\":{\"header\":%" PRIu64 ",\"idle\":%" PRIu64 ",\"send\":%" PRIu64 "},",
 	    httpd_stats.header_timeouts, httpd_stats.idle_timeouts, httpd_stats.send_timeouts);
 	/* TLS: bodies are encrypted by mbedTLS into its record buffer, which
@@ -239,9 +250,9 @@ stats_page(struct conn *c, const struct http_request *req)
 	for (int i = 0; i < MEMP_MAX; i++) {
 		const struct stats_mem *m = lwip_stats.memp[i];
 
-		J("%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u}", i ? "," : "",
-		    m->name, (unsigned)m->used, (unsigned)m->max, (unsigned)m->avail,
-		    (unsigned)m->err);
+		J("%s\"%s\":{\"used\":%u,\"max\":%u,\"avail\":%u,\"err\":%u,\"size\":%u}",
+		    i ? "," : "", m->name, (unsigned)m->used, (unsigned)m->max,
+		    (unsigned)m->avail, (unsigned)m->err, (unsigned)memp_pools[i]->size);
 	}
 	J("}},");
 	if (limpet_net_stats(&ns) == LIMPET_OK)
@@ -272,7 +283,7 @@ redirect_https(struct conn *c, const struct http_request *req)
 	static const char body[] = "<!doctype html><title>301 Moved Permanently</title>"
 	    "<h1>301 Moved Permanently</h1>\n";
 	char loc[HTTPD_MAX_LINE + 320], host[260], port[8] = "";
-	const char *h = c->in + req->host.off, *t, *sp;
+	const char *h = c->req->in + req->host.off, *t, *sp;
 	size_t hn = req->host.len, tn;
 
 	/* Drop the port: after the last ':' unless it ends an IP literal. */
@@ -291,10 +302,10 @@ redirect_https(struct conn *c, const struct http_request *req)
 	if (httpd_cfg.https_redirect_port != 443)
 		snprintf(port, sizeof(port), ":%u", httpd_cfg.https_redirect_port);
 	/* The target as sent (origin form), else the decoded path. */
-	t = c->in + req->line.off;
+	t = c->req->in + req->line.off;
 	sp = memchr(t, ' ', req->line.len);
 	t = sp != NULL ? sp + 1 : t;
-	sp = memchr(t, ' ', req->line.len - (size_t)(t - (c->in + req->line.off)));
+	sp = memchr(t, ' ', req->line.len - (size_t)(t - (c->req->in + req->line.off)));
 	tn = sp != NULL ? (size_t)(sp - t) : 0;
 	if (tn == 0 || t[0] != '/') {
 		t = req->path;
@@ -310,7 +321,7 @@ static bool
 if_range_holds(const struct conn *c, const struct http_request *req,
     const struct httpd_file *f, const char *etag)
 {
-	const char *v = c->in + req->if_range.off;
+	const char *v = c->req->in + req->if_range.off;
 	int64_t t;
 
 	if (!req->has_if_range)
@@ -351,7 +362,7 @@ httpd_respond(struct conn *c, const struct http_request *req)
 
 			if (req->has_query)
 				snprintf(loc, sizeof(loc), "Location: %s/?%.*s\r\n", req->path,
-				    (int)req->query.len, c->in + req->query.off);
+				    (int)req->query.len, c->req->in + req->query.off);
 			else
 				snprintf(loc, sizeof(loc), "Location: %s/\r\n", req->path);
 			small(c, req, 301, req->keep_alive, !head_only,
@@ -371,7 +382,7 @@ httpd_respond(struct conn *c, const struct http_request *req)
 	/* Conditionals: If-None-Match wins over If-Modified-Since (13.2.2). */
 	if (req->ninm > 0) {
 		for (unsigned i = 0; i < req->ninm; i++)
-			if (http_etag_match_weak(c->in + req->inm[i].off, req->inm[i].len, etag))
+			if (http_etag_match_weak(c->req->in + req->inm[i].off, req->inm[i].len, etag))
 				status = 304;
 	} else if (req->has_ims && f->mtime <= req->ims) {
 		status = 304;

@@ -61,6 +61,12 @@ int	limpet_net_stats(struct netdev_stats *st);
  * LIMPET_ENOTSUP without a network device. */
 int	limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree);
 
+/* How many TCP connections lwIP can hold at once, every state counted
+ * (half-open and TIME_WAIT ones too): its pools are sized at boot from
+ * the machine's memory (NET_CONN_* in lwipopts.h), about 15,000 in
+ * -m 64M.  0 without a network device. */
+unsigned limpet_tcp_capacity(void);
+
 /*
  * How a listener serves the connections it accepts.  Each gets state of
  * its own, conn_size bytes zeroed by calloc(), which is the arg of every

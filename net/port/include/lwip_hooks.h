@@ -19,6 +19,11 @@ err_t	tcp_tso_hook(struct tcp_pcb *pcb);
  * new connection when half-open ones hold every PCB (net/port/tcp_syn.c). */
 err_t	tcp_syn_hook(struct tcp_pcb_listen *lpcb, const struct tcp_hdr *hdr);
 
+/* LWIP_HOOK_TCP_INPACKET_PCB, for every segment to a connection or a
+ * listener: the pools that grow with connections take more of their
+ * reservation when they run low (net/port/pools.c). */
+void	net_pools_grow(void);
+
 /* LWIP_HOOK_TCP_ISN: initial sequence numbers as RFC 6528 makes them
  * (net/port/sys_arch.c). */
 u32_t	limpet_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,

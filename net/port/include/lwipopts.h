@@ -30,40 +30,106 @@
 
 /** MEM_ALIGNMENT: x86_64 wants 8-byte alignment for pointers and u64_t. */
 #define MEM_ALIGNMENT			8
-/** MEM_LIBC_MALLOC: keep lwIP's own heap.  It is a static array in .bss,
- * which is identity-mapped (DMA-able as it is); newlib's malloc() lives at
- * HEAP_BASE, whose pages are neither identity-mapped nor contiguous. */
+/** MEM_LIBC_MALLOC: keep lwIP's own heap, in memory the boot reserves for
+ * it (below): page-allocated RAM is identity-mapped, so the device can read
+ * a PBUF_RAM by its address; newlib's malloc() lives at HEAP_BASE, whose
+ * pages are neither identity-mapped nor contiguous. */
 #define MEM_LIBC_MALLOC			0
-/** MEM_SIZE: lwIP's heap, for PBUF_RAM pbufs: TCP/UDP/IP headers of
- * zero-copy sends, data written with TCP_WRITE_FLAG_COPY, ICMP replies and
- * frames copied when the receive pool runs low.  1 MiB covers 64
- * connections' headers with room for copied data. */
-#define MEM_SIZE			(512 * 1024)
+/** MEM_SIZE, LWIP_RAM_HEAP_POINTER: lwIP's heap, for PBUF_RAM pbufs: the
+ * TCP/UDP/IP headers of zero-copy sends, data written with
+ * TCP_WRITE_FLAG_COPY (httpd's response headers), ICMP replies and frames
+ * copied when the receive pool runs low.  Its size follows the machine's
+ * memory (net/port/pools.c): NET_HEAP_BASE, plus NET_CONN_HEAP for each
+ * connection the boot makes room for, in pages reserved before lwip_init().
+ * So MEM_SIZE is an expression of a variable, which lwIP reads at run
+ * time only, but for one test: mem.h's `#if MEM_SIZE > 64000L` chooses
+ * 32-bit heap offsets (mem_size_t), and there the preprocessor takes the
+ * variable's name as 0, leaving NET_HEAP_BASE, which is above 64000
+ * (checked below; pools.c checks mem_size_t too).  Untouched parts of the
+ * reservation cost the host no memory: lwIP's first-fit allocator fills
+ * the heap from its start. */
+#define NET_HEAP_BASE			(256 * 1024)
+extern unsigned long net_heap_extra;
+extern void *net_heap_mem;
+#define MEM_SIZE			(NET_HEAP_BASE + net_heap_extra)
+#define LWIP_RAM_HEAP_POINTER		net_heap_mem
+/*
+ * The memp pools of everything a connection holds (TCP_PCB, ALTCP_PCB,
+ * TCP_SEG, PBUF) have the static size below, what the smallest machine
+ * gets, and grow at run time into memory the boot reserves for them
+ * (net/port/pools.c, NET_CONN_* below): memp_malloc() and memp_free()
+ * stay lwIP's own, a pop and a push on the pool's free list, and the boot
+ * pushes more elements onto those lists.  The other pools do not grow with
+ * connections and stay static.
+ */
 /** MEMP_NUM_PBUF: PBUF_ROM/REF pbufs.  A zero-copy tcp_write() takes one per
  * call (per received segment on the echo path), so this bounds the data in
- * flight: 64 connections x 44 segments each, rounded up. */
-#define MEMP_NUM_PBUF			4096
+ * flight; grows by NET_CONN_PBUFS a connection. */
+#define MEMP_NUM_PBUF			512
 /** PBUF_POOL_SIZE: pool pbufs.  Received frames normally arrive in the
  * netif's own buffers (custom pbufs); the pool only takes frames copied
  * when that pool runs low, and IP reassembly. */
 #define PBUF_POOL_SIZE			128
 /** MEMP_NUM_TCP_PCB: simultaneously active connections (including
- * TIME_WAIT ones, which lwIP recycles oldest-first when this runs out). */
-#define MEMP_NUM_TCP_PCB		128
+ * TIME_WAIT ones, which lwIP recycles oldest-first when this runs out);
+ * the pool grows to the connection capacity the boot computes
+ * (NET_CONN_*), and this is its floor. */
+#define MEMP_NUM_TCP_PCB		64
 /** MEMP_NUM_TCP_PCB_LISTEN: listening ports. */
 #define MEMP_NUM_TCP_PCB_LISTEN		16
 /** MEMP_NUM_UDP_PCB: UDP endpoints, plus one for DHCP. */
 #define MEMP_NUM_UDP_PCB		16
 /** MEMP_NUM_TCP_SEG: queued TCP segments across all connections: unacked,
- * unsent and out-of-order.  Must be >= TCP_SND_QUEUELEN; sized so that a
- * dozen connections can fill their send queues at once. */
-#define MEMP_NUM_TCP_SEG		2048
+ * unsent and out-of-order.  lwIP wants at least TCP_SND_QUEUELEN, one
+ * connection's full send queue; grows by NET_CONN_SEGS a connection. */
+#define MEMP_NUM_TCP_SEG		512
 /** MEMP_NUM_ARP_QUEUE: packets waiting for an ARP reply (the first
  * packets of new connections to a new neighbour). */
 #define MEMP_NUM_ARP_QUEUE		64
 /** MEMP_NUM_REASSDATA: IP datagrams being reassembled at once (when all
  * are taken, a new one replaces the oldest). */
 #define MEMP_NUM_REASSDATA		8
+
+/* ---- connections, sized at boot (net/port/pools.c) ---------------------- */
+
+/** NET_CONN_MEM_SHARE: the connection capacity (the TCP PCBs, and what
+ * the pools above and the heap add for each) takes 1/NET_CONN_MEM_SHARE
+ * of the pages free when the network starts, between NET_CONN_MIN and
+ * NET_CONN_MAX connections: about 1 KiB each, so -m 64M holds some 15,000
+ * and -m 4M some 700.  The memory is reserved, not touched: the pools
+ * grow into it in steps as connections come (NET_GROW_*), so a large
+ * machine that never sees them costs the host no more memory, nor its
+ * boot more time. */
+#define NET_CONN_MEM_SHARE		4
+/** NET_CONN_MIN: the static TCP PCBs, the floor on the smallest machine. */
+#define NET_CONN_MIN			MEMP_NUM_TCP_PCB
+/** NET_CONN_MAX: the most connections, whatever the memory.  lwIP finds
+ * the connection of each arriving segment by walking a list of them, so
+ * past a few tens of thousands the walk costs more than the segment's
+ * processing; and a quarter of a large machine need not all go there. */
+#define NET_CONN_MAX			32768
+/** NET_CONN_SEGS, NET_CONN_PBUFS, NET_CONN_HEAP: what each connection of
+ * capacity adds to the TCP_SEG and PBUF pools and to the heap: a small
+ * response in flight is one or two segments, a header pbuf in the heap
+ * (httpd's response header is copied there, about 350 bytes with the
+ * segment's headers) and a PBUF_ROM for its zero-copy body.  An idle
+ * connection holds none of them. */
+#define NET_CONN_SEGS			2
+#define NET_CONN_PBUFS			2
+#define NET_CONN_HEAP			512
+/** MEMP_NUM_ALTCP_PCB: an altcp connection (httpd's) takes one altcp PCB
+ * over TCP, two with TLS over it; grows by one a connection of capacity,
+ * as a TLS connection's record buffers (~21 KiB) bound those long before. */
+#define MEMP_NUM_ALTCP_PCB		(2 * MEMP_NUM_TCP_PCB)
+/** NET_GROW_LOW, NET_GROW_STEP: a growing pool with fewer than LOW free
+ * elements takes STEP more from its reservation.  The check runs for every
+ * segment that reaches a connection or a listener, before lwIP acts on it
+ * (LWIP_HOOK_TCP_INPACKET_PCB below), so that what the segment makes
+ * lwIP allocate (a PCB for a SYN, an altcp PCB at accept, the segments of
+ * a response) finds room.  LOW covers one connection's full send queue
+ * (TCP_SND_QUEUELEN segments). */
+#define NET_GROW_LOW			256
+#define NET_GROW_STEP			512
 
 /* ---- protocols ---------------------------------------------------------- */
 
@@ -191,8 +257,6 @@
  * images that do not use it altcp.c and altcp_tcp.c (a few KiB) and the
  * ALTCP_PCB pool; the raw tcp_* API is unchanged. */
 #define LWIP_ALTCP			1
-/** MEMP_NUM_ALTCP_PCB: a TLS connection takes two altcp PCBs (TLS over TCP). */
-#define MEMP_NUM_ALTCP_PCB		(2 * MEMP_NUM_TCP_PCB)
 #ifdef LIMPET_TLS
 /** LWIP_ALTCP_TLS, LWIP_ALTCP_TLS_MBEDTLS: the TLS layer over mbedTLS, seen
  * only by the code the build compiles for TLS images (LIMPET_TLS): its
@@ -285,13 +349,16 @@
  * more are queued behind them. */
 #define NET_TSO_SND_BUF			(4 * NET_TSO_SEGS_MAX * TCP_MSS)
 
-/** LWIP_HOOK_FILENAME, LWIP_HOOK_TCP_INPACKET_PCB: a SYN to a listener
- * makes room when half-open connections hold every PCB, so that a SYN
- * flood cannot keep real clients out (net/port/tcp_syn.c); the netif
- * raises a new connection's MSS for NET_TSO_SEGS (net/netif/virtio_netif.c). */
+/** LWIP_HOOK_FILENAME, LWIP_HOOK_TCP_INPACKET_PCB: the pools that grow
+ * with connections take more of their reservation when they run low
+ * (net/port/pools.c); a SYN to a listener makes room when half-open
+ * connections hold every PCB, so that a SYN flood cannot keep real
+ * clients out (net/port/tcp_syn.c); the netif raises a new connection's
+ * MSS for NET_TSO_SEGS (net/netif/virtio_netif.c). */
 #define LWIP_HOOK_FILENAME		"lwip_hooks.h"
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
-	((pcb)->state == LISTEN ? tcp_syn_hook((struct tcp_pcb_listen *)(pcb), (hdr)) : \
+	(net_pools_grow(), \
+	    (pcb)->state == LISTEN ? tcp_syn_hook((struct tcp_pcb_listen *)(pcb), (hdr)) : \
 	    tcp_tso_hook(pcb))
 /** LWIP_HOOK_TCP_ISN: unpredictable initial sequence numbers (RFC 6528;
  * net/port/sys_arch.c): lwIP's own are the same for every connection. */
@@ -320,6 +387,15 @@
 #endif
 #if PBUF_POOL_SIZE <= 2 * IP_REASS_MAX_PBUFS
 #error "IP_REASS_MAX_PBUFS: lwIP wants PBUF_POOL_SIZE > 2 * IP_REASS_MAX_PBUFS, so reassembly cannot take the whole pool"
+#endif
+#if NET_HEAP_BASE <= 64000L
+#error "NET_HEAP_BASE must exceed 64000 bytes: it alone decides mem.h's choice of 32-bit heap offsets"
+#endif
+#if NET_CONN_MIN != MEMP_NUM_TCP_PCB || NET_CONN_MAX < NET_CONN_MIN || NET_CONN_MAX > 0xffffff
+#error "NET_CONN_MIN is the static TCP PCBs; NET_CONN_MAX is at least that"
+#endif
+#if NET_GROW_STEP < NET_GROW_LOW || NET_GROW_LOW < TCP_SND_QUEUELEN
+#error "NET_GROW_LOW must cover a send queue (TCP_SND_QUEUELEN), and a step must refill it"
 #endif
 #if NET_RX_RESERVE >= NET_RX_BUFFERS || NET_RX_MIN > NET_RX_BUFFERS
 #error "NET_RX_RESERVE must be below NET_RX_BUFFERS, and NET_RX_MIN at most NET_RX_BUFFERS"
