@@ -36,6 +36,7 @@ import json
 import os
 import platform as host_platform
 import re
+import resource
 import selectors
 import shutil
 import signal
@@ -81,11 +82,21 @@ HANDSHAKE_CIPHER = 'ECDHE-ECDSA-AES128-GCM-SHA256'
 FULL = dict(floor_runs=7, limpet_boots=7, linux_boots=5, wrk_seconds=10,
             connections=(1, 8, 64), lat_rounds=100000, lat_warmup=1000,
             bw_tcp_rounds=1000, bw_udp_rounds=100000, bisect_linux=True,
-            https_connections=(1, 8), handshake_seconds=10)
+            https_connections=(1, 8), handshake_seconds=10,
+            many_connections=(512, 10000), many_seconds=20)
 QUICK = dict(floor_runs=3, limpet_boots=5, linux_boots=1, wrk_seconds=3,
              connections=(1, 8, 64), lat_rounds=2000, lat_warmup=100,
              bw_tcp_rounds=20, bw_udp_rounds=5000, bisect_linux=False,
-             https_connections=(1, 8), handshake_seconds=3)
+             https_connections=(1, 8), handshake_seconds=3,
+             many_connections=(512, 10000), many_seconds=10)
+# Many connections: wrk with two threads (one per CPU of the host) and a
+# 30 s request timeout (with 10,000 connections a request waits for the
+# others' turn; wrk's default of 2 s would count that wait as failures),
+# its file descriptors raised for them.  Limpet's capacity is also read
+# from a boot with -m 64M (the connection pools are sized from RAM).
+MANY_THREADS = 2
+MANY_TIMEOUT = '30s'
+CAPACITY_MEMORY = '64M'
 
 
 def plural(n, word):
@@ -349,10 +360,44 @@ def measure_boots(make_guest, runs, timeout, what):
 WRK_LAT = re.compile(r'^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$', re.M)
 
 
-def run_wrk(conns, seconds, path, scheme='http'):
-    cmd = ['wrk', '-t1', '-c%d' % conns, '-d%ds' % seconds, '--latency',
-           '%s://%s%s' % (scheme, GUEST_IP, path)]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+def raise_nofile(need):
+    """For a child (preexec_fn): room for `need` sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = need + 256
+    if soft < want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+        except (ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def established(port=80):
+    """TCP connections to the guest's port that are established now."""
+    p = subprocess.run(['ss', '-Htn', 'state', 'established', 'dst', GUEST_IP,
+                        'dport', '= :%d' % port], capture_output=True, text=True)
+    return len([line for line in p.stdout.splitlines() if line.strip()])
+
+
+def run_wrk(conns, seconds, path, scheme='http', threads=1, timeout=None, count_at=None):
+    """wrk's numbers; with count_at (a share of the run), also how many
+    connections were established at that point of it."""
+    cmd = ['wrk', '-t%d' % threads, '-c%d' % conns, '-d%ds' % seconds, '--latency']
+    if timeout:
+        cmd += ['--timeout', timeout]
+    cmd.append('%s://%s%s' % (scheme, GUEST_IP, path))
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: raise_nofile(conns))
+    est = None
+    try:
+        if count_at is not None:
+            time.sleep(seconds * count_at)
+            est = established()
+        out, err = proc.communicate(timeout=seconds + 90)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise BenchError('%s did not end' % ' '.join(cmd))
+    p = subprocess.CompletedProcess(cmd, proc.returncode, out, err)
     if p.returncode != 0:
         raise BenchError('%s failed: %s%s' % (' '.join(cmd), p.stdout, p.stderr))
     rps = re.search(r'Requests/sec:\s*([\d.]+)', p.stdout)
@@ -363,11 +408,52 @@ def run_wrk(conns, seconds, path, scheme='http'):
     non2xx = re.search(r'Non-2xx or 3xx responses: (\d+)', p.stdout)
     if not rps or not reqs:
         raise BenchError('cannot read wrk output:\n' + p.stdout)
+    nerr = sum(int(n) for n in re.findall(r'\d+', errors.group(1))) if errors else 0
     return {'connections': conns, 'seconds': seconds, 'path': path, 'scheme': scheme,
-            'requests': int(reqs.group(1)), 'requests_per_second': float(rps.group(1)),
+            'threads': threads, 'requests': int(reqs.group(1)),
+            'requests_per_second': float(rps.group(1)),
             'p50_ms': lat.get('50'), 'p99_ms': lat.get('99'),
             'socket_errors': errors.group(1).strip() if errors else None,
+            'errors': nerr, 'established': est,
             'non_2xx': int(non2xx.group(1)) if non2xx else 0}
+
+
+def guest_stats():
+    """Limpet httpd's /_limpet/stats."""
+    with socket.create_connection((GUEST_IP, 80), timeout=30) as s:
+        s.sendall(b'GET /_limpet/stats HTTP/1.1\r\nHost: limpet\r\nConnection: close\r\n\r\n')
+        data = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b'\r\n\r\n')
+    if not head.startswith(b'HTTP/1.1 200'):
+        raise BenchError('/_limpet/stats: %r' % head[:100])
+    return json.loads(body)
+
+
+def measure_many(cfg, limpet):
+    """The small page over 512 and 10,000 kept-alive connections; for
+    Limpet also what httpd's stats say it evicted and refused meanwhile."""
+    out = []
+    for c in cfg['many_connections']:
+        progress('  wrk %d connections, %d threads, %s, %ds'
+                 % (c, MANY_THREADS, SMALL_PAGE, cfg['many_seconds']))
+        before = guest_stats() if limpet else None
+        r = run_wrk(c, cfg['many_seconds'], SMALL_PAGE, threads=MANY_THREADS,
+                    timeout=MANY_TIMEOUT, count_at=0.8)
+        if limpet:
+            after = guest_stats()
+            r['evicted'] = after['evicted'] - before['evicted']
+            r['refused'] = after['refused'] - before['refused']
+            r['max_conns'] = after['max_conns']
+            r['tcp_capacity'] = after['tcp_capacity']
+        out.append(r)
+        # Let the connections wrk leaves close before the next run.
+        time.sleep(3)
+    return out
 
 
 def measure_http(guest, cfg):
@@ -583,6 +669,36 @@ def make_rows(raw):
             for c in conns:
                 rows.append(row('http', 'HTTP %s, %s, %d conn.' % (label, what, c), unit, better,
                                 http_value(lim, path, c, key), http_value(lin, path, c, key)))
+    many_lim, many_lin = lim.get('many', []), lin.get('many', [])
+    for c in sorted({r['connections'] for r in many_lim + many_lin}):
+        def mv(rs, key, c=c):
+            for r in rs:
+                if r['connections'] == c:
+                    return r.get(key)
+            return None
+        for key, unit, better, what in (('requests_per_second', 'req/s', 'higher', 'requests/s'),
+                                        ('p50_ms', 'ms', 'lower', 'p50'),
+                                        ('p99_ms', 'ms', 'lower', 'p99'),
+                                        ('established', 'conn.', 'higher',
+                                         'connections established at 80% of the run'),
+                                        ('errors', 'errors', 'lower', 'wrk socket errors')):
+            note = ''
+            if key == 'requests_per_second':
+                note = 'wrk -t%d --timeout %s, keep-alive' % (MANY_THREADS, MANY_TIMEOUT)
+            rows.append(row('many', 'HTTP small page, %d conn., %s' % (c, what), unit, better,
+                            mv(many_lim, key), mv(many_lin, key), note))
+        ev, rf = mv(many_lim, 'evicted'), mv(many_lim, 'refused')
+        if ev is not None:
+            rows.append(row('many', 'HTTP small page, %d conn., evicted + refused by httpd' % c,
+                            'conn.', 'lower', ev + rf, None,
+                            'httpd --max-conns %s (default) of %s TCP connections'
+                            % (mv(many_lim, 'max_conns'), mv(many_lim, 'tcp_capacity'))))
+    if lim.get('capacity_64m'):
+        cap = lim['capacity_64m']
+        rows.append(row('many', 'TCP connections Limpet httpd holds in -m %s' % CAPACITY_MEMORY,
+                        'conn.', 'higher', cap['tcp_capacity'], None,
+                        'sized at boot; httpd serves %d at once (--max-conns default)'
+                        % cap['max_conns']))
     hs_lim, hs_lin = lim.get('https', {}), lin.get('https', {})
     for key, unit, better, what in (('requests_per_second', 'req/s', 'higher', 'requests/s'),
                                     ('p50_ms', 'ms', 'lower', 'p50'),
@@ -865,6 +981,25 @@ def run_inside(opts):
             g.stop()
     step('HTTP on Limpet httpd (%s)' % SERVE_MACHINE, http_limpet)
 
+    # Many connections, and the capacity in -m 64M.
+    def many_limpet():
+        g = limpet_guest(SERVE_MACHINE, boots[SERVE_MACHINE], tag='limpet-many')
+        try:
+            boot_or_fail(g, 30, 'Limpet httpd')
+            lim['many'] = measure_many(cfg, limpet=True)
+        finally:
+            g.stop()
+        g = limpet_guest(SERVE_MACHINE, boots[SERVE_MACHINE], mem=CAPACITY_MEMORY,
+                         tag='limpet-capacity')
+        try:
+            boot_or_fail(g, 30, 'Limpet httpd in -m %s' % CAPACITY_MEMORY)
+            st = guest_stats()
+            lim['capacity_64m'] = {'tcp_capacity': st['tcp_capacity'],
+                                   'max_conns': st['max_conns']}
+        finally:
+            g.stop()
+    step('HTTP with many connections on Limpet httpd (%s)' % SERVE_MACHINE, many_limpet)
+
     # HTTPS: httpd built with tls=1 (HTTP on 80 too, which tells it is up).
     def https_limpet():
         g = limpet_guest(SERVE_MACHINE, boot_copy(tls_image), tag='limpet-https')
@@ -893,6 +1028,11 @@ def run_inside(opts):
                 lin['rss_mib'] = g.rss_mib()
                 progress('HTTP on Linux nginx (%s)' % SERVE_MACHINE)
                 lin['http'] = measure_http(g, cfg)
+
+                def many_linux():
+                    lin['many'] = measure_many(cfg, limpet=False)
+                step('HTTP with many connections on Linux nginx (%s)' % SERVE_MACHINE,
+                     many_linux)
 
                 def https_linux():
                     lin['https'] = measure_https(g, cfg)

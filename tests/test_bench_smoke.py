@@ -158,3 +158,30 @@ def test_https_rows():
     assert r['unit'] == 'conn/s' and r['ratio'] == 0.5, r
     # Nothing measured: no HTTPS rows at all.
     assert not [r for r in bench.make_rows({'limpet': {}}) if r['group'] == 'https']
+
+
+def test_many_connection_rows():
+    # The rows of 512 and 10,000 connections, from measurements shaped as
+    # measure_many writes them (Limpet's with httpd's eviction counts).
+    def many(rps, limpet):
+        out = []
+        for c in (512, 10000):
+            r = {'connections': c, 'requests_per_second': rps, 'p50_ms': 1.0, 'p99_ms': 9.0,
+                 'established': c, 'errors': 0}
+            if limpet:
+                r.update(evicted=0, refused=0, max_conns=14618, tcp_capacity=16706)
+            out.append(r)
+        return out
+    raw = {'limpet': {'many': many(3000.0, True),
+                      'capacity_64m': {'tcp_capacity': 16706, 'max_conns': 14618}},
+           'linux': {'many': many(1000.0, False)}}
+    rows = {r['name']: r for r in bench.make_rows(raw)}
+    r = rows['HTTP small page, 10000 conn., requests/s']
+    assert (r['limpet'], r['linux'], r['ratio']) == (3000.0, 1000.0, 3.0), r
+    assert 'wrk -t%d' % bench.MANY_THREADS in r['note'], r
+    r = rows['HTTP small page, 512 conn., connections established at 80% of the run']
+    assert (r['limpet'], r['linux']) == (512, 512), r
+    r = rows['HTTP small page, 10000 conn., evicted + refused by httpd']
+    assert (r['limpet'], r['linux']) == (0, None) and '14618' in r['note'], r
+    r = rows['TCP connections Limpet httpd holds in -m %s' % bench.CAPACITY_MEMORY]
+    assert r['limpet'] == 16706 and r['linux'] is None, r

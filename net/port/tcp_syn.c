@@ -16,10 +16,17 @@
  * Here a SYN that would find no PCB first drops the oldest half-open
  * connection, silently (a real peer behind it retransmits its SYN, or
  * gets a RST for its ACK).  A flood then only recycles half-open PCBs:
- * a real client's handshake completes unless MEMP_NUM_TCP_PCB more
- * flood SYNs arrive within its round trip, and established connections
+ * a real client's handshake completes unless as many flood SYNs as there
+ * are PCBs arrive within its round trip, and established connections
  * are never touched.  This is lwIP's own last resort (tcp_kill_prio())
  * with the choice it cannot make: half-open before established.
+ *
+ * The same holds for the listener's backlog, which the pool outgrows on
+ * any machine of more than a few MiB (the pool is sized from the memory,
+ * net/port/pools.c; the backlog is 255): a SYN that finds the backlog
+ * full of half-open connections drops the listener's oldest one, so
+ * that a real client's handshake completes unless 255 flood SYNs arrive
+ * within its round trip.
  */
 #include <lwip/priv/tcp_priv.h>
 #include <lwip/stats.h>
@@ -37,19 +44,21 @@ tcp_syn_hook(struct tcp_pcb_listen *lpcb, const struct tcp_hdr *hdr)
 	const struct stats_mem *pool = lwip_stats.memp[MEMP_TCP_PCB];
 	struct tcp_pcb *pcb, *oldest = NULL;
 	u32_t idle = 0;
+	int backlog_full = lpcb->accepts_pending >= lpcb->backlog;
 
 	/* Only a SYN makes tcp_listen_input() allocate (an ACK gets a RST,
-	 * a RST is ignored); and tcp_alloc() finds a PCB itself while one
-	 * is free or a connection is closing. */
+	 * a RST is ignored); and, while the backlog has room, tcp_alloc()
+	 * finds a PCB itself while one is free or a connection is closing. */
 	if ((TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
-	    pool->used < pool->avail || tcp_tw_pcbs != NULL ||
-	    lpcb->accepts_pending >= lpcb->backlog)
+	    (!backlog_full && (pool->used < pool->avail || tcp_tw_pcbs != NULL)))
 		return ERR_OK;
 	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
-		if (pcb->state == LAST_ACK || pcb->state == CLOSING)
+		if (!backlog_full && (pcb->state == LAST_ACK || pcb->state == CLOSING))
 			return ERR_OK;
-		/* The list is newest first: on a tie, the later one is older. */
-		if (pcb->state == SYN_RCVD && (u32_t)(tcp_ticks - pcb->tmr) >= idle) {
+		/* A full backlog needs one of this listener's back.  The list
+		 * is newest first: on a tie, the later one is older. */
+		if (pcb->state == SYN_RCVD && (!backlog_full || pcb->listener == lpcb) &&
+		    (u32_t)(tcp_ticks - pcb->tmr) >= idle) {
 			idle = (u32_t)(tcp_ticks - pcb->tmr);
 			oldest = pcb;
 		}
