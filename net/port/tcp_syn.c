@@ -11,22 +11,20 @@
  * never answer (MEMP_NUM_TCP_PCB SYNs are enough) took the whole pool,
  * and every connection request was dropped until the flood had been over
  * for 20 s.  A listener's backlog does not help: it counts the same
- * half-open connections, and a full one drops SYNs too.
+ * half-open connections, and a full one drops SYNs too; so lwIP keeps
+ * none (TCP_LISTEN_BACKLOG 0): its limit, 255 at most, is far below the
+ * pool on any machine of more than a few MiB (the pool is sized from the
+ * memory, net/port/pools.c), and a burst of more real clients than that
+ * (10,000 kept-alive ones connecting at once) lost SYNs to it, or had
+ * the half-open connections of its first arrivals reset to make room.
  *
  * Here a SYN that would find no PCB first drops the oldest half-open
  * connection, silently (a real peer behind it retransmits its SYN, or
  * gets a RST for its ACK).  A flood then only recycles half-open PCBs:
- * a real client's handshake completes unless as many flood SYNs as there
- * are PCBs arrive within its round trip, and established connections
+ * a real client's handshake completes unless as many flood SYNs as the
+ * pool holds arrive within its round trip, and established connections
  * are never touched.  This is lwIP's own last resort (tcp_kill_prio())
  * with the choice it cannot make: half-open before established.
- *
- * The same holds for the listener's backlog, which the pool outgrows on
- * any machine of more than a few MiB (the pool is sized from the memory,
- * net/port/pools.c; the backlog is 255): a SYN that finds the backlog
- * full of half-open connections drops the listener's oldest one, so
- * that a real client's handshake completes unless 255 flood SYNs arrive
- * within its round trip.
  */
 #include <lwip/priv/tcp_priv.h>
 #include <lwip/stats.h>
@@ -34,8 +32,8 @@
 
 #include "lwip_hooks.h"
 
-#if !MEMP_STATS || !TCP_LISTEN_BACKLOG
-#error "tcp_syn_hook() reads the TCP PCBs in use (MEMP_STATS) and the listener's backlog"
+#if !MEMP_STATS || TCP_LISTEN_BACKLOG
+#error "tcp_syn_hook() reads the TCP PCBs in use (MEMP_STATS); the pool, not a listener's backlog (TCP_LISTEN_BACKLOG 0), bounds half-open connections"
 #endif
 
 err_t
@@ -44,21 +42,19 @@ tcp_syn_hook(struct tcp_pcb_listen *lpcb, const struct tcp_hdr *hdr)
 	const struct stats_mem *pool = lwip_stats.memp[MEMP_TCP_PCB];
 	struct tcp_pcb *pcb, *oldest = NULL;
 	u32_t idle = 0;
-	int backlog_full = lpcb->accepts_pending >= lpcb->backlog;
 
 	/* Only a SYN makes tcp_listen_input() allocate (an ACK gets a RST,
-	 * a RST is ignored); and, while the backlog has room, tcp_alloc()
-	 * finds a PCB itself while one is free or a connection is closing. */
+	 * a RST is ignored); and tcp_alloc() finds a PCB itself while one
+	 * is free or a connection is closing. */
+	(void)lpcb;
 	if ((TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN ||
-	    (!backlog_full && (pool->used < pool->avail || tcp_tw_pcbs != NULL)))
+	    pool->used < pool->avail || tcp_tw_pcbs != NULL)
 		return ERR_OK;
 	for (pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next) {
-		if (!backlog_full && (pcb->state == LAST_ACK || pcb->state == CLOSING))
+		if (pcb->state == LAST_ACK || pcb->state == CLOSING)
 			return ERR_OK;
-		/* A full backlog needs one of this listener's back.  The list
-		 * is newest first: on a tie, the later one is older. */
-		if (pcb->state == SYN_RCVD && (!backlog_full || pcb->listener == lpcb) &&
-		    (u32_t)(tcp_ticks - pcb->tmr) >= idle) {
+		/* The list is newest first: on a tie, the later one is older. */
+		if (pcb->state == SYN_RCVD && (u32_t)(tcp_ticks - pcb->tmr) >= idle) {
 			idle = (u32_t)(tcp_ticks - pcb->tmr);
 			oldest = pcb;
 		}

@@ -19,6 +19,10 @@ err_t	tcp_tso_hook(struct tcp_pcb *pcb);
  * new connection when half-open ones hold every PCB (net/port/tcp_syn.c). */
 err_t	tcp_syn_hook(struct tcp_pcb_listen *lpcb, const struct tcp_hdr *hdr);
 
+/* LWIP_HOOK_TCP_INPACKET_PCB, for a segment to a connection: keep the
+ * connections taking turns near the head of the list lwIP walks
+ * (net/port/tcp_order.c). */
+void	tcp_order_hook(struct tcp_pcb *pcb);
 /* LWIP_HOOK_TCP_INPACKET_PCB, for every segment to a connection or a
  * listener: the pools that grow with connections take more of their
  * reservation when they run low (net/port/pools.c). */

@@ -240,11 +240,13 @@ extern void *net_heap_mem;
 #define TCP_OOSEQ_MAX_PBUFS		32
 /** LWIP_TCP_SACK_OUT: tell the peer what arrived out of order. */
 #define LWIP_TCP_SACK_OUT		1
-/** TCP_LISTEN_BACKLOG: count the half-open connections of each listener
- * (accepts_pending; tcp_listen() allows 255, more than MEMP_NUM_TCP_PCB).
- * What keeps a SYN flood from shutting real clients out is the listener
- * hook below (net/port/tcp_syn.c). */
-#define TCP_LISTEN_BACKLOG		1
+/** TCP_LISTEN_BACKLOG: no per-listener limit on half-open connections
+ * (lwIP's is 255 at most): the PCB pool, sized from the memory, bounds
+ * them, and when they hold all of it a new SYN pushes out the oldest
+ * (the listener hook below, net/port/tcp_syn.c).  With the limit, a
+ * burst of thousands of real clients connecting at once lost SYNs, or
+ * half-open connections, to it. */
+#define TCP_LISTEN_BACKLOG		0
 /** LWIP_TCP_TIMESTAMPS: not needed for window sizes below 64 KiB. */
 #define LWIP_TCP_TIMESTAMPS		0
 /** LWIP_CALLBACK_API: the raw API's callbacks (tcp_recv, tcp_sent, ...). */
@@ -352,14 +354,24 @@ extern void *net_heap_mem;
 /** LWIP_HOOK_FILENAME, LWIP_HOOK_TCP_INPACKET_PCB: the pools that grow
  * with connections take more of their reservation when they run low
  * (net/port/pools.c); a SYN to a listener makes room when half-open
- * connections hold every PCB, so that a SYN flood cannot keep real
- * clients out (net/port/tcp_syn.c); the netif raises a new connection's
- * MSS for NET_TSO_SEGS (net/netif/virtio_netif.c). */
+ * connections hold every PCB or the listener's backlog, so that a SYN
+ * flood cannot keep real clients out (net/port/tcp_syn.c); the netif
+ * raises a new connection's MSS for NET_TSO_SEGS
+ * (net/netif/virtio_netif.c). */
 #define LWIP_HOOK_FILENAME		"lwip_hooks.h"
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	(net_pools_grow(), \
 	    (pcb)->state == LISTEN ? tcp_syn_hook((struct tcp_pcb_listen *)(pcb), (hdr)) : \
-	    tcp_tso_hook(pcb))
+	    (tcp_order_hook(pcb), tcp_tso_hook(pcb)))
+/** LWIP_TCP_PCB_NUM_EXT_ARGS, NET_ORDER_HOT: the same hook keeps the list
+ * of connections lwIP walks for every segment in an order that finds
+ * connections taking turns near its head (net/port/tcp_order.c), with a
+ * word of each connection's ext args.  A connection with more than
+ * NET_ORDER_HOT other segments between its last two goes to the tail
+ * once the next segment is another's; one whose segments come closer
+ * stays where lwIP puts it, at the head. */
+#define LWIP_TCP_PCB_NUM_EXT_ARGS	1
+#define NET_ORDER_HOT			16
 /** LWIP_HOOK_TCP_ISN: unpredictable initial sequence numbers (RFC 6528;
  * net/port/sys_arch.c): lwIP's own are the same for every connection. */
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) limpet_tcp_isn(lip, lport, rip, rport)
