@@ -83,7 +83,7 @@ FULL = dict(floor_runs=7, limpet_boots=7, linux_boots=5, wrk_seconds=10,
             connections=(1, 8, 64), lat_rounds=100000, lat_warmup=1000,
             bw_tcp_rounds=1000, bw_udp_rounds=100000, bisect_linux=True,
             https_connections=(1, 8), handshake_seconds=10,
-            many_connections=(512, 10000), many_seconds=20)
+            many_connections=(512, 10000), many_seconds=30)
 QUICK = dict(floor_runs=3, limpet_boots=5, linux_boots=1, wrk_seconds=3,
              connections=(1, 8, 64), lat_rounds=2000, lat_warmup=100,
              bw_tcp_rounds=20, bw_udp_rounds=5000, bisect_linux=False,

@@ -28,7 +28,7 @@ CLIENT = TOP / 'tests' / 'conn_client.py'
 READY = re.compile(r'^httpd: listening on port 80\b.*$', re.M)
 CONNECTIONS = 10000
 # Bytes an idle kept-alive connection may cost: lwIP's TCP and altcp PCBs
-# and httpd's struct conn come to about 490; twice that would mean a
+# and httpd's struct conn come to about 500; twice that would mean a
 # buffer is kept between requests.
 IDLE_COST_MAX = 1024
 
