@@ -23,6 +23,16 @@
  * Transmit: netdev_tx() puts the segments on the ring as one
  * scatter-gather chain (the driver supplies the virtio-net header from its
  * own memory); the segments must stay untouched until upper->tx_done(cookie).
+ * A frame shorter than an Ethernet header never reaches the device: it is
+ * refused and counted (tx_invalid).
+ *
+ * Recovery: when the device reports that it needs a reset (it broke on
+ * something it was given, virtio 1.1 2.1.2), the driver resets it, sets it
+ * up again with the same features and rings, and carries on: the upper
+ * layer keeps its buffers and its state, the frames the device held are
+ * lost (their tx_done() comes at once; TCP resends them) and the posted
+ * receive buffers go back on the new ring.  Link changes (VIRTIO_NET_F_STATUS)
+ * reach upper->link().
  *
  * Offloads (info->offloads): with NETDEV_OFF_TX_CSUM the upper layer may
  * leave a TCP or UDP checksum to the device: it stores the pseudo-header
@@ -66,8 +76,11 @@ struct netdev_upper {
 	 * of the frame, the driver's header sits in front of it); flags are
 	 * NETDEV_RX_*. */
 	void	(*rx)(void *ctx, const struct netdev_frag *frags, int n, unsigned flags);
-	/* The chain sent with this cookie has left: release it. */
+	/* The chain sent with this cookie has left, or was lost in a device
+	 * reset: release it. */
 	void	(*tx_done)(void *ctx, void *cookie);
+	/* Optional: the link went down (up = 0) or came back (up = 1). */
+	void	(*link)(void *ctx, int up);
 };
 
 struct netdev_seg {
@@ -117,6 +130,12 @@ struct netdev_stats {
 	uint64_t	tx_tso;		/* frames the device cut into segments */
 	uint64_t	tx_tso_max;	/* the largest of those, bytes */
 	uint64_t	bytes_copied;	/* payload bytes copied (goal: 0) */
+	uint64_t	tx_invalid;	/* frames refused: shorter than an Ethernet
+					 * header, longer than the device takes, or
+					 * offloads pointing outside the frame */
+	uint64_t	device_resets;	/* the device broke (NEEDS_RESET) and was
+					 * reset and set up again */
+	uint64_t	link_changes;	/* the link went down or came back */
 };
 
 int	netdev_probe(void);
@@ -125,8 +144,10 @@ const struct netdev_info *netdev_info(const struct netdev *dev);
 int	netdev_start(struct netdev *dev, const struct netdev_upper *upper, void *ctx);
 /* Send the frame segs[0..nsegs); off is NULL for a complete frame, or
  * says what the device is to do to it (NETDEV_OFF_TX_CSUM, _TX_TSO).
- * 0, -EAGAIN when the ring is full, -EINVAL for too many segments or an
- * offload the device does not do. */
+ * 0, -EAGAIN when the ring is full, -EINVAL for too many segments, an
+ * offload the device does not do or a malformed frame (too short or too
+ * long: counted in tx_invalid), -ENETDOWN while the device is out of
+ * service (a reset failed). */
 int	netdev_tx(struct netdev *dev, const struct netdev_seg *segs, int nsegs,
 	    const struct netdev_offload *off, void *cookie);
 void	netdev_rx_refill(struct netdev *dev);

@@ -30,18 +30,21 @@ struct virtio_ops {
 	 * loops on the generation (2.4.1). */
 	uint8_t	(*cfg_read8)(struct virtio_dev *d, unsigned off);
 	uint32_t (*cfg_generation)(struct virtio_dev *d);
-	/* Interrupt delivery to vector for config and every queue; called
-	 * before setup_queue(). */
-	int	(*setup_irq)(struct virtio_dev *d, unsigned vector);
+	/* Interrupt delivery: every queue to vector, configuration changes
+	 * to cfg_vector where the transport has a vector of their own (MSI-X;
+	 * MMIO has one line for both, told apart by irq_ack()).  Called
+	 * before setup_queue(), at attach and again after a device reset
+	 * (which forgets the device's vectors). */
+	int	(*setup_irq)(struct virtio_dev *d, unsigned vector, unsigned cfg_vector);
 	/* The largest size queue idx supports (0: no such queue). */
 	uint16_t (*queue_max)(struct virtio_dev *d, unsigned idx);
 	/* Tell the device where vq's rings are and enable it. */
 	int	(*setup_queue)(struct virtio_dev *d, unsigned idx, const struct virtq *vq);
 	void	(*notify)(struct virtio_dev *d, unsigned idx);
-	/* From the interrupt handler: acknowledge it (MMIO's
-	 * InterruptStatus/InterruptACK, 4.2.3.4); NULL when nothing is
-	 * needed (MSI-X). */
-	void	(*irq_ack)(struct virtio_dev *d);
+	/* From the interrupt handler: acknowledge it and return what it
+	 * was for, VIRTIO_ISR_* (MMIO's InterruptStatus/InterruptACK,
+	 * 4.2.3.4); NULL when nothing is needed (MSI-X, a vector each). */
+	uint32_t (*irq_ack)(struct virtio_dev *d);
 };
 
 struct virtio_dev {
@@ -54,6 +57,7 @@ struct virtio_dev {
 			uint32_t	notify_mult;
 			volatile uint8_t *devcfg;
 			volatile uint16_t *qnotify[2];
+			uint16_t	cfg_entry;	/* MSI-X entry for config changes */
 		} pci;
 		struct {			/* virtio_mmio.c */
 			volatile uint8_t *regs;

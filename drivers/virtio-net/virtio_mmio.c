@@ -88,9 +88,11 @@ cfg_generation(struct virtio_dev *d)
 	return rd(d, VIRTIO_MMIO_CONFIG_GENERATION);
 }
 
+/* One line for the queues and configuration changes alike. */
 static int
-setup_irq(struct virtio_dev *d, unsigned vector)
+setup_irq(struct virtio_dev *d, unsigned vector, unsigned cfg_vector)
 {
+	(void)cfg_vector;
 	return ioapic_route(d->mmio.gsi, vector, IOAPIC_LEVEL | IOAPIC_ACTIVE_HIGH);
 }
 
@@ -127,13 +129,14 @@ notify(struct virtio_dev *d, unsigned idx)
 }
 
 /* 4.2.3.4: read InterruptStatus, then acknowledge what was seen. */
-static void
+static uint32_t
 irq_ack(struct virtio_dev *d)
 {
 	uint32_t st = rd(d, VIRTIO_MMIO_INTERRUPT_STATUS);
 
 	if (st != 0)
 		wr(d, VIRTIO_MMIO_INTERRUPT_ACK, st);
+	return st;
 }
 
 static const struct virtio_ops mmio_ops = {

@@ -30,9 +30,21 @@
  * ring is full: the next poll reaps them, which the next received frame
  * or transmit brings, or at the latest the source's deadline, 5 to 10 ms
  * (TX_REAP_NS) after a frame went out.
+ *
+ * Never deaf: a frame shorter than an Ethernet header is refused where
+ * its chain is built (tx_invalid), because a chain with no frame bytes
+ * makes QEMU mark the whole device broken on a backend without a vnet
+ * header (user networking: "virtio-net nothing to send").  And if the
+ * device breaks anyway (it sets NEEDS_RESET and stops processing its
+ * queues), the configuration interrupt, or the loop's look at the status
+ * every STATUS_CHECK_NS, brings recover(): reset, the initialisation
+ * again with the same features, fresh rings, the posted receive buffers
+ * back on them; only the frames in flight are lost.  The same look
+ * notices the link going down and coming back (VIRTIO_NET_F_STATUS).
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netdev.h>
@@ -71,9 +83,23 @@
 /* Buffers one frame may span: a 64 KiB merged segment in 1536-byte
  * buffers takes 43. */
 #define RX_MAX_FRAGS		64
+/* How often the loop reads the device status when no configuration
+ * interrupt came: a backstop for a device that broke or lost its link
+ * without saying so (or a transport with no interrupt for it). */
+#define STATUS_CHECK_NS		(1000 * 1000 * 1000ULL)
+/* The frames netdev_tx() accepts: at least an Ethernet header (14
+ * bytes), at most the MTU plus the header and a VLAN tag, or with TSO an
+ * IPv4 packet's 64 KiB behind the header. */
+#define ETH_HDR_LEN		14
+#define ETH_FRAME_EXTRA		18
+/* The cookie of the chain net_fault= posts (debug builds), which no
+ * upper layer knows. */
+#define FAULT_COOKIE		((void *)&fault_cookie)
 
 _Static_assert(VIRTIO_NET_RX_BUF_SIZE >= VIRTIO_NET_RX_MIN, "5.1.6.3.1");
 _Static_assert(RX_MAX_FRAGS * VIRTIO_NET_RX_BUF_SIZE >= VIRTIO_NET_RX_GSO_MAX, "5.1.6.4");
+
+static const char fault_cookie;
 
 /* A header padded so that none straddles a page. */
 struct tx_hdr {
@@ -90,7 +116,12 @@ struct netdev {
 	struct netdev_info	info;
 	struct netdev_stats	stats;
 	uint64_t		features;
-	unsigned		vector;
+	unsigned		vector, cfg_vector;
+	volatile int		cfg_pending;	/* the configuration may have changed */
+	int			out_of_service;	/* a reset failed; recover() retries */
+	int			tx_invalid_logged;
+	uint64_t		check_at;	/* next look at the status, ns */
+	uint64_t		fault_every, fault_at;	/* net_fault= (debug builds) */
 	struct virtq		rxq, txq;
 	void			*rx_ring_mem, *tx_ring_mem;
 	size_t			rx_ring_pages, tx_ring_pages;
@@ -105,6 +136,12 @@ struct netdev {
 	void			*tx_cookie[VIRTIO_NET_QUEUE_SIZE];
 	void			*rxq_cookies[VIRTIO_NET_QUEUE_SIZE];
 	void			*txq_cookies[VIRTIO_NET_QUEUE_SIZE];
+	/* Receive buffers taken off the rings of a device being reset, for
+	 * its new ones. */
+	struct {
+		void	*cookie, *data;
+	}			rx_keep[VIRTIO_NET_QUEUE_SIZE];
+	unsigned		nkeep;
 };
 
 static struct netdev devs[VIRTIO_NET_MAX_DEVS];
@@ -197,6 +234,23 @@ read_mac(struct netdev *nd)
 
 /* ---- queues ---------------------------------------------------------------- */
 
+/* Lay out an empty ring of size entries in mem and give it to the device. */
+static int
+ring_setup(struct netdev *nd, unsigned idx, struct virtq *vq, uint16_t size,
+    void **cookies, void *mem, size_t pages)
+{
+	const struct virtio_ops *ops = nd->vdev.ops;
+	int err;
+
+	if (ops->queue_max(&nd->vdev, idx) < size)
+		return -ENODEV;
+	memset(mem, 0, pages * PAGE_SIZE);
+	if ((err = virtq_init(vq, size, mem, (uint64_t)mem, cookies,
+	    (nd->features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)) != 0)) != 0)
+		return err;
+	return ops->setup_queue(&nd->vdev, idx, vq);
+}
+
 static int
 queue_init(struct netdev *nd, unsigned idx, struct virtq *vq, void **cookies,
     void **mem, size_t *pages)
@@ -212,9 +266,7 @@ queue_init(struct netdev *nd, unsigned idx, struct virtq *vq, void **cookies,
 	*pages = PAGE_ROUND_UP(virtq_ring_bytes(size)) / PAGE_SIZE;
 	if ((*mem = page_alloc(*pages)) == NULL)
 		return -ENOMEM;
-	if ((err = virtq_init(vq, size, *mem, (uint64_t)*mem, cookies,
-	    (nd->features & VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX)) != 0)) != 0
-	    || (err = ops->setup_queue(&nd->vdev, idx, vq)) != 0) {
+	if ((err = ring_setup(nd, idx, vq, size, cookies, *mem, *pages)) != 0) {
 		page_free(*mem, *pages);
 		*mem = NULL;
 		return err;
@@ -238,8 +290,21 @@ intr(struct trapframe *tf, void *arg)
 
 	(void)tf;
 	nd->stats.interrupts++;
-	if (nd->vdev.ops->irq_ack != NULL)
-		nd->vdev.ops->irq_ack(&nd->vdev);
+	if (nd->vdev.ops->irq_ack != NULL &&
+	    (nd->vdev.ops->irq_ack(&nd->vdev) & VIRTIO_ISR_CONFIG))
+		nd->cfg_pending = 1;
+	loop_source_signal(&nd->src);
+}
+
+/* A configuration change on a vector of its own (MSI-X). */
+static void
+cfg_intr(struct trapframe *tf, void *arg)
+{
+	struct netdev *nd = arg;
+
+	(void)tf;
+	nd->stats.interrupts++;
+	nd->cfg_pending = 1;
 	loop_source_signal(&nd->src);
 }
 
@@ -250,17 +315,20 @@ print_stats(void)
 		const struct netdev_stats *s = &devs[i].stats;
 
 		kprintf("%s: rx %llu pkts %llu bytes %llu drops %llu large, tx %llu pkts "
-		    "%llu bytes %llu drops %llu csum %llu tso (largest %llu bytes), tx ring "
-		    "full %llu, rx no buffers %llu, interrupts %llu, bytes copied %llu\n",
+		    "%llu bytes %llu drops %llu invalid %llu csum %llu tso (largest %llu bytes), "
+		    "tx ring full %llu, rx no buffers %llu, interrupts %llu, bytes copied %llu, "
+		    "device resets %llu, link changes %llu\n",
 		    devs[i].name,
 		    (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 		    (unsigned long long)s->rx_drops, (unsigned long long)s->rx_large,
 		    (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
-		    (unsigned long long)s->tx_drops, (unsigned long long)s->tx_csum,
+		    (unsigned long long)s->tx_drops, (unsigned long long)s->tx_invalid,
+		    (unsigned long long)s->tx_csum,
 		    (unsigned long long)s->tx_tso,
 		    (unsigned long long)s->tx_tso_max,
 		    (unsigned long long)s->tx_ring_full, (unsigned long long)s->rx_no_buffers,
-		    (unsigned long long)s->interrupts, (unsigned long long)s->bytes_copied);
+		    (unsigned long long)s->interrupts, (unsigned long long)s->bytes_copied,
+		    (unsigned long long)s->device_resets, (unsigned long long)s->link_changes);
 	}
 }
 
@@ -334,12 +402,82 @@ reset(struct virtio_dev *d)
 	return -ETIMEDOUT;
 }
 
+/*
+ * Steps 1-6 of 3.1.1: reset, ACKNOWLEDGE (we noticed it), DRIVER (we can
+ * drive it), the features, FEATURES_OK.  The first time, the features are
+ * what we want of those offered; again (after the device broke), exactly
+ * those we had, which everything above was set up for.  *what names the
+ * step that failed.
+ */
+static int
+handshake(struct netdev *nd, int again, const char **what)
+{
+	struct virtio_dev *d = &nd->vdev;
+	const struct virtio_ops *ops = d->ops;
+	uint64_t offered;
+	int err;
+
+	*what = "reset";
+	if ((err = reset(d)) != 0)
+		return err;
+	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
+	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+
+	/* 4. Read the feature bits and write the subset we understand. */
+	*what = "features";
+	offered = ops->get_features(d);
+	if (!again)
+		nd->features = negotiate(offered);
+	else if ((offered & nd->features) != nd->features)
+		return -ENOTSUP;	/* it no longer offers what we use */
+	if (!(nd->features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+		return -ENOTSUP;	/* a legacy-only device */
+	ops->set_features(d, nd->features);
+
+	/* 5. FEATURES_OK.  6. Re-read: the device may refuse the subset. */
+	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
+	    | VIRTIO_STATUS_FEATURES_OK);
+	if (!(ops->get_status(d) & VIRTIO_STATUS_FEATURES_OK))
+		return -ENOTSUP;
+	return 0;
+}
+
+/* 8. DRIVER_OK: the device is live. */
+static void
+driver_ok(struct netdev *nd)
+{
+	nd->vdev.ops->set_status(&nd->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
+	    | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+}
+
+#ifdef LIMPET_DEBUG
+/* net_fault=MS (debug builds only): every MS milliseconds, break the
+ * device on purpose (fault()), so that tests can watch it recover. */
+static void
+fault_arg(struct netdev *nd)
+{
+	const char *v = kargs_take(&boot_args, "net_fault");
+	char *end;
+	unsigned long ms;
+
+	if (v == NULL)
+		return;
+	ms = strtoul(v, &end, 10);
+	if (*v < '0' || *v > '9' || *end != '\0' || ms == 0 || ms > 3600000) {
+		kprintf("virtio-net: error: net_fault=%s: expected milliseconds, 1..3600000\n", v);
+		machine_exit(EXIT_USAGE);
+	}
+	nd->fault_every = ms * 1000000ULL;
+	log_warn("%s: net_fault=%lu: the device will be broken on purpose every %lu ms",
+	    nd->name, ms, ms);
+}
+#endif
+
 int
 virtio_net_attach(struct virtio_dev *d)
 {
 	struct netdev *nd = to_netdev(d);
 	const struct virtio_ops *ops = d->ops;
-	uint64_t offered;
 	int err, vec;
 	const char *what;
 
@@ -347,29 +485,11 @@ virtio_net_attach(struct virtio_dev *d)
 	nd->index = ndevs;
 	ksnprintf(nd->name, sizeof(nd->name), "%s%d", ops->name, nd->index);
 
-	/* 1. Reset.  2. ACKNOWLEDGE: we noticed it.  3. DRIVER: we can drive it. */
-	what = "reset";
-	if ((err = reset(d)) != 0)
-		goto fail;
-	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
-	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-
-	/* 4. Read the feature bits and write the subset we understand. */
-	what = "features";
-	offered = ops->get_features(d);
-	nd->features = negotiate(offered);
-	err = -ENOTSUP;
-	if (!(nd->features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
-		goto fail;		/* a legacy-only device */
-	ops->set_features(d, nd->features);
-
-	/* 5. FEATURES_OK.  6. Re-read: the device may refuse the subset. */
-	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
-	    | VIRTIO_STATUS_FEATURES_OK);
-	if (!(ops->get_status(d) & VIRTIO_STATUS_FEATURES_OK))
+	if ((err = handshake(nd, 0, &what)) != 0)
 		goto fail;
 
-	/* 7. Device-specific setup: interrupt, queues, TX headers, config. */
+	/* 7. Device-specific setup: interrupts (the queues', and the
+	 * configuration's where it has its own), queues, TX headers, config. */
 	what = "interrupt";
 	if ((vec = irq_alloc_vector()) < 0) {
 		err = vec;
@@ -380,7 +500,14 @@ virtio_net_attach(struct virtio_dev *d)
 	nd->src.arg = nd;
 	if ((err = irq_register(nd->vector, intr, nd)) != 0)
 		goto fail;
-	if ((err = ops->setup_irq(d, nd->vector)) != 0)
+	if ((vec = irq_alloc_vector()) < 0) {
+		err = vec;
+		goto fail;
+	}
+	nd->cfg_vector = (unsigned)vec;
+	if ((err = irq_register(nd->cfg_vector, cfg_intr, nd)) != 0)
+		goto fail;
+	if ((err = ops->setup_irq(d, nd->vector, nd->cfg_vector)) != 0)
 		goto fail_irq;
 	what = "receive queue";
 	if ((err = queue_init(nd, VIRTIO_NET_RXQ, &nd->rxq, nd->rxq_cookies,
@@ -396,10 +523,10 @@ virtio_net_attach(struct virtio_dev *d)
 	    * nd->txq.size) / PAGE_SIZE)) == NULL)
 		goto fail_txq;
 	read_mac(nd);
-
-	/* 8. DRIVER_OK: the device is live. */
-	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
-	    | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	driver_ok(nd);
+#ifdef LIMPET_DEBUG
+	fault_arg(nd);
+#endif
 
 	nd->info.name = ops->name;
 	nd->info.mtu = 1500;
@@ -441,7 +568,7 @@ fail_rxq:
 	reset(d);		/* the device must stop using the rings first */
 	page_free(nd->rx_ring_mem, nd->rx_ring_pages);
 fail_irq:
-	/* The vector stays registered: its handler only signals a source
+	/* The vectors stay registered: their handlers only signal a source
 	 * that is never registered with the loop. */
 fail:
 	ops->set_status(d, ops->get_status(d) | VIRTIO_STATUS_FAILED);
@@ -460,35 +587,54 @@ reap_tx(struct netdev *nd)
 	void **slot;
 
 	while ((slot = virtq_get_used(&nd->txq, NULL)) != NULL)
-		nd->upper->tx_done(nd->ctx, *slot);
+		if (*slot != FAULT_COOKIE)
+			nd->upper->tx_done(nd->ctx, *slot);
 	if (nd->tx_since != 0)
 		nd->tx_since = virtq_in_flight(&nd->txq) > 0 ? now_ns() : 0;
 }
 
-/* The loop polls the device by then when sent frames wait to be reaped. */
+/* The loop polls the device by then: when sent frames wait to be reaped,
+ * for the next look at its status, and for net_fault=. */
 static uint64_t
-tx_deadline(struct loop_source *src)
+next_deadline(struct loop_source *src)
 {
 	const struct netdev *nd = src->arg;
+	uint64_t t = nd->check_at;
 
-	if (nd->tx_since == 0)
-		return UINT64_MAX;
-	return (nd->tx_since / TX_REAP_NS + 2) * TX_REAP_NS;
+	if (nd->tx_since != 0 && (nd->tx_since / TX_REAP_NS + 2) * TX_REAP_NS < t)
+		t = (nd->tx_since / TX_REAP_NS + 2) * TX_REAP_NS;
+	if (nd->fault_at != 0 && nd->fault_at < t)
+		t = nd->fault_at;
+	return t;
+}
+
+/* Post one receive buffer (the ring has room for it). */
+static void
+post_rx(struct netdev *nd, void *cookie, void *data)
+{
+	struct virtq_seg segs[RX_MAX_DESC];
+	int n, head = virtq_next_head(&nd->rxq);
+
+	n = add_runs(segs, 0, RX_MAX_DESC, data, VIRTIO_NET_RX_BUF_SIZE, 1);
+	if (n < 0)
+		panic("%s: rx buffer %p is not mapped or too fragmented", nd->name, data);
+	nd->rx_cookie[head] = cookie;
+	nd->rx_data[head] = data;
+	if (virtq_add(&nd->rxq, segs, n, &nd->rx_cookie[head]) != head)
+		panic("%s: receive ring out of step", nd->name);
 }
 
 void
 netdev_rx_refill(struct netdev *nd)
 {
-	struct virtq_seg segs[RX_MAX_DESC];
 	int added = 0;
 
-	if (!nd->started)
+	if (!nd->started || nd->out_of_service)
 		return;
 	while (nd->rxq.num_free >= RX_MAX_DESC) {
 		void *data;
 		uint32_t size;
 		void *cookie = nd->upper->rx_buf(nd->ctx, &data, &size);
-		int n, head = virtq_next_head(&nd->rxq);
 
 		if (cookie == NULL) {
 			nd->stats.rx_no_buffers++;
@@ -497,13 +643,7 @@ netdev_rx_refill(struct netdev *nd)
 		if (size < VIRTIO_NET_RX_BUF_SIZE)
 			panic("%s: rx_buf gave %u bytes; netdev_info() asks for %u",
 			    nd->name, size, VIRTIO_NET_RX_BUF_SIZE);
-		n = add_runs(segs, 0, RX_MAX_DESC, data, VIRTIO_NET_RX_BUF_SIZE, 1);
-		if (n < 0)
-			panic("%s: rx buffer %p is not mapped or too fragmented", nd->name, data);
-		nd->rx_cookie[head] = cookie;
-		nd->rx_data[head] = data;
-		if (virtq_add(&nd->rxq, segs, n, &nd->rx_cookie[head]) != head)
-			panic("%s: receive ring out of step", nd->name);
+		post_rx(nd, cookie, data);
 		added++;
 	}
 	if (added)
@@ -514,14 +654,7 @@ netdev_rx_refill(struct netdev *nd)
 static void
 repost(struct netdev *nd, const struct netdev_frag *f)
 {
-	struct virtq_seg seg[RX_MAX_DESC];
-	uint8_t *data = f->data;
-	int n, h = virtq_next_head(&nd->rxq);
-
-	n = add_runs(seg, 0, RX_MAX_DESC, data, VIRTIO_NET_RX_BUF_SIZE, 1);
-	nd->rx_cookie[h] = f->cookie;
-	nd->rx_data[h] = data;
-	virtq_add(&nd->rxq, seg, n, &nd->rx_cookie[h]);
+	post_rx(nd, f->cookie, f->data);
 }
 
 /* The next used receive buffer as a fragment (data is the buffer's
@@ -624,12 +757,144 @@ receive(struct netdev *nd)
 	return budget == 0 && virtq_has_used(&nd->rxq);
 }
 
+/* ---- a broken device, the link --------------------------------------------- */
+
+/*
+ * The device broke: it set NEEDS_RESET (QEMU does on a chain it cannot
+ * use, and then leaves both queues alone for good, 2.1.2), or it lost
+ * DRIVER_OK.  Reset it and set it up as at boot, with the features, ring
+ * sizes and interrupts it had, so that nothing above notices but lost
+ * frames: the chains it held are given back as sent (TCP resends them),
+ * the receive buffers it held go on the new ring.  On failure the device
+ * is out of service until the next look at it tries again.
+ */
+static void
+recover(struct netdev *nd, const char *why)
+{
+	struct virtio_dev *d = &nd->vdev;
+	const char *what = "reset";
+	int err;
+
+	nd->stats.device_resets++;
+	log_warn("%s: %s: resetting the device (reset %llu)", nd->name, why,
+	    (unsigned long long)nd->stats.device_resets);
+	if ((err = reset(d)) != 0)
+		goto fail;
+	/* The device has let go of both rings. */
+	for (unsigned h = 0; h < nd->txq.size; h++)
+		if (nd->txq.cookie[h] != NULL) {
+			nd->txq.cookie[h] = NULL;
+			if (nd->tx_cookie[h] != FAULT_COOKIE)
+				nd->upper->tx_done(nd->ctx, nd->tx_cookie[h]);
+		}
+	for (unsigned h = 0; h < nd->rxq.size; h++)
+		if (nd->rxq.cookie[h] != NULL) {
+			nd->rxq.cookie[h] = NULL;
+			nd->rx_keep[nd->nkeep].cookie = nd->rx_cookie[h];
+			nd->rx_keep[nd->nkeep++].data = nd->rx_data[h];
+		}
+	nd->tx_since = 0;
+
+	if ((err = handshake(nd, 1, &what)) != 0)
+		goto fail;
+	what = "interrupt";
+	if ((err = d->ops->setup_irq(d, nd->vector, nd->cfg_vector)) != 0)
+		goto fail;
+	what = "queues";
+	if ((err = ring_setup(nd, VIRTIO_NET_RXQ, &nd->rxq, nd->rxq.size, nd->rxq_cookies,
+	    nd->rx_ring_mem, nd->rx_ring_pages)) != 0 ||
+	    (err = ring_setup(nd, VIRTIO_NET_TXQ, &nd->txq, nd->txq.size, nd->txq_cookies,
+	    nd->tx_ring_mem, nd->tx_ring_pages)) != 0)
+		goto fail;
+	driver_ok(nd);
+	nd->out_of_service = 0;
+	while (nd->nkeep > 0) {
+		nd->nkeep--;
+		post_rx(nd, nd->rx_keep[nd->nkeep].cookie, nd->rx_keep[nd->nkeep].data);
+	}
+	netdev_rx_refill(nd);
+	kick(nd, &nd->rxq, VIRTIO_NET_RXQ);
+	virtq_enable_intr(&nd->rxq);
+	log_warn("%s: the device is back, %u receive buffers posted", nd->name,
+	    (unsigned)virtq_in_flight(&nd->rxq));
+	return;
+
+fail:
+	if (!nd->out_of_service)
+		log_error("%s: %s failed (%d) after a reset; the device is out of service, "
+		    "trying again every %llu ms", nd->name, what, err,
+		    (unsigned long long)(STATUS_CHECK_NS / 1000000));
+	nd->out_of_service = 1;
+	d->ops->set_status(d, VIRTIO_STATUS_FAILED);
+}
+
+/* Look at the device: broken, or its link changed? */
+static void
+check_device(struct netdev *nd)
+{
+	uint8_t st = nd->vdev.ops->get_status(&nd->vdev);
+	int up;
+
+	if (nd->out_of_service)
+		recover(nd, "out of service");
+	else if (st & VIRTIO_STATUS_NEEDS_RESET)
+		recover(nd, "the device needs a reset");
+	else if (!(st & VIRTIO_STATUS_DRIVER_OK))
+		recover(nd, "the device lost its status");
+	if (nd->out_of_service)
+		return;
+	if ((up = link_up(nd)) != nd->info.link_up) {
+		nd->info.link_up = up;
+		nd->stats.link_changes++;
+		log_info("%s: link %s", nd->name, up ? "up" : "down");
+		if (nd->upper->link != NULL)
+			nd->upper->link(nd->ctx, up);
+	}
+}
+
+#ifdef LIMPET_DEBUG
+/* net_fault=: post one transmit chain that QEMU must refuse on every
+ * backend, a single device-writable buffer ("virtio-net header not in
+ * first element"): it marks the device broken.  (A header-only chain
+ * breaks it only on a backend without a vnet header, and a chain shorter
+ * than the header makes QEMU 7.2 abort in iov_copy() on such a backend.) */
+static void
+fault(struct netdev *nd)
+{
+	int head = virtq_next_head(&nd->txq);
+	struct virtq_seg seg;
+
+	if (head < 0)
+		return;
+	seg = (struct virtq_seg){ .addr = dma_addr((uint64_t)&nd->tx_hdr[head].hdr),
+	    .len = sizeof(struct virtio_net_hdr), .write = 1 };
+	nd->tx_cookie[head] = FAULT_COOKIE;
+	virtq_add(&nd->txq, &seg, 1, &nd->tx_cookie[head]);
+	log_warn("%s: net_fault: posting a malformed transmit chain", nd->name);
+	nd->vdev.ops->notify(&nd->vdev, VIRTIO_NET_TXQ);
+}
+#endif
+
 static int
 poll(struct loop_source *src)
 {
 	struct netdev *nd = src->arg;
+	uint64_t now = now_ns();
 	int more;
 
+	if (nd->cfg_pending || now >= nd->check_at) {
+		nd->cfg_pending = 0;
+		nd->check_at = now + STATUS_CHECK_NS;
+		check_device(nd);
+	}
+#ifdef LIMPET_DEBUG
+	if (nd->fault_at != 0 && now >= nd->fault_at && !nd->out_of_service) {
+		nd->fault_at = now + nd->fault_every;
+		fault(nd);
+	}
+#endif
+	if (nd->out_of_service)
+		return 0;
 	virtq_disable_intr(&nd->rxq);
 	virtq_disable_intr(&nd->txq);
 	reap_tx(nd);
@@ -642,14 +907,35 @@ poll(struct loop_source *src)
 	return virtq_enable_intr(&nd->rxq);
 }
 
+/*
+ * Whether the device can send this frame of bytes bytes: at least an
+ * Ethernet header (QEMU marks the whole device broken on a chain with no
+ * frame bytes when its backend takes no vnet header), at most what the
+ * link or TSO carries, with offloads that point inside it.
+ */
+static int
+frame_ok(const struct netdev *nd, uint64_t bytes, const struct netdev_offload *off)
+{
+	uint64_t max = (uint64_t)nd->info.mtu + ETH_FRAME_EXTRA;
+
+	if (off != NULL && off->gso_size != 0) {
+		max = ETH_HDR_LEN + 0xffffu;
+		if (off->hdr_len > bytes || off->hdr_len < ETH_HDR_LEN)
+			return 0;
+	}
+	if (off != NULL && (uint64_t)off->csum_start + off->csum_offset + 2 > bytes)
+		return 0;
+	return bytes >= ETH_HDR_LEN && bytes <= max;
+}
+
 int
 netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
     const struct netdev_offload *off, void *cookie)
 {
 	struct virtq_seg v[TX_MAX_DESC];
 	struct virtio_net_hdr *hdr;
-	uint32_t bytes = 0;
-	int n = 1, head;
+	uint64_t bytes = 0;
+	int n = 0, head;
 
 	if (!nd->started || nsegs <= 0 || (uint32_t)nsegs > nd->info.tx_max_segs ||
 	    (off != NULL && !(nd->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM))) ||
@@ -658,12 +944,32 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 		nd->stats.tx_drops++;
 		return -EINVAL;
 	}
-	for (int i = 0; i < nsegs; i++) {
-		if ((n = add_runs(v, n, TX_MAX_DESC, segs[i].data, segs[i].len, 0)) < 0) {
+	if (nd->out_of_service)
+		return -ENETDOWN;
+	for (int i = 0; i < nsegs; i++)
+		bytes += segs[i].len;
+	if (!frame_ok(nd, bytes, off)) {
+		nd->stats.tx_invalid++;
+		if (!nd->tx_invalid_logged) {
+			nd->tx_invalid_logged = 1;
+			log_warn("%s: refused a %llu-byte frame in %d segments (logged once, "
+			    "counted in tx_invalid)", nd->name, (unsigned long long)bytes, nsegs);
+		}
+		return -EINVAL;
+	}
+	/* The frame's runs go after v[0], the header's slot, which is filled
+	 * in below: add_runs() merges a run with the one before it, so it
+	 * must never see v[0] before then.  (It did: a one-piece frame whose
+	 * start met the stale stack contents of v[0] vanished into it, and
+	 * the device got a chain of a header and nothing else.) */
+	for (int i = 0; i < nsegs; i++)
+		if ((n = add_runs(v + 1, n, TX_MAX_DESC - 1, segs[i].data, segs[i].len, 0)) < 0) {
 			nd->stats.tx_drops++;
 			return -EINVAL;
 		}
-		bytes += segs[i].len;
+	if (++n > nd->txq.size) {	/* with the header: it would never fit */
+		nd->stats.tx_drops++;
+		return -EINVAL;
 	}
 	if (nd->txq.num_free < n)
 		reap_tx(nd);
@@ -748,7 +1054,10 @@ netdev_start(struct netdev *nd, const struct netdev_upper *upper, void *ctx)
 	nd->ctx = ctx;
 	nd->started = 1;
 	nd->src.poll = poll;
-	nd->src.next_deadline = tx_deadline;
+	nd->src.next_deadline = next_deadline;
+	nd->check_at = now_ns() + STATUS_CHECK_NS;
+	if (nd->fault_every != 0)
+		nd->fault_at = now_ns() + nd->fault_every;
 	netdev_rx_refill(nd);
 	virtq_enable_intr(&nd->rxq);
 	loop_source_register(&nd->src);

@@ -60,17 +60,32 @@ cfg_generation(struct virtio_dev *d)
 	return COMMON(d)->config_generation;
 }
 
+/*
+ * MSI-X table entry 0 for both queues, entry 1 for configuration changes
+ * (the link, and a device that needs a reset).  The table is the PCI
+ * function's and survives a device reset; the device's choice of entries
+ * does not (4.1.5.1.2), so after a reset only that is set again.
+ */
 static int
-setup_irq(struct virtio_dev *d, unsigned vector)
+setup_irq(struct virtio_dev *d, unsigned vector, unsigned cfg_vector)
 {
+	volatile struct virtio_pci_common_cfg *c = COMMON(d);
 	int err;
 
-	if ((err = pci_msix_enable(&d->pci.pci)) != 0)
-		return err;
-	if ((err = pci_msix_route(&d->pci.pci, 0, vector)) != 0)
-		return err;
-	/* Link changes are read when asked for, not signalled. */
-	COMMON(d)->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
+	if (d->pci.pci.msix_table == NULL) {
+		if ((err = pci_msix_enable(&d->pci.pci)) != 0)
+			return err;
+		if ((err = pci_msix_route(&d->pci.pci, 0, vector)) != 0)
+			return err;
+		/* With a one-entry table, changes are only seen by the
+		 * driver's periodic look at the device. */
+		d->pci.cfg_entry = pci_msix_route(&d->pci.pci, 1, cfg_vector) == 0
+		    ? 1 : VIRTIO_MSI_NO_VECTOR;
+	}
+	/* 4.1.5.1.2.1: the device may refuse an entry; read it back. */
+	c->config_msix_vector = d->pci.cfg_entry;
+	if (c->config_msix_vector != d->pci.cfg_entry)
+		c->config_msix_vector = VIRTIO_MSI_NO_VECTOR;
 	return 0;
 }
 

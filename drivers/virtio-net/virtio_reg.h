@@ -19,6 +19,11 @@
 #define VIRTIO_STATUS_NEEDS_RESET	64
 #define VIRTIO_STATUS_FAILED		128
 
+/* 4.1.4.5 / 4.2.2: what an interrupt was for (ISR status, MMIO
+ * InterruptStatus). */
+#define VIRTIO_ISR_QUEUE		1
+#define VIRTIO_ISR_CONFIG		2
+
 /* ---- 6 Reserved Feature Bits; 5.1.3 Network Device Feature Bits ------- */
 #define VIRTIO_NET_F_CSUM		0	/* device handles partial csum */
 #define VIRTIO_NET_F_GUEST_CSUM		1	/* driver handles partial csum */

@@ -482,10 +482,28 @@ output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dest)
 
 /* ---- set up --------------------------------------------------------------- */
 
+/* ---- link ------------------------------------------------------------------ */
+
+/* The device's link went down or came back.  lwIP routes nothing through
+ * a netif whose link is down (TCP resends later); bringing it up, lwIP
+ * announces our address again with a gratuitous ARP (netif_issue_reports()),
+ * so that a switch or host that forgot us learns where we are. */
+static void
+link_changed(void *ctx, int up)
+{
+	struct vnif *vn = ctx;
+
+	if (up)
+		netif_set_link_up(vn->netif);
+	else
+		netif_set_link_down(vn->netif);
+}
+
 static const struct netdev_upper upper = {
 	.rx_buf = rx_buf,
 	.rx = rx,
 	.tx_done = tx_done,
+	.link = link_changed,
 };
 
 /* Pages for n receive buffers and their descriptors. */

@@ -260,9 +260,11 @@ stats_page(struct conn *c, const struct http_request *req)
 		    ",\"rx_drops\":%" PRIu64 ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
 		    ",\"tx_drops\":%" PRIu64 ",\"tx_ring_full\":%" PRIu64
 		    ",\"rx_no_buffers\":%" PRIu64 ",\"interrupts\":%" PRIu64
-		    ",\"bytes_copied\":%" PRIu64 "}}\n",
+		    ",\"bytes_copied\":%" PRIu64 ",\"tx_invalid\":%" PRIu64
+		    ",\"device_resets\":%" PRIu64 ",\"link_changes\":%" PRIu64 "}}\n",
 		    ns.rx_packets, ns.rx_bytes, ns.rx_drops, ns.tx_packets, ns.tx_bytes,
-		    ns.tx_drops, ns.tx_ring_full, ns.rx_no_buffers, ns.interrupts, ns.bytes_copied);
+		    ns.tx_drops, ns.tx_ring_full, ns.rx_no_buffers, ns.interrupts, ns.bytes_copied,
+		    ns.tx_invalid, ns.device_resets, ns.link_changes);
 	else
 		J("\"driver\":null}\n");
 #undef J
