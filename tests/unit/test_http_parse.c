@@ -856,11 +856,58 @@ test_error_is_sticky(void **state)
 	assert_string_equal(http_reason(999), "");
 }
 
+/*
+ * http_parse_idle(): between requests, with every byte consumed, a parser
+ * may be dropped (httpd frees it, with the request buffer, while a
+ * kept-alive connection waits) and a fresh one behaves the same; never
+ * with part of a header section or a body still to come.
+ */
+static void
+test_idle(void **state)
+{
+	static const char get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char post[] = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+	struct http_parser p;
+	size_t used;
+
+	(void)state;
+	http_parser_init(&p, &LIM);
+	assert_true(http_parse_idle(&p));
+	/* Part of a header section (the caller keeps the bytes). */
+	assert_int_equal(http_parse_feed(&p, get, 10, &used), HTTP_NEED_MORE);
+	assert_int_equal(used, 0);
+	assert_false(http_parse_idle(&p));
+	/* A whole request without a body, consumed: idle. */
+	http_parser_init(&p, &LIM);
+	assert_int_equal(http_parse_feed(&p, get, sizeof(get) - 1, &used), HTTP_DONE);
+	assert_int_equal(used, sizeof(get) - 1);
+	assert_true(http_parse_idle(&p));
+	/* Empty lines before a request line stay in the buffer: not idle. */
+	http_parser_init(&p, &LIM);
+	assert_int_equal(http_parse_feed(&p, "\r\n", 2, &used), HTTP_NEED_MORE);
+	assert_false(http_parse_idle(&p));
+	/* A body still to come: not idle until it has gone. */
+	http_parser_init(&p, &LIM);
+	assert_int_equal(http_parse_feed(&p, post, sizeof(post) - 1, &used), HTTP_DONE);
+	assert_false(http_parse_idle(&p));
+	assert_int_equal(http_parse_feed(&p, "abc", 3, &used), HTTP_NEED_MORE);
+	assert_int_equal(used, 3);
+	assert_false(http_parse_idle(&p));
+	assert_int_equal(http_parse_feed(&p, "de", 2, &used), HTTP_NEED_MORE);
+	assert_int_equal(used, 2);
+	assert_true(http_parse_idle(&p));
+	/* After an error, never. */
+	http_parser_init(&p, &LIM);
+	assert_int_equal(http_parse_feed(&p, "GET / HTTP/9.9\r\n\r\n", 20, &used), HTTP_ERROR);
+	assert_false(http_parse_idle(&p));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_simple_get),
+		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_methods),
