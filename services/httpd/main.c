@@ -112,7 +112,7 @@ parse_args(int argc, char **argv)
 			if (n == 0 || (cap > 0 && n > cap)) {
 				fprintf(stderr, "httpd: --max-conns %lu: give 1 to %u, the TCP "
 				    "connections this machine's memory holds (more memory, more "
-				    "connections: about 15,000 in -m 64M)\n", n, cap);
+				    "connections: about 16,000 in -m 64M)\n", n, cap);
 				return -1;
 			}
 			httpd_cfg.max_conns = (unsigned)n;

@@ -26,7 +26,7 @@
 #define HTTPD_HTTPS_PORT	443
 /* --max-conns: connections served at once.  By default, what lwIP can
  * hold (limpet_tcp_capacity(), sized at boot from the memory: about
- * 15,000 in -m 64M) less 1/HTTPD_CONN_SPARE of it, which stays for
+ * 16,000 in -m 64M) less 1/HTTPD_CONN_SPARE of it, which stays for
  * connections httpd has closed that lwIP still holds (closing, TIME_WAIT)
  * and for newcomers in their handshake: so httpd makes room (evicts an
  * idle connection) before lwIP has to refuse one.  At the limit a

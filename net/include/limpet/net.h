@@ -63,7 +63,7 @@ int	limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree);
 
 /* How many TCP connections lwIP can hold at once, every state counted
  * (half-open and TIME_WAIT ones too): its pools are sized at boot from
- * the machine's memory (NET_CONN_* in lwipopts.h), about 15,000 in
+ * the machine's memory (NET_CONN_* in lwipopts.h), about 16,000 in
  * -m 64M.  0 without a network device. */
 unsigned limpet_tcp_capacity(void);
 
