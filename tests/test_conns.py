@@ -107,3 +107,21 @@ def test_10000_keepalive_connections(httpd64):
             if v > use['before'][k] + (1460 if k == 'lwip_heap' else 0)}
     assert not grew, 'not back to the baseline after the close: %s' % grew
     assert guest.proc.poll() is None, 'httpd died' + guest.describe()
+
+
+@pytest.mark.parametrize('value', ['0', '1000000'])
+def test_max_conns_validated(value):
+    """--max-conns takes 1 up to the capacity the boot computed; anything
+    else stops httpd with status 2 and says what it takes."""
+    from conftest import limpet
+    from test_httpd import free_port
+    p = limpet('run', 'httpd', '--no-build', '--timeout', '120',
+               '--port', '%d:80' % free_port(), '--', '--max-conns', value, timeout=180)
+    out = p.stdout + p.stderr
+    assert p.returncode == 2, out
+    if value == '0':
+        assert 'httpd: --max-conns 0: expected a number 1..' in out, out
+        return
+    m = re.search(r'httpd: --max-conns %s: give 1 to (\d+), the TCP connections this '
+                  r'machine\'s memory holds' % value, out)
+    assert m and int(m.group(1)) >= 10000, out    # ./limpet run's -m 64M

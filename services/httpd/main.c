@@ -109,7 +109,7 @@ parse_args(int argc, char **argv)
 
 			if (limpet_arg_number(a, v, 1000000, &n) != 0)
 				return -1;
-			if (n == 0 || (cap > 0 && n > cap)) {
+			if (cap > 0 && n > cap) {
 				fprintf(stderr, "httpd: --max-conns %lu: give 1 to %u, the TCP "
 				    "connections this machine's memory holds (more memory, more "
 				    "connections: about 16,000 in -m 64M)\n", n, cap);
