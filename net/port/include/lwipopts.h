@@ -45,9 +45,7 @@
  * time only, but for one test: mem.h's `#if MEM_SIZE > 64000L` chooses
  * 32-bit heap offsets (mem_size_t), and there the preprocessor takes the
  * variable's name as 0, leaving NET_HEAP_BASE, which is above 64000
- * (checked below; pools.c checks mem_size_t too).  Untouched parts of the
- * reservation cost the host no memory: lwIP's first-fit allocator fills
- * the heap from its start. */
+ * (checked below; pools.c checks mem_size_t too). */
 #define NET_HEAP_BASE			(256 * 1024)
 extern unsigned long net_heap_extra;
 extern void *net_heap_mem;
