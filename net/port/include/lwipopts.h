@@ -94,10 +94,10 @@ extern void *net_heap_mem;
  * the pools above and the heap add for each) takes 1/NET_CONN_MEM_SHARE
  * of the pages free when the network starts, between NET_CONN_MIN and
  * NET_CONN_MAX connections: about 1 KiB each, so -m 64M holds some 16,000
- * and -m 4M some 700.  The memory is reserved, not touched: the pools
- * grow into it in steps as connections come (NET_GROW_*), so a large
- * machine that never sees them costs the host no more memory, nor its
- * boot more time. */
+ * and -m 4M some 700.  The memory is reserved; the pools' part of it is
+ * not touched: they grow into it in steps as connections come
+ * (NET_GROW_*), so a large machine that never sees them costs the host
+ * no more memory for them, nor its boot more time. */
 #define NET_CONN_MEM_SHARE		4
 /** NET_CONN_MIN: the static TCP PCBs, the floor on the smallest machine. */
 #define NET_CONN_MIN			MEMP_NUM_TCP_PCB
