@@ -462,26 +462,6 @@ tx_invalid(void **state)
 }
 
 /*
- * Fill the stack below the caller with what the old netdev_tx() found in
- * v[0] when it lost a frame: a device-readable descriptor ending where the
- * frame begins.  The words alternate a and l, both below 2^32 with a + l
- * the frame's device address, so that v[0] reads {a, l} or {l, a} (with
- * write 0) whichever way it lines up with them.
- */
-static void __attribute__((noinline))
-paint_stack(uint64_t a, uint64_t l)
-{
-	uint64_t w[4096];
-
-	for (size_t i = 0; i < 4096; i += 2) {
-		w[i] = a;
-		w[i + 1] = l;
-	}
-	/* The stores must happen: the memory counts as read. */
-	__asm__ volatile("" : : "r"(w) : "memory");
-}
-
-/*
  * Issue 12's dead NIC: netdev_tx() built the frame's runs after v[0], the
  * header's slot, before filling it in, and merged the first run into
  * whatever v[0] held when the two met in memory; a one-piece frame then
@@ -506,7 +486,7 @@ tx_stale_header_slot(void **state)
 		struct netdev_seg seg = { heap_va(0), sizes[i] };
 		int rc;
 
-		paint_stack(pa[0] - l, l);
+		sim_paint_stack(pa[0] - l, l);
 		rc = netdev_tx(nd, &seg, 1, NULL, COOKIE(k));
 		assert_int_equal(rc, 0);
 		assert_no_device_error();
@@ -516,7 +496,7 @@ tx_stale_header_slot(void **state)
 	struct netdev_seg two[2] = { { heap_va(4096), 40 }, { heap_va(200), 14 } };
 
 	concat(expect, two, 2, heap_to_host);
-	paint_stack(pa[1] - l, l);
+	sim_paint_stack(pa[1] - l, l);
 	assert_int_equal(netdev_tx(nd, two, 2, NULL, COOKIE(k)), 0);
 	assert_no_device_error();
 	assert_chain(k++, expect, 54, 3);
@@ -840,7 +820,7 @@ recover_case(const struct sim_config *cfg, int interrupt)
 	fill(m, 64 * 1024, 12);
 	k = load_device(nd, m);
 	/* What QEMU does on a chain it cannot use. */
-	sim_error("virtio-net nothing to send");
+	sim_break("virtio-net nothing to send");
 	assert_int_equal(sim.cfg_interrupts, interrupt ? 1 : 0);
 	sim_loop();
 	if (!interrupt) {
@@ -948,7 +928,7 @@ recover_fails_then_succeeds(void **state)
 	seg.data = m;
 	k = load_device(nd, m);
 	sim.reset_stuck = 1;
-	sim_error("virtio-net header not in first element");
+	sim_break("virtio-net header not in first element");
 	sim_loop();
 	assert_int_equal(stats(nd).device_resets, 1);
 	assert_int_equal(sim_logged("the device is out of service"), 1);

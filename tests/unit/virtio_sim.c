@@ -39,6 +39,16 @@
 
 struct sim sim;
 
+/* Undefined behaviour anywhere (lwIP included) fails the program, rather
+ * than printing a line that a passing run would hide. */
+const char *__ubsan_default_options(void);
+
+const char *
+__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
+
 /* ---- kernel stubs: clock, interrupts, exit, arguments ---------------------- */
 
 static uint64_t clock_ns = 1000000000ULL;	/* a second after "boot" */
@@ -333,6 +343,28 @@ dma_write(uint64_t pa, const void *in, uint32_t len)
 	}
 }
 
+/*
+ * What the guest's netdev_tx() found in v[0] when it lost a frame (issue
+ * 12, before 4f8acf1): a device-readable descriptor ending where the frame
+ * begins.  The words alternate a and l, both below 2^32, so that a
+ * struct virtq_seg anywhere in the painted stack reads {a, l} or {l, a},
+ * write 0, whichever way it lines up with them: with a + l the frame's
+ * device address, either ends where the frame begins.
+ */
+void __attribute__((noinline))
+sim_paint_stack(uint64_t a, uint64_t l)
+{
+	uint64_t w[4096];
+
+	assert_true(a < (1ULL << 32) && l < (1ULL << 32));
+	for (size_t i = 0; i < 4096; i += 2) {
+		w[i] = a;
+		w[i + 1] = l;
+	}
+	/* The stores must happen: the memory counts as read. */
+	__asm__ volatile("" : : "r"(w) : "memory");
+}
+
 /* ---- the loop: sources and work --------------------------------------------- */
 
 static struct loop_source *sources[8];
@@ -458,15 +490,22 @@ sim_config_interrupt(void)
 }
 
 void
-sim_error(const char *why)
+sim_break(const char *why)
 {
 	snprintf(sim.error, sizeof(sim.error), "%s", why);
-	sim.errors++;
 	if (sim.driver_features & VIRTIO_BIT(VIRTIO_F_VERSION_1)) {
 		sim.status |= VIRTIO_STATUS_NEEDS_RESET;
 		sim_config_interrupt();
 	}
 	sim.broken = 1;
+}
+
+/* Something the driver gave the device is wrong: a driver bug. */
+static void
+device_error(const char *why)
+{
+	sim.errors++;
+	sim_break(why);
 }
 
 void
@@ -531,7 +570,7 @@ want_notify(unsigned qi)
 /*
  * Take the next available chain as QEMU's virtqueue_split_pop() does,
  * into desc[] (*n of them, the readable ones first); its head, -1 when
- * none is available, -2 after an error (sim_error()).
+ * none is available, -2 after an error (device_error()).
  */
 static int
 pop(unsigned qi, struct sim_desc *desc, int *n)
@@ -547,13 +586,13 @@ pop(unsigned qi, struct sim_desc *desc, int *n)
 		return -1;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if ((uint16_t)(avail(qi)->idx - q->last_avail) > q->size) {
-		sim_error("Guest moved used index");
+		device_error("Guest moved used index");
 		return -2;
 	}
 	head = avail(qi)->ring[q->last_avail % q->size];
 	q->last_avail++;
 	if (head >= q->size) {
-		sim_error("Guest says index is available");
+		device_error("Guest says index is available");
 		return -2;
 	}
 	*n = 0;
@@ -561,28 +600,28 @@ pop(unsigned qi, struct sim_desc *desc, int *n)
 		const struct virtq_desc *d = &table[i];
 
 		if (*n == q->size || *n == SIM_CHAIN_MAX) {
-			sim_error("Looped descriptor");
+			device_error("Looped descriptor");
 			return -2;
 		}
 		if (d->flags & VIRTQ_DESC_F_INDIRECT) {
-			sim_error("indirect descriptor without the feature");
+			device_error("indirect descriptor without the feature");
 			return -2;
 		}
 		if (d->len == 0) {
-			sim_error("virtio: zero sized buffers are not allowed");
+			device_error("virtio: zero sized buffers are not allowed");
 			return -2;
 		}
 		if (d->flags & VIRTQ_DESC_F_WRITE)
 			writable = 1;
 		else if (writable) {
-			sim_error("Incorrect order for descriptors");
+			device_error("Incorrect order for descriptors");
 			return -2;
 		}
 		desc[(*n)++] = (struct sim_desc){ d->addr, d->len, d->flags };
 		if (!(d->flags & VIRTQ_DESC_F_NEXT))
 			break;
 		if (d->next >= q->size) {
-			sim_error("Desc next is out of range");
+			device_error("Desc next is out of range");
 			return -2;
 		}
 		i = d->next;
@@ -612,18 +651,18 @@ sim_tx_process(void)
 		/* virtio_net_flush_tx(), QEMU 7.2.  A popped chain that fails
 		 * is detached: never returned to the driver. */
 		if (out < 1) {
-			sim_error("virtio-net header not in first element");
+			device_error("virtio-net header not in first element");
 			free(c);
 			break;
 		}
 		if (total < sizeof(struct virtio_net_hdr)) {
-			sim_error(sim.cfg.vnet_hdr ? "virtio-net header incorrect"
+			device_error(sim.cfg.vnet_hdr ? "virtio-net header incorrect"
 			    : "virtio-net header is invalid");
 			free(c);
 			break;
 		}
 		if (!sim.cfg.vnet_hdr && total == sizeof(struct virtio_net_hdr)) {
-			sim_error("virtio-net nothing to send");
+			device_error("virtio-net nothing to send");
 			free(c);
 			break;
 		}
@@ -693,7 +732,7 @@ sim_rx_deliver(const void *frame, uint32_t len)
 		return -1;
 	for (int k = 0; k < n; k++) {
 		if (!(desc[k].flags & VIRTQ_DESC_F_WRITE)) {
-			sim_error("virtio-net receive queue contains no in buffers");
+			device_error("virtio-net receive queue contains no in buffers");
 			return -1;
 		}
 		room += desc[k].len;

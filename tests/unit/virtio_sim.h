@@ -92,8 +92,8 @@ struct sim {
 	uint16_t		link;		/* config status: VIRTIO_NET_S_LINK_UP */
 	uint32_t		generation;
 	int			broken;		/* QEMU's vdev->broken */
-	char			error[160];	/* the last virtio_error() */
-	int			errors;
+	char			error[160];	/* why it broke last */
+	int			errors;		/* chains it could not use */
 	int			reset_stuck;	/* status never reads back 0 */
 	int			resets;		/* 0 written to the status */
 	int			setup_irqs;	/* setup_irq() calls */
@@ -131,8 +131,11 @@ int	sim_rx_deliver(const void *frame, uint32_t len);
  * (up to max), how many. */
 int	sim_rx_posted(void **bufs, int max);
 
-/* QEMU's virtio_error(): NEEDS_RESET, configuration interrupt, broken. */
-void	sim_error(const char *why);
+/* Break the device as QEMU's virtio_error() does: NEEDS_RESET, a
+ * configuration interrupt, no more queue processing until a reset.  The
+ * device does it itself, counting sim.errors, on what the driver should
+ * never have given it; a test does it to watch recovery. */
+void	sim_break(const char *why);
 /* The link goes up or down (QEMU's set_link): configuration interrupt. */
 void	sim_set_link(int up);
 /* Raise the configuration interrupt as the device would. */
@@ -151,6 +154,10 @@ void	sim_loop(void);
 /* Advance the clock by ns, then run the loop. */
 void	sim_advance(uint64_t ns);
 uint64_t sim_now(void);
+
+/* Fill 32 KiB of stack below the caller with the words a, l, a, l, ...:
+ * call it right before the call whose stack slots are to hold them. */
+void	sim_paint_stack(uint64_t a, uint64_t l);
 
 /* Log lines (log_msg, kprintf) seen since sim_create() that contain s. */
 int	sim_logged(const char *s);
