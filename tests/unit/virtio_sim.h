@@ -95,7 +95,6 @@ struct sim {
 	char			error[160];	/* why it broke last */
 	int			errors;		/* chains it could not use */
 	int			reset_stuck;	/* status never reads back 0 */
-	int			resets;		/* 0 written to the status */
 	int			setup_irqs;	/* setup_irq() calls */
 	/* Transmit: every chain seen, in order; the ones not yet used. */
 	struct sim_chain	**tx;
@@ -103,11 +102,9 @@ struct sim {
 	int			held[1024];	/* indices into tx */
 	int			nheld;
 	int			tx_auto;	/* complete each chain as it is taken */
-	int			tx_deaf;	/* leave the ring alone on notify */
 	uint64_t		notifies[2], interrupts[2], cfg_interrupts;
 	/* Called at every notify, after the device took what it could. */
 	void			(*on_notify)(unsigned idx);
-	uint64_t		rx_delivered;
 };
 
 extern struct sim sim;
