@@ -17,8 +17,8 @@
  * scatter-gather list, takes a reference on the chain and drops it when
  * the driver reports the frame sent.  Only a chain longer than the driver
  * takes is copied (and counted).  When the device's ring is full the
- * chain waits, still by reference, in a FIFO of NET_TX_QUEUE frames that
- * drains in order as the device completes frames; a frame is dropped
+ * chain waits, still by reference, in a FIFO (NET_TX_QUEUE frames for
+ * each TCP segment lwIP can have, sized at boot) that drains in order as the device completes frames; a frame is dropped
  * (and counted) only when that FIFO is full too.  Returning ERR_MEM
  * instead would drop the segment, and TCP would resend it only after a
  * retransmission timeout: a stall of hundreds of milliseconds in the
@@ -47,6 +47,7 @@
 #include <netdev.h>
 
 #include "virtio_netif.h"
+#include "../port/pools.h"
 
 /* Segments one linkoutput() builds at most (further capped by the driver's
  * tx_max_segs): headers plus the data pbufs lwIP chains into a segment. */
@@ -77,7 +78,9 @@ static struct vnif {
 	u16_t			mtu;		/* the link's (netif->mtu is 64 KiB with TSO) */
 	struct limpet_work	refill;
 	/* Frames the ring had no room for, oldest at txq_head. */
-	struct pbuf		*txq[NET_TX_QUEUE];
+	struct pbuf		**txq;		/* txq_size slots, page-allocated */
+	size_t			txq_pages;
+	uint32_t		txq_size;
 	uint32_t		txq_head, txq_len;
 	struct limpet_work	tx_drain;
 } vnif;
@@ -397,7 +400,7 @@ tx_flush(struct vnif *vn)
 		if (send(vn, p, segs, to_segs(vn, p, segs)) == -EAGAIN)
 			return;
 		vn->txq[vn->txq_head] = NULL;
-		vn->txq_head = (vn->txq_head + 1) % NET_TX_QUEUE;
+		vn->txq_head = (vn->txq_head + 1) % vn->txq_size;
 		vn->txq_len--;
 	}
 }
@@ -419,7 +422,7 @@ output(struct vnif *vn, struct pbuf *p, const struct netdev_seg *segs, int n)
 	tx_flush(vn);
 	if (vn->txq_len == 0 && (rc = send(vn, p, segs, n)) != -EAGAIN)
 		return rc == 0 ? ERR_OK : ERR_IF;
-	if (vn->txq_len == NET_TX_QUEUE) {
+	if (vn->txq_len == vn->txq_size) {
 		/* Both full: a real overload.  TCP retransmits, UDP loses a
 		 * datagram. */
 		pbuf_free(p);
@@ -427,7 +430,7 @@ output(struct vnif *vn, struct pbuf *p, const struct netdev_seg *segs, int n)
 		netdev_count_tx_drop(vn->dev);
 		return ERR_MEM;
 	}
-	vn->txq[(vn->txq_head + vn->txq_len) % NET_TX_QUEUE] = p;
+	vn->txq[(vn->txq_head + vn->txq_len) % vn->txq_size] = p;
 	vn->txq_len++;
 	return ERR_OK;
 }
@@ -620,10 +623,19 @@ virtio_netif_init(struct netif *netif)
 
 	limpet_work_init(&vn->refill, refill, vn);
 	limpet_work_init(&vn->tx_drain, tx_drain, vn);
+	/* The transmit FIFO: NET_TX_QUEUE slots for every TCP segment lwIP
+	 * can have, its pool grown to the capacity the boot computed. */
+	vn->txq_size = NET_TX_QUEUE * net_tcp_seg_capacity();
+	vn->txq_pages = PAGE_ROUND_UP((uint64_t)vn->txq_size * sizeof(*vn->txq)) / PAGE_SIZE;
+	if ((vn->txq = page_alloc_uninit(vn->txq_pages)) == NULL) {
+		log_error("net: no memory for the transmit queue");
+		err = ERR_MEM;
+		goto fail;
+	}
 	if (rx_pool_init(vn, info->rx_buf_size) != ERR_OK) {
 		log_error("net: no memory for the receive pool");
 		err = ERR_MEM;
-		goto fail;
+		goto fail_txq;
 	}
 	if ((rc = netdev_start(dev, &upper, vn)) != 0) {
 		log_error("net: %s: start failed (%d)", info->name, rc);
@@ -637,6 +649,9 @@ fail_pool:
 	vn->pool = NULL;
 	vn->free = NULL;
 	vn->nbufs = vn->nfree = 0;
+fail_txq:
+	page_free(vn->txq, vn->txq_pages);
+	vn->txq = NULL;
 fail:
 	vn->dev = NULL;
 	return err;

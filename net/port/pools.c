@@ -202,3 +202,9 @@ net_tcp_capacity(void)
 {
 	return capacity;
 }
+
+unsigned
+net_tcp_seg_capacity(void)
+{
+	return MEMP_NUM_TCP_SEG + (capacity - NET_CONN_MIN) * NET_CONN_SEGS;
+}

@@ -10,5 +10,7 @@
 int	net_pools_init(void);
 /* The TCP connections lwIP can hold (its TCP PCBs once grown). */
 unsigned net_tcp_capacity(void);
+/* The TCP segments lwIP can have (its TCP_SEG pool once grown). */
+unsigned net_tcp_seg_capacity(void);
 
 #endif

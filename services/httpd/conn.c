@@ -47,7 +47,9 @@
 
 #include <lwip/altcp.h>
 #include <lwip/altcp_tcp.h>
+#include <lwip/memp.h>
 #include <lwip/pbuf.h>
+#include <lwip/stats.h>
 #include <lwip/tcp.h>
 
 #include "httpd.h"
@@ -59,6 +61,32 @@
 static struct conn *conns;
 static struct limpet_timer tick;
 char httpd_out[HTTPD_OUT_MAX];
+
+/*
+ * Responses that found lwIP out of memory (segments, pbufs, its heap)
+ * wait in line, oldest first.  While anyone waits nobody else writes,
+ * and memory that comes back (acknowledged segments, freed as on_sent()
+ * is called) goes to the head of the line first.  Without the line the
+ * connections whose ACKs freed the memory took it straight back from
+ * their sent callbacks, and one that had failed, retrying only from its
+ * once-a-second poll, found it gone every time: with 64 clients of a
+ * 1 MiB file, a few got nothing for as long as the others kept asking.
+ */
+static struct conn *memq_head, *memq_tail;
+
+#if !MEMP_STATS || MEMP_MEM_MALLOC
+#error "httpd reads the TCP segment pool's use from lwIP's memp stats"
+#endif
+
+/* Whether a response may take more segments: HTTPD_SEG_RESERVE stay for
+ * handshakes and closes. */
+static bool
+seg_room(void)
+{
+	const struct stats_mem *m = lwip_stats.memp[MEMP_TCP_SEG];
+
+	return m->avail > m->used && m->avail - m->used > HTTPD_SEG_RESERVE;
+}
 
 static const char refusal[] =
     "HTTP/1.1 503 Service Unavailable\r\n"
@@ -159,10 +187,43 @@ out_free(struct conn *c)
 	c->out = NULL;
 }
 
+static void
+memq_add(struct conn *c)
+{
+	if (c->memq)
+		return;
+	c->memq = true;
+	c->memq_next = NULL;
+	c->memq_prev = memq_tail;
+	if (memq_tail != NULL)
+		memq_tail->memq_next = c;
+	else
+		memq_head = c;
+	memq_tail = c;
+	httpd_stats.mem_waits++;
+}
+
+static void
+memq_remove(struct conn *c)
+{
+	if (!c->memq)
+		return;
+	c->memq = false;
+	if (c->memq_prev != NULL)
+		c->memq_prev->memq_next = c->memq_next;
+	else
+		memq_head = c->memq_next;
+	if (c->memq_next != NULL)
+		c->memq_next->memq_prev = c->memq_prev;
+	else
+		memq_tail = c->memq_prev;
+}
+
 /* Forget c (lwIP no longer calls back for it). */
 static void
 conn_free(struct conn *c, int reset)
 {
+	memq_remove(c);
 	req_free(c);
 	out_free(c);
 	if (c->rxq != NULL)
@@ -293,25 +354,58 @@ room_for(struct conn *c)
 	return room;
 }
 
-/* Queue as much of the response as lwIP takes now. */
+/* What lwIP did not take of the header leaves httpd_out, which the next
+ * response (another connection's) overwrites, for a copy of its own. */
+static err_t
+keep_out(struct conn *c)
+{
+	char *rest;
+
+	if (c->out != httpd_out || c->outsent == c->outlen)
+		return ERR_OK;
+	if ((rest = hmem_realloc(NULL, c->outlen - c->outsent)) == NULL) {
+		httpd_stats.no_memory++;
+		return conn_abort(c);
+	}
+	memcpy(rest, c->out + c->outsent, c->outlen - c->outsent);
+	c->out = rest;
+	c->outlen -= c->outsent;
+	c->outsent = 0;
+	httpd_stats.outs++;
+	return ERR_OK;
+}
+
+/* Queue as much of the response as lwIP takes now; when it is out of
+ * memory, or others already wait for it, wait in line (memq). */
 static err_t
 send_more(struct conn *c)
 {
 	struct altcp_pcb *pcb = c->pcb;
-	bool wrote = false;
+	bool wrote = false, starved = false;
 
+	if (memq_head != NULL && memq_head != c) {
+		if (c->outsent < c->outlen || c->bodysent < c->bodylen)
+			memq_add(c);
+		return keep_out(c);
+	}
 	while (c->outsent < c->outlen) {
 		size_t n = c->outlen - c->outsent, room = room_for(c);
 		err_t err;
 
 		if (room == 0)
 			break;
+		if (!seg_room()) {
+			starved = true;
+			break;
+		}
 		if (n > room)
 			n = room;
 		err = altcp_write(pcb, c->out + c->outsent, (u16_t)n, TCP_WRITE_FLAG_COPY |
 		    (c->outsent + n < c->outlen || c->bodysent < c->bodylen ? TCP_WRITE_FLAG_MORE : 0));
-		if (err == ERR_MEM)
+		if (err == ERR_MEM) {
+			starved = true;
 			break;
+		}
 		if (err != ERR_OK)
 			return conn_abort(c);
 		c->outsent += n;
@@ -328,14 +422,20 @@ send_more(struct conn *c)
 
 		if (room == 0)
 			break;
+		if (!seg_room()) {
+			starved = true;
+			break;
+		}
 		if (n > room)
 			n = (uint32_t)room;
 		/* Zero copy over TCP: lwIP points at the image's read-only
 		 * data.  Over TLS, mbedTLS encrypts it into its record buffer. */
 		err = altcp_write(pcb, c->body + c->bodysent, (u16_t)n,
 		    c->bodysent + n < c->bodylen ? TCP_WRITE_FLAG_MORE : 0);
-		if (err == ERR_MEM)
+		if (err == ERR_MEM) {
+			starved = true;
 			break;
+		}
 		if (err != ERR_OK)
 			return conn_abort(c);
 		c->bodysent += n;
@@ -345,24 +445,13 @@ send_more(struct conn *c)
 			httpd_stats.bytes_sent += n;
 		}
 	}
+	if (starved)
+		memq_add(c);
+	else
+		memq_remove(c);		/* done, or waiting for its own ACKs */
 	if (wrote)
 		altcp_output(pcb);
-	/* What lwIP did not take of the header leaves httpd_out, which the
-	 * next response (another connection's) overwrites. */
-	if (c->out == httpd_out && c->outsent < c->outlen) {
-		char *rest = hmem_realloc(NULL, c->outlen - c->outsent);
-
-		if (rest == NULL) {
-			httpd_stats.no_memory++;
-			return conn_abort(c);
-		}
-		memcpy(rest, c->out + c->outsent, c->outlen - c->outsent);
-		c->out = rest;
-		c->outlen -= c->outsent;
-		c->outsent = 0;
-		httpd_stats.outs++;
-	}
-	return ERR_OK;
+	return keep_out(c);
 }
 
 /* A request buffer of n bytes of input; false without memory. */
@@ -541,8 +630,22 @@ on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 	return pump(c);
 }
 
+/* Give memory that came back to the line, oldest first, until lwIP runs
+ * out again. */
+static void
+memq_run(void)
+{
+	while (memq_head != NULL) {
+		struct conn *c = memq_head;
+
+		if (pump(c) != ERR_ABRT && memq_head == c)
+			break;		/* still out of memory */
+	}
+}
+
 /* len is what the client acknowledged; 0 over TLS, whose layer only says
  * that records went out (its plaintext is counted as written). */
+
 static err_t
 on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 {
@@ -551,6 +654,8 @@ on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 	(void)pcb;
 	if (c == NULL)
 		return ERR_OK;
+	/* The segments acknowledged are free now: the line first. */
+	memq_run();
 	httpd_stats.bytes_sent += len;
 	if (c->wait == WAIT_SEND)
 		set_wait(c, WAIT_SEND);		/* progress */
@@ -679,6 +784,7 @@ on_tick(struct limpet_timer *t, void *arg)
 
 	(void)t;
 	(void)arg;
+	memq_run();
 	for (c = conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->closing || now < c->deadline)

@@ -38,6 +38,8 @@ struct httpd_counters {
 	uint64_t	bytes_sent;		/* acknowledged by clients */
 	uint64_t	accepted, refused, evicted, closed, resets;
 	uint64_t	header_timeouts, idle_timeouts, send_timeouts;
+	/* Responses that found lwIP out of memory and waited in line. */
+	uint64_t	mem_waits;
 	unsigned	open;
 	/* Request buffers (struct conn_req) and copies of response headers
 	 * held now; times a connection had to wait for memory for them. */
@@ -103,6 +105,9 @@ struct conn {
 	uint32_t	outlen, outsent;
 	const uint8_t	*body;
 	uint32_t	bodylen, bodysent;
+	/* In line for lwIP's memory (conn.c: memq). */
+	bool		memq;
+	struct conn	*memq_next, *memq_prev;
 	/* Timeouts. */
 	enum conn_wait	wait;
 	uint64_t	deadline;
