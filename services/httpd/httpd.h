@@ -83,34 +83,37 @@ struct conn_req {
 	char		in[];
 };
 
+/* Ordered for size (fields of a kind together, no padding): every idle
+ * kept-alive connection holds one, 120 bytes. */
 struct conn {
 	struct altcp_pcb *pcb;
 	struct conn	*next, *prev;
-	ip_addr_t	peer;
-	/* Over TLS (the HTTPS port); the handshake is over. */
-	bool		tls, handshaken;
-	bool		peer_closed;
-	bool		responding, close_after, closing;
-	/* Received, not yet in req->in: the window stays closed over it. */
+	/* Received, not yet in req->in: the window stays closed over it
+	 * (rxq, from rxoff on). */
 	struct pbuf	*rxq;
-	uint16_t	rxoff;
 	struct conn_req	*req;		/* NULL between requests */
-	uint32_t	consumed;	/* of req->in, by the request being answered */
 	/* The response being queued: a header (and small body) copied into
 	 * lwIP, then a body from the image's rodata, not copied.  The header
 	 * is written in httpd_out, shared, and copied into lwIP at once; out
 	 * points there until then, and at a malloc()ed copy of what lwIP
 	 * could not take yet, if any, until it has. */
 	char		*out;
-	uint32_t	outlen, outsent;
 	const uint8_t	*body;
-	uint32_t	bodylen, bodysent;
 	/* In line for lwIP's memory (conn.c: memq). */
-	bool		memq;
 	struct conn	*memq_next, *memq_prev;
 	/* Timeouts. */
-	enum conn_wait	wait;
 	uint64_t	deadline;
+	enum conn_wait	wait;
+	ip_addr_t	peer;
+	uint32_t	consumed;	/* of req->in, by the request being answered */
+	uint32_t	outlen, outsent;
+	uint32_t	bodylen, bodysent;
+	uint16_t	rxoff;
+	/* Over TLS (the HTTPS port); the handshake is over. */
+	bool		tls, handshaken;
+	bool		peer_closed;
+	bool		responding, close_after, closing;
+	bool		memq;
 };
 
 /* Where responses are written (conn.c). */
