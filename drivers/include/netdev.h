@@ -136,6 +136,8 @@ struct netdev_stats {
 	uint64_t	device_resets;	/* the device broke (NEEDS_RESET) and was
 					 * reset and set up again */
 	uint64_t	link_changes;	/* the link went down or came back */
+	uint64_t	tx_stalls;	/* frames in flight, none sent for a second:
+					 * notified again (reset if that fails) */
 };
 
 int	netdev_probe(void);

@@ -92,6 +92,11 @@
  * IPv4 packet's 64 KiB behind the header. */
 #define ETH_HDR_LEN		14
 #define ETH_FRAME_EXTRA		18
+/* A device that holds transmitted frames this long without sending any
+ * is notified again, and reset if the next look finds it still stuck:
+ * a lost notification, or a device wedged without saying so, must not
+ * leave the guest mute. */
+#define TX_STALL_NS		(1000 * 1000 * 1000ULL)
 /* The cookie of the chain net_fault= posts (debug builds), which no
  * upper layer knows. */
 #define FAULT_COOKIE		((void *)&fault_cookie)
@@ -121,6 +126,9 @@ struct netdev {
 	int			out_of_service;	/* a reset failed; recover() retries */
 	int			tx_invalid_logged;
 	uint64_t		check_at;	/* next look at the status, ns */
+	uint64_t		tx_progress_at;	/* the device last sent a frame (or got
+						 * its first after an idle spell) */
+	int			tx_nudged;	/* notified again for a stall */
 	uint64_t		fault_every, fault_at;	/* net_fault= (debug builds) */
 	struct virtq		rxq, txq;
 	void			*rx_ring_mem, *tx_ring_mem;
@@ -317,7 +325,7 @@ print_stats(void)
 		kprintf("%s: rx %llu pkts %llu bytes %llu drops %llu large, tx %llu pkts "
 		    "%llu bytes %llu drops %llu invalid %llu csum %llu tso (largest %llu bytes), "
 		    "tx ring full %llu, rx no buffers %llu, interrupts %llu, bytes copied %llu, "
-		    "device resets %llu, link changes %llu\n",
+		    "device resets %llu, link changes %llu, tx stalls %llu\n",
 		    devs[i].name,
 		    (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 		    (unsigned long long)s->rx_drops, (unsigned long long)s->rx_large,
@@ -328,7 +336,8 @@ print_stats(void)
 		    (unsigned long long)s->tx_tso_max,
 		    (unsigned long long)s->tx_ring_full, (unsigned long long)s->rx_no_buffers,
 		    (unsigned long long)s->interrupts, (unsigned long long)s->bytes_copied,
-		    (unsigned long long)s->device_resets, (unsigned long long)s->link_changes);
+		    (unsigned long long)s->device_resets, (unsigned long long)s->link_changes,
+		    (unsigned long long)s->tx_stalls);
 	}
 }
 
@@ -585,10 +594,17 @@ static void
 reap_tx(struct netdev *nd)
 {
 	void **slot;
+	int reaped = 0;
 
-	while ((slot = virtq_get_used(&nd->txq, NULL)) != NULL)
+	while ((slot = virtq_get_used(&nd->txq, NULL)) != NULL) {
+		reaped++;
 		if (*slot != FAULT_COOKIE)
 			nd->upper->tx_done(nd->ctx, *slot);
+	}
+	if (reaped) {
+		nd->tx_progress_at = now_ns();
+		nd->tx_nudged = 0;
+	}
 	if (nd->tx_since != 0)
 		nd->tx_since = virtq_in_flight(&nd->txq) > 0 ? now_ns() : 0;
 }
@@ -799,6 +815,7 @@ recover(struct netdev *nd, const char *why)
 			nd->rx_keep[nd->nkeep++].data = nd->rx_data[h];
 		}
 	nd->tx_since = 0;
+	nd->tx_nudged = 0;
 
 	if ((err = handshake(nd, 1, &what)) != 0)
 		goto fail;
@@ -880,16 +897,43 @@ fault(struct netdev *nd)
 }
 #endif
 
+/*
+ * From the periodic look, after reaping: frames in flight and none sent
+ * for TX_STALL_NS.  QEMU reports nothing when it stops taking frames
+ * without breaking (a notification it missed, a backend that never
+ * completes); notify it again, and if that does not help by the next
+ * look, reset it.
+ */
+static void
+check_tx_stall(struct netdev *nd, uint64_t now)
+{
+	if (virtq_in_flight(&nd->txq) == 0 || now - nd->tx_progress_at < TX_STALL_NS)
+		return;
+	if (!nd->tx_nudged) {
+		nd->tx_nudged = 1;
+		nd->stats.tx_stalls++;
+		log_warn("%s: %u transmitted chains, none sent for %llu ms: notifying the device "
+		    "again", nd->name, (unsigned)virtq_in_flight(&nd->txq),
+		    (unsigned long long)((now - nd->tx_progress_at) / 1000000));
+		nd->vdev.ops->notify(&nd->vdev, VIRTIO_NET_TXQ);
+		return;
+	}
+	nd->tx_nudged = 0;
+	nd->tx_progress_at = now;
+	recover(nd, "the device sends no frames");
+}
+
 static int
 poll(struct loop_source *src)
 {
 	struct netdev *nd = src->arg;
 	uint64_t now = now_ns();
-	int more;
+	int more, look = 0;
 
 	if (nd->cfg_pending || now >= nd->check_at) {
 		nd->cfg_pending = 0;
 		nd->check_at = now + STATUS_CHECK_NS;
+		look = 1;
 		check_device(nd);
 	}
 #ifdef LIMPET_DEBUG
@@ -903,6 +947,10 @@ poll(struct loop_source *src)
 	virtq_disable_intr(&nd->rxq);
 	virtq_disable_intr(&nd->txq);
 	reap_tx(nd);
+	if (look)
+		check_tx_stall(nd, now);
+	if (nd->out_of_service)
+		return 0;
 	more = receive(nd);
 	netdev_rx_refill(nd);
 	if (more)
@@ -1012,6 +1060,8 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 		panic("%s: transmit ring out of step", nd->name);
 	nd->stats.tx_packets++;
 	nd->stats.tx_bytes += bytes;
+	if (virtq_in_flight(&nd->txq) == (uint16_t)n)
+		nd->tx_progress_at = now_ns();	/* the first after an idle spell */
 	kick(nd, &nd->txq, VIRTIO_NET_TXQ);
 	if (nd->tx_since == 0)
 		nd->tx_since = now_ns();

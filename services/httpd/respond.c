@@ -262,10 +262,11 @@ stats_page(struct conn *c, const struct http_request *req)
 		    ",\"tx_drops\":%" PRIu64 ",\"tx_ring_full\":%" PRIu64
 		    ",\"rx_no_buffers\":%" PRIu64 ",\"interrupts\":%" PRIu64
 		    ",\"bytes_copied\":%" PRIu64 ",\"tx_invalid\":%" PRIu64
-		    ",\"device_resets\":%" PRIu64 ",\"link_changes\":%" PRIu64 "}}\n",
+		    ",\"device_resets\":%" PRIu64 ",\"link_changes\":%" PRIu64
+		    ",\"tx_stalls\":%" PRIu64 "}}\n",
 		    ns.rx_packets, ns.rx_bytes, ns.rx_drops, ns.tx_packets, ns.tx_bytes,
 		    ns.tx_drops, ns.tx_ring_full, ns.rx_no_buffers, ns.interrupts, ns.bytes_copied,
-		    ns.tx_invalid, ns.device_resets, ns.link_changes);
+		    ns.tx_invalid, ns.device_resets, ns.link_changes, ns.tx_stalls);
 	else
 		J("\"driver\":null}\n");
 #undef J

@@ -649,6 +649,48 @@ tx_reap_deadline(void **state)
 	assert_all_done(2);
 }
 
+/*
+ * A device that takes frames and never sends them, without breaking
+ * (QEMU says nothing then): a second after the last progress the driver
+ * notifies it again and counts a stall; if a second later it still sends
+ * nothing, the driver resets it, and the frames it held come back.  A
+ * device that sends after the nudge is left alone.
+ */
+static void
+tx_stall(void **state)
+{
+	struct netdev *nd = start(NULL);
+	uint8_t f[60];
+	struct netdev_seg seg = { f, 60 };
+	uint64_t notifies;
+
+	(void)state;
+	fill(f, 60, 2);
+	assert_int_equal(netdev_tx(nd, &seg, 1, NULL, COOKIE(0)), 0);
+	notifies = sim.notifies[VIRTIO_NET_TXQ];
+	sim_advance(500ULL * 1000 * 1000);
+	assert_int_equal(stats(nd).tx_stalls, 0);
+	sim_advance(1000ULL * 1000 * 1000);
+	assert_int_equal(stats(nd).tx_stalls, 1);
+	assert_true(sim.notifies[VIRTIO_NET_TXQ] > notifies);
+	assert_int_equal(sim_logged("notifying the device again"), 1);
+	assert_int_equal(stats(nd).device_resets, 0);
+	assert_int_equal(up.tx_done[0], 0);
+	sim_advance(1000ULL * 1000 * 1000);
+	assert_int_equal(stats(nd).device_resets, 1);
+	assert_int_equal(sim_logged("sends no frames"), 1);
+	assert_all_done(1);
+
+	/* Sent after the nudge: no reset. */
+	assert_int_equal(netdev_tx(nd, &seg, 1, NULL, COOKIE(1)), 0);
+	sim_advance(1500ULL * 1000 * 1000);
+	assert_int_equal(stats(nd).tx_stalls, 2);
+	sim_tx_complete(-1);
+	sim_advance(1000ULL * 1000 * 1000);
+	assert_int_equal(stats(nd).device_resets, 1);
+	assert_all_done(2);
+}
+
 /* Every buffer the upper layer lent and did not get back is on the
  * device's ring exactly once, and nothing else is. */
 static void
@@ -1051,6 +1093,7 @@ main(void)
 		cmocka_unit_test_teardown(tx_ring_full_mid_chain, teardown),
 		cmocka_unit_test_teardown(tx_reap_deadline, teardown),
 		cmocka_unit_test_teardown(tx_completions_while_refilling, teardown),
+		cmocka_unit_test_teardown(tx_stall, teardown),
 		cmocka_unit_test_teardown(recover_msix, teardown),
 		cmocka_unit_test_teardown(recover_mmio, teardown),
 		cmocka_unit_test_teardown(recover_tap, teardown),
