@@ -18,8 +18,9 @@
  * the driver reports the frame sent.  Only a chain longer than the driver
  * takes is copied (and counted).  When the device's ring is full the
  * chain waits, still by reference, in a FIFO (NET_TX_QUEUE frames for
- * each TCP segment lwIP can have, sized at boot) that drains in order as the device completes frames; a frame is dropped
- * (and counted) only when that FIFO is full too.  Returning ERR_MEM
+ * each TCP segment lwIP can have, sized at boot) that drains in order as
+ * the device completes frames; a frame is dropped (and counted) only
+ * when that FIFO is full too, which no TCP frame can fill.  Returning ERR_MEM
  * instead would drop the segment, and TCP would resend it only after a
  * retransmission timeout: a stall of hundreds of milliseconds in the
  * middle of every large transfer.
