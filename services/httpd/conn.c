@@ -217,6 +217,39 @@ room_for(struct conn *c)
 	return room;
 }
 
+/*
+ * altcp_write() up to n bytes at p, as many as lwIP takes now: *n is
+ * updated to what was written (0: nothing fits, wait for on_sent() or
+ * on_poll()).  lwIP refuses a write that needs more segments than a
+ * connection may queue (TCP_SND_QUEUELEN) as a whole, and a peer may
+ * announce a tiny MSS (a hostile one says 1 byte): then even a 200-byte
+ * header needs 200 segments and would never go out.  So a refused write
+ * is tried again at half the size while the queue has room.  more: more
+ * of the response follows these n bytes.  ERR_OK, or the error to abort
+ * on.
+ */
+static err_t
+write_some(struct altcp_pcb *pcb, const void *p, size_t *n, u8_t flags, bool more)
+{
+	size_t want = *n, len = want;
+	err_t err;
+
+	*n = 0;
+	for (;;) {
+		err = altcp_write(pcb, p, (u16_t)len, flags |
+		    (more || len < want ? TCP_WRITE_FLAG_MORE : 0));
+		if (err == ERR_OK) {
+			*n = len;
+			return ERR_OK;
+		}
+		if (err != ERR_MEM)
+			return err;
+		if (len == 1 || altcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN)
+			return ERR_OK;
+		len /= 2;
+	}
+}
+
 /* Queue as much of the response as lwIP takes now. */
 static err_t
 send_more(struct conn *c)
@@ -226,18 +259,16 @@ send_more(struct conn *c)
 
 	while (c->outsent < c->outlen) {
 		size_t n = c->outlen - c->outsent, room = room_for(c);
-		err_t err;
 
 		if (room == 0)
 			break;
 		if (n > room)
 			n = room;
-		err = altcp_write(pcb, c->out + c->outsent, (u16_t)n, TCP_WRITE_FLAG_COPY |
-		    (c->outsent + n < c->outlen || c->bodysent < c->bodylen ? TCP_WRITE_FLAG_MORE : 0));
-		if (err == ERR_MEM)
-			break;
-		if (err != ERR_OK)
+		if (write_some(pcb, c->out + c->outsent, &n, TCP_WRITE_FLAG_COPY,
+		    c->outsent + n < c->outlen || c->bodysent < c->bodylen) != ERR_OK)
 			return conn_abort(c);
+		if (n == 0)
+			break;
 		c->outsent += n;
 		wrote = true;
 		if (c->tls) {
@@ -246,23 +277,20 @@ send_more(struct conn *c)
 		}
 	}
 	while (c->outsent == c->outlen && c->bodysent < c->bodylen) {
-		uint32_t n = c->bodylen - c->bodysent;
-		size_t room = room_for(c);
-		err_t err;
+		size_t n = c->bodylen - c->bodysent, room = room_for(c);
 
 		if (room == 0)
 			break;
 		if (n > room)
-			n = (uint32_t)room;
+			n = room;
 		/* Zero copy over TCP: lwIP points at the image's read-only
 		 * data.  Over TLS, mbedTLS encrypts it into its record buffer. */
-		err = altcp_write(pcb, c->body + c->bodysent, (u16_t)n,
-		    c->bodysent + n < c->bodylen ? TCP_WRITE_FLAG_MORE : 0);
-		if (err == ERR_MEM)
-			break;
-		if (err != ERR_OK)
+		if (write_some(pcb, c->body + c->bodysent, &n, 0,
+		    c->bodysent + n < c->bodylen) != ERR_OK)
 			return conn_abort(c);
-		c->bodysent += n;
+		if (n == 0)
+			break;
+		c->bodysent += (uint32_t)n;
 		wrote = true;
 		if (c->tls) {
 			httpd_stats.tls_bytes_encrypted += n;
