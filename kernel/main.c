@@ -15,6 +15,7 @@
 #include <kernel/log.h>
 #include <kernel/mm.h>
 #include <kernel/symbols.h>
+#include <kernel/watchdog.h>
 
 #include "cpu.h"
 #include "platform.h"
@@ -147,6 +148,8 @@ kernel_main(const struct bootinfo *bi)
 	lapic_init();				/* local APIC */
 	timer_init();				/* LAPIC timer for the loop */
 	boot_phase_done("timer");
+	watchdog_init();			/* watchdog=SECONDS: arm the i6300esb */
+	boot_phase_done("watchdog");
 	sti();
 	if (net_init != NULL)
 		net_init();			/* NIC, lwIP, ip= gateway= mask= */

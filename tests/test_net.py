@@ -246,7 +246,7 @@ def test_microvm_virtio_mmio():
 
 # The driver's counters at shutdown (drivers/virtio-net/virtio_net.c).
 DRIVER_STATS = re.compile(r'rx \d+ pkts \d+ bytes \d+ drops (\d+) large, '
-                          r'tx \d+ pkts \d+ bytes \d+ drops (\d+) csum (\d+) tso '
+                          r'tx \d+ pkts \d+ bytes \d+ drops (?:\d+ invalid )?(\d+) csum (\d+) tso '
                           r'\(largest (\d+) bytes\)')
 # A TCP frame of NET_TSO_SEGS (5) full segments with its Ethernet, IP and
 # TCP headers (net/port/include/lwipopts.h), and the largest a frame of

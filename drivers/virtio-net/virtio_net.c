@@ -601,6 +601,11 @@ next_deadline(struct loop_source *src)
 	const struct netdev *nd = src->arg;
 	uint64_t t = nd->check_at;
 
+	/* Out of service, poll() only tries again at check_at: the other
+	 * deadlines, stuck in the past (nothing reaps or faults meanwhile),
+	 * would have the loop poll it without rest. */
+	if (nd->out_of_service)
+		return t;
 	if (nd->tx_since != 0 && (nd->tx_since / TX_REAP_NS + 2) * TX_REAP_NS < t)
 		t = (nd->tx_since / TX_REAP_NS + 2) * TX_REAP_NS;
 	if (nd->fault_at != 0 && nd->fault_at < t)

@@ -37,7 +37,9 @@
 
 #include <lwip/altcp.h>
 #include <lwip/altcp_tcp.h>
+#include <lwip/memp.h>
 #include <lwip/pbuf.h>
+#include <lwip/stats.h>
 #include <lwip/tcp.h>
 
 #include "httpd.h"
@@ -48,6 +50,32 @@
 
 static struct conn *conns;
 static struct limpet_timer tick;
+
+/*
+ * Responses that found lwIP out of memory (segments, pbufs, its heap)
+ * wait in line, oldest first.  While anyone waits nobody else writes,
+ * and memory that comes back (acknowledged segments, freed as on_sent()
+ * is called) goes to the head of the line first.  Without the line the
+ * connections whose ACKs freed the memory took it straight back from
+ * their sent callbacks, and one that had failed, retrying only from its
+ * once-a-second poll, found it gone every time: with 64 clients of a
+ * 1 MiB file, a few got nothing for as long as the others kept asking.
+ */
+static struct conn *memq_head, *memq_tail;
+
+#if !MEMP_STATS || MEMP_MEM_MALLOC
+#error "httpd reads the TCP segment pool's use from lwIP's memp stats"
+#endif
+
+/* Whether a response may take more segments: HTTPD_SEG_RESERVE stay for
+ * handshakes and closes. */
+static bool
+seg_room(void)
+{
+	const struct stats_mem *m = lwip_stats.memp[MEMP_TCP_SEG];
+
+	return m->avail > m->used && m->avail - m->used > HTTPD_SEG_RESERVE;
+}
 
 static const char refusal[] =
     "HTTP/1.1 503 Service Unavailable\r\n"
@@ -88,10 +116,43 @@ set_wait(struct conn *c, enum conn_wait w)
 	c->deadline = limpet_now_ns() + d;
 }
 
+static void
+memq_add(struct conn *c)
+{
+	if (c->memq)
+		return;
+	c->memq = true;
+	c->memq_next = NULL;
+	c->memq_prev = memq_tail;
+	if (memq_tail != NULL)
+		memq_tail->memq_next = c;
+	else
+		memq_head = c;
+	memq_tail = c;
+	httpd_stats.mem_waits++;
+}
+
+static void
+memq_remove(struct conn *c)
+{
+	if (!c->memq)
+		return;
+	c->memq = false;
+	if (c->memq_prev != NULL)
+		c->memq_prev->memq_next = c->memq_next;
+	else
+		memq_head = c->memq_next;
+	if (c->memq_next != NULL)
+		c->memq_next->memq_prev = c->memq_prev;
+	else
+		memq_tail = c->memq_prev;
+}
+
 /* Forget c (lwIP no longer calls back for it). */
 static void
 conn_free(struct conn *c, int reset)
 {
+	memq_remove(c);
 	if (c->rxq != NULL)
 		pbuf_free(c->rxq);
 	if (c->prev != NULL)
@@ -219,14 +280,16 @@ room_for(struct conn *c)
 
 /*
  * altcp_write() up to n bytes at p, as many as lwIP takes now: *n is
- * updated to what was written (0: nothing fits, wait for on_sent() or
- * on_poll()).  lwIP refuses a write that needs more segments than a
- * connection may queue (TCP_SND_QUEUELEN) as a whole, and a peer may
- * announce a tiny MSS (a hostile one says 1 byte): then even a 200-byte
- * header needs 200 segments and would never go out.  So a refused write
- * is tried again at half the size while the queue has room.  more: more
- * of the response follows these n bytes.  ERR_OK, or the error to abort
- * on.
+ * updated to what was written.  lwIP refuses a write that needs more
+ * segments than a connection may queue (TCP_SND_QUEUELEN) as a whole,
+ * and a peer may announce a tiny MSS (a hostile one says 1 byte): then
+ * even a 200-byte header needs 200 segments and would never go out (and,
+ * taken for a want of memory, would hold up the line of every other
+ * response).  So a refused write is tried again at half the size while
+ * the connection's queue has room.  more: more of the response follows
+ * these n bytes.  ERR_OK (*n may be 0: the connection's own queue is
+ * full, its ACKs will make room), ERR_MEM (lwIP is out of memory: wait
+ * in line), or another error to abort on.
  */
 static err_t
 write_some(struct altcp_pcb *pcb, const void *p, size_t *n, u8_t flags, bool more)
@@ -244,28 +307,46 @@ write_some(struct altcp_pcb *pcb, const void *p, size_t *n, u8_t flags, bool mor
 		}
 		if (err != ERR_MEM)
 			return err;
-		if (len == 1 || altcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN)
+		if (altcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN)
 			return ERR_OK;
+		if (len == 1)
+			return ERR_MEM;
 		len /= 2;
 	}
 }
 
-/* Queue as much of the response as lwIP takes now. */
+/* Queue as much of the response as lwIP takes now; when it is out of
+ * memory, or others already wait for it, wait in line (memq). */
 static err_t
 send_more(struct conn *c)
 {
 	struct altcp_pcb *pcb = c->pcb;
-	bool wrote = false;
+	bool wrote = false, starved = false;
+	err_t err;
 
+	if (memq_head != NULL && memq_head != c) {
+		if (c->outsent < c->outlen || c->bodysent < c->bodylen)
+			memq_add(c);
+		return ERR_OK;
+	}
 	while (c->outsent < c->outlen) {
 		size_t n = c->outlen - c->outsent, room = room_for(c);
 
 		if (room == 0)
 			break;
+		if (!seg_room()) {
+			starved = true;
+			break;
+		}
 		if (n > room)
 			n = room;
-		if (write_some(pcb, c->out + c->outsent, &n, TCP_WRITE_FLAG_COPY,
-		    c->outsent + n < c->outlen || c->bodysent < c->bodylen) != ERR_OK)
+		err = write_some(pcb, c->out + c->outsent, &n, TCP_WRITE_FLAG_COPY,
+		    c->outsent + n < c->outlen || c->bodysent < c->bodylen);
+		if (err == ERR_MEM) {
+			starved = true;
+			break;
+		}
+		if (err != ERR_OK)
 			return conn_abort(c);
 		if (n == 0)
 			break;
@@ -281,12 +362,21 @@ send_more(struct conn *c)
 
 		if (room == 0)
 			break;
+		if (!seg_room()) {
+			starved = true;
+			break;
+		}
 		if (n > room)
 			n = room;
 		/* Zero copy over TCP: lwIP points at the image's read-only
 		 * data.  Over TLS, mbedTLS encrypts it into its record buffer. */
-		if (write_some(pcb, c->body + c->bodysent, &n, 0,
-		    c->bodysent + n < c->bodylen) != ERR_OK)
+		err = write_some(pcb, c->body + c->bodysent, &n, 0,
+		    c->bodysent + n < c->bodylen);
+		if (err == ERR_MEM) {
+			starved = true;
+			break;
+		}
+		if (err != ERR_OK)
 			return conn_abort(c);
 		if (n == 0)
 			break;
@@ -297,6 +387,10 @@ send_more(struct conn *c)
 			httpd_stats.bytes_sent += n;
 		}
 	}
+	if (starved)
+		memq_add(c);
+	else
+		memq_remove(c);		/* done, or waiting for its own ACKs */
 	if (wrote)
 		altcp_output(pcb);
 	return ERR_OK;
@@ -423,8 +517,22 @@ on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
 	return pump(c);
 }
 
+/* Give memory that came back to the line, oldest first, until lwIP runs
+ * out again. */
+static void
+memq_run(void)
+{
+	while (memq_head != NULL) {
+		struct conn *c = memq_head;
+
+		if (pump(c) != ERR_ABRT && memq_head == c)
+			break;		/* still out of memory */
+	}
+}
+
 /* len is what the client acknowledged; 0 over TLS, whose layer only says
  * that records went out (its plaintext is counted as written). */
+
 static err_t
 on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 {
@@ -433,6 +541,8 @@ on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 	(void)pcb;
 	if (c == NULL)
 		return ERR_OK;
+	/* The segments acknowledged are free now: the line first. */
+	memq_run();
 	httpd_stats.bytes_sent += len;
 	if (c->wait == WAIT_SEND)
 		set_wait(c, WAIT_SEND);		/* progress */
@@ -568,6 +678,7 @@ on_tick(struct limpet_timer *t, void *arg)
 
 	(void)t;
 	(void)arg;
+	memq_run();
 	for (c = conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->closing || now < c->deadline)

@@ -38,6 +38,8 @@ struct httpd_counters {
 	uint64_t	bytes_sent;		/* acknowledged by clients */
 	uint64_t	accepted, refused, evicted, closed, resets;
 	uint64_t	header_timeouts, idle_timeouts, send_timeouts;
+	/* Responses that found lwIP out of memory and waited in line. */
+	uint64_t	mem_waits;
 	unsigned	open;
 	/* TLS connections: accepted, handshakes completed, handshakes the
 	 * client failed (bad or plaintext records, refused versions or
@@ -81,6 +83,9 @@ struct conn {
 	size_t		outlen, outsent;
 	const uint8_t	*body;
 	uint32_t	bodylen, bodysent;
+	/* In line for lwIP's memory (conn.c: memq). */
+	bool		memq;
+	struct conn	*memq_next, *memq_prev;
 	/* Timeouts. */
 	enum conn_wait	wait;
 	uint64_t	deadline;

@@ -44,6 +44,12 @@
 #define HTTPD_LINGER_MS		2000
 /* How often the timeouts are checked. */
 #define HTTPD_TICK_MS		250
+/* TCP segments (lwIP's MEMP_TCP_SEG pool) that responses leave free: lwIP
+ * needs one for every SYN-ACK and FIN it sends, and with the pool drained
+ * by bodies, new connections were never answered (their SYNs dropped) for
+ * as long as the others kept asking.  A new connection takes one, a close
+ * one. */
+#define HTTPD_SEG_RESERVE	128
 
 /* The request line, CR included: longer is 414. */
 #define HTTPD_MAX_LINE		2048

@@ -219,6 +219,7 @@ stats_page(struct conn *c, const struct http_request *req)
 	    httpd_stats.evicted, httpd_stats.closed, httpd_stats.resets);
 	J("\"timeouts\":{\"header\":%" PRIu64 ",\"idle\":%" PRIu64 ",\"send\":%" PRIu64 "},",
 	    httpd_stats.header_timeouts, httpd_stats.idle_timeouts, httpd_stats.send_timeouts);
+	J("\"mem_waits\":%" PRIu64 ",", httpd_stats.mem_waits);
 	/* TLS: bodies are encrypted by mbedTLS into its record buffer, which
 	 * TLS cannot avoid; they are not counted in driver.bytes_copied. */
 	if (httpd_cfg.https)

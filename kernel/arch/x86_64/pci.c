@@ -86,6 +86,13 @@ pci_write16(const struct pci_dev *d, uint8_t off, uint16_t v)
 	outw(PCI_CONFIG_DATA + (off & 2), v);
 }
 
+void
+pci_write8(const struct pci_dev *d, uint8_t off, uint8_t v)
+{
+	outl(PCI_CONFIG_ADDR, cfg_addr(d, off));
+	outb(PCI_CONFIG_DATA + (off & 3), v);
+}
+
 int
 pci_present(void)
 {
