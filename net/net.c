@@ -23,6 +23,7 @@
 #include <lwip/init.h>
 #include <lwip/ip4_addr.h>
 #include <lwip/netif.h>
+#include <lwip/priv/tcp_priv.h>
 #include <lwip/timeouts.h>
 #include <netif/ethernet.h>
 
@@ -318,6 +319,33 @@ limpet_net_stats(struct netdev_stats *st)
 	if (dev == NULL)
 		return LIMPET_ENOTSUP;
 	netdev_stats(dev, st);
+	return LIMPET_OK;
+}
+
+void
+limpet_net_tcp_states(uint32_t counts[LIMPET_TCP_NSTATES])
+{
+	struct tcp_pcb *const *lists[] = {
+		&tcp_active_pcbs, &tcp_tw_pcbs, &tcp_bound_pcbs,
+		&tcp_listen_pcbs.pcbs,
+	};
+
+	memset(counts, 0, LIMPET_TCP_NSTATES * sizeof(counts[0]));
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		for (const struct tcp_pcb *pcb = *lists[i]; pcb != NULL; pcb = pcb->next)
+			if ((unsigned)pcb->state < LIMPET_TCP_NSTATES)
+				counts[pcb->state]++;
+}
+
+int
+limpet_net_rx_held(uint32_t *held)
+{
+	uint32_t total, nfree;
+
+	if (dev == NULL)
+		return LIMPET_ENOTSUP;
+	virtio_netif_rx_buffers(&total, &nfree);
+	*held = total - nfree - virtio_netif_rx_posted();
 	return LIMPET_OK;
 }
 

@@ -73,6 +73,7 @@ static struct vnif {
 	uint8_t			*pool;	/* the buffers' memory, pool_pages pages */
 	size_t			pool_pages;
 	uint32_t		nbufs, nfree, stride;
+	uint32_t		posted;	/* given to the driver, not back through rx() */
 	uint32_t		reserve;	/* copy frames below this many free */
 	unsigned		offloads;	/* the device's NETDEV_OFF_* */
 	u16_t			tso_mss;	/* tcp_tso_hook()'s largest pcb->mss, or 0 */
@@ -126,6 +127,7 @@ rx_buf(void *ctx, void **data, uint32_t *size)
 		return NULL;
 	vn->free = rb->next;
 	vn->nfree--;
+	vn->posted++;
 	*data = rb->data;
 	*size = vn->stride;
 	return rb;
@@ -167,6 +169,7 @@ rx(void *ctx, const struct netdev_frag *frags, int n, unsigned flags)
 	uint32_t len = 0;
 	int i;
 
+	vn->posted -= (uint32_t)n;
 	for (i = 0; i < n; i++)
 		len += frags[i].len;
 	if (len > 0xffff) {		/* cannot be a pbuf; the driver's bug */
@@ -207,6 +210,12 @@ virtio_netif_rx_buffers(uint32_t *total, uint32_t *nfree)
 {
 	*total = vnif.nbufs;
 	*nfree = vnif.nfree;
+}
+
+uint32_t
+virtio_netif_rx_posted(void)
+{
+	return vnif.posted;
 }
 
 /* ---- transmit ------------------------------------------------------------- */

@@ -20,5 +20,8 @@ err_t	virtio_netif_init(struct netif *netif);
 /* The receive pool: *total buffers, of which *nfree are in the pool (not
  * posted to the device, not holding a frame). */
 void	virtio_netif_rx_buffers(uint32_t *total, uint32_t *nfree);
+/* Of the others, those posted to the device (the rest hold frames that
+ * lwIP or a service still has). */
+uint32_t virtio_netif_rx_posted(void);
 
 #endif

@@ -375,6 +375,43 @@ keep_out(struct conn *c)
 	return ERR_OK;
 }
 
+/*
+ * altcp_write() up to n bytes at p, as many as lwIP takes now: *n is
+ * updated to what was written.  lwIP refuses a write that needs more
+ * segments than a connection may queue (TCP_SND_QUEUELEN) as a whole,
+ * and a peer may announce a tiny MSS (a hostile one says 1 byte): then
+ * even a 200-byte header needs 200 segments and would never go out (and,
+ * taken for a want of memory, would hold up the line of every other
+ * response).  So a refused write is tried again at half the size while
+ * the connection's queue has room.  more: more of the response follows
+ * these n bytes.  ERR_OK (*n may be 0: the connection's own queue is
+ * full, its ACKs will make room), ERR_MEM (lwIP is out of memory: wait
+ * in line), or another error to abort on.
+ */
+static err_t
+write_some(struct altcp_pcb *pcb, const void *p, size_t *n, u8_t flags, bool more)
+{
+	size_t want = *n, len = want;
+	err_t err;
+
+	*n = 0;
+	for (;;) {
+		err = altcp_write(pcb, p, (u16_t)len, flags |
+		    (more || len < want ? TCP_WRITE_FLAG_MORE : 0));
+		if (err == ERR_OK) {
+			*n = len;
+			return ERR_OK;
+		}
+		if (err != ERR_MEM)
+			return err;
+		if (altcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN)
+			return ERR_OK;
+		if (len == 1)
+			return ERR_MEM;
+		len /= 2;
+	}
+}
+
 /* Queue as much of the response as lwIP takes now; when it is out of
  * memory, or others already wait for it, wait in line (memq). */
 static err_t
@@ -382,6 +419,7 @@ send_more(struct conn *c)
 {
 	struct altcp_pcb *pcb = c->pcb;
 	bool wrote = false, starved = false;
+	err_t err;
 
 	if (memq_head != NULL && memq_head != c) {
 		if (c->outsent < c->outlen || c->bodysent < c->bodylen)
@@ -390,7 +428,6 @@ send_more(struct conn *c)
 	}
 	while (c->outsent < c->outlen) {
 		size_t n = c->outlen - c->outsent, room = room_for(c);
-		err_t err;
 
 		if (room == 0)
 			break;
@@ -400,14 +437,16 @@ send_more(struct conn *c)
 		}
 		if (n > room)
 			n = room;
-		err = altcp_write(pcb, c->out + c->outsent, (u16_t)n, TCP_WRITE_FLAG_COPY |
-		    (c->outsent + n < c->outlen || c->bodysent < c->bodylen ? TCP_WRITE_FLAG_MORE : 0));
+		err = write_some(pcb, c->out + c->outsent, &n, TCP_WRITE_FLAG_COPY,
+		    c->outsent + n < c->outlen || c->bodysent < c->bodylen);
 		if (err == ERR_MEM) {
 			starved = true;
 			break;
 		}
 		if (err != ERR_OK)
 			return conn_abort(c);
+		if (n == 0)
+			break;
 		c->outsent += n;
 		wrote = true;
 		if (c->tls) {
@@ -416,9 +455,7 @@ send_more(struct conn *c)
 		}
 	}
 	while (c->outsent == c->outlen && c->bodysent < c->bodylen) {
-		uint32_t n = c->bodylen - c->bodysent;
-		size_t room = room_for(c);
-		err_t err;
+		size_t n = c->bodylen - c->bodysent, room = room_for(c);
 
 		if (room == 0)
 			break;
@@ -427,18 +464,20 @@ send_more(struct conn *c)
 			break;
 		}
 		if (n > room)
-			n = (uint32_t)room;
+			n = room;
 		/* Zero copy over TCP: lwIP points at the image's read-only
 		 * data.  Over TLS, mbedTLS encrypts it into its record buffer. */
-		err = altcp_write(pcb, c->body + c->bodysent, (u16_t)n,
-		    c->bodysent + n < c->bodylen ? TCP_WRITE_FLAG_MORE : 0);
+		err = write_some(pcb, c->body + c->bodysent, &n, 0,
+		    c->bodysent + n < c->bodylen);
 		if (err == ERR_MEM) {
 			starved = true;
 			break;
 		}
 		if (err != ERR_OK)
 			return conn_abort(c);
-		c->bodysent += n;
+		if (n == 0)
+			break;
+		c->bodysent += (uint32_t)n;
 		wrote = true;
 		if (c->tls) {
 			httpd_stats.tls_bytes_encrypted += n;

@@ -205,6 +205,7 @@ stats_page(struct conn *c, const struct http_request *req)
 	static char body[HTTPD_OUT_MAX - 512];
 	struct netdev_stats ns;
 	struct limpet_info info;
+	uint32_t rx_total, rx_free, rx_held, states[LIMPET_TCP_NSTATES];
 	size_t n = 0;
 
 #define J(...) do { \
@@ -256,6 +257,22 @@ stats_page(struct conn *c, const struct http_request *req)
 		    (unsigned)m->avail, (unsigned)m->err, (unsigned)memp_pools[i]->size);
 	}
 	J("}},");
+	/* The netif's receive buffers: free, posted to the device, or
+	 * holding frames that lwIP or a connection still has ("held": after
+	 * a load they must all come back). */
+	if (limpet_net_rx_buffers(&rx_total, &rx_free) == LIMPET_OK &&
+	    limpet_net_rx_held(&rx_held) == LIMPET_OK)
+		J("\"rx_buffers\":{\"total\":%" PRIu32 ",\"free\":%" PRIu32 ",\"posted\":%" PRIu32
+		    ",\"held\":%" PRIu32 "},", rx_total, rx_free, rx_total - rx_free - rx_held,
+		    rx_held);
+	/* lwIP's connections by state, httpd's own and those it has closed
+	 * and lwIP still holds (FIN not yet acknowledged, TIME_WAIT). */
+	limpet_net_tcp_states(states);
+	J("\"tcp_states\":{");
+	for (int i = 0, k = 0; i < LIMPET_TCP_NSTATES; i++)
+		if (states[i] != 0)
+			J("%s\"%s\":%" PRIu32, k++ ? "," : "", tcp_debug_state_str(i), states[i]);
+	J("},");
 	if (limpet_net_stats(&ns) == LIMPET_OK)
 		J("\"driver\":{\"rx_packets\":%" PRIu64 ",\"rx_bytes\":%" PRIu64
 		    ",\"rx_drops\":%" PRIu64 ",\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64

@@ -60,6 +60,19 @@ int	limpet_net_stats(struct netdev_stats *st);
  * neither posted to the device nor holding a frame.  LIMPET_OK, or
  * LIMPET_ENOTSUP without a network device. */
 int	limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree);
+/* Of those, *held hold frames that lwIP or a service still has (neither
+ * free nor posted: the rest of the ring's count varies with how many
+ * descriptors each buffer takes).  What a leak of received frames would
+ * show.  LIMPET_OK, or LIMPET_ENOTSUP without a network device. */
+int	limpet_net_rx_held(uint32_t *held);
+
+/* lwIP's TCP connections by state: counts[s] is the number of PCBs in
+ * state s (enum tcp_state, CLOSED to TIME_WAIT; tcp_debug_state_str()
+ * names them), listening and bound ones included.  What a connection
+ * that its service has closed still holds, until its FIN is acknowledged
+ * or its TIME_WAIT is over, shows here and nowhere else. */
+#define LIMPET_TCP_NSTATES	11
+void	limpet_net_tcp_states(uint32_t counts[LIMPET_TCP_NSTATES]);
 
 /* How many TCP connections lwIP can hold at once, every state counted
  * (half-open and TIME_WAIT ones too): its pools are sized at boot from
