@@ -606,6 +606,17 @@ class Battery:
                     c.close()
         self.every(0.1, one)
 
+    def why_cut(self):
+        """What the server says about responses it cut short (its
+        counters since boot), for a bad answer's line."""
+        try:
+            h = fetch_stats(self.target, deadline=10)
+        except RuntimeError as e:
+            return 'no stats: %s' % e
+        return 'httpd: cut %s, timeouts %s, no_memory %s, mem_waits %s' % (
+            json.dumps(h.get('cut')), json.dumps(h.get('timeouts')),
+            h.get('no_memory'), h.get('mem_waits'))
+
     def w_zero_window(self, k):
         """GET the 1 MiB file with a small receive buffer, read a quarter
         of it, then stop reading: the server's window to us closes.  Then
@@ -655,8 +666,9 @@ class Battery:
                     return
                 self.c.add('requests')
                 if hashlib.sha256(body).hexdigest() != self.site.big_sha:
-                    self.c.wrong('1 MiB after a zero window: %d bytes, %s' % (
-                        len(body), 'short' if len(body) < len(self.site.big) else 'different'))
+                    self.c.wrong('1 MiB after a zero window: %d bytes, %s; %s' % (
+                        len(body), 'short' if len(body) < len(self.site.big) else 'different',
+                        self.why_cut()))
                 else:
                     self.c.add('zero_window_done')
             except Cut as e:

@@ -37,8 +37,9 @@
  * not finished: --header-timeout, then 408 and close (a new connection
  * owes its first request within it too, which over TLS bounds the
  * handshake: a stalled one is closed and counted); a response with no
- * progress: HTTPD_SEND_TIMEOUT_MS, then reset; lingering after our FIN:
- * HTTPD_LINGER_MS, then close.
+ * progress: HTTPD_SEND_TIMEOUT_MS, then reset (time spent in line for
+ * memory does not count: the client is not what holds it up); lingering
+ * after our FIN: HTTPD_LINGER_MS, then close.
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -365,6 +366,7 @@ keep_out(struct conn *c)
 		return ERR_OK;
 	if ((rest = hmem_realloc(NULL, c->outlen - c->outsent)) == NULL) {
 		httpd_stats.no_memory++;
+		httpd_stats.cut_by_error++;
 		return conn_abort(c);
 	}
 	memcpy(rest, c->out + c->outsent, c->outlen - c->outsent);
@@ -443,8 +445,10 @@ send_more(struct conn *c)
 			starved = true;
 			break;
 		}
-		if (err != ERR_OK)
+		if (err != ERR_OK) {
+			httpd_stats.cut_by_error++;
 			return conn_abort(c);
+		}
 		if (n == 0)
 			break;
 		c->outsent += n;
@@ -473,8 +477,10 @@ send_more(struct conn *c)
 			starved = true;
 			break;
 		}
-		if (err != ERR_OK)
+		if (err != ERR_OK) {
+			httpd_stats.cut_by_error++;
 			return conn_abort(c);
+		}
 		if (n == 0)
 			break;
 		c->bodysent += (uint32_t)n;
@@ -735,6 +741,12 @@ on_err(void *arg, err_t err)
 	tls_progress(c);
 	if (c->tls && !c->handshaken)
 		httpd_stats.tls_handshake_failures++;
+	if (c->responding) {
+		if (err == ERR_RST)
+			httpd_stats.cut_by_peer++;
+		else if (err != ERR_CLSD)
+			httpd_stats.cut_by_stack++;
+	}
 	conn_free(c, err != ERR_CLSD);
 }
 
@@ -855,6 +867,12 @@ on_tick(struct limpet_timer *t, void *arg)
 			pump(c);
 			break;
 		case WAIT_SEND:
+			if (c->memq) {
+				/* Held up by us, in line for memory, not
+				 * by the client: its clock starts again. */
+				set_wait(c, WAIT_SEND);
+				break;
+			}
 			httpd_stats.send_timeouts++;
 			conn_abort(c);
 			break;

@@ -40,6 +40,11 @@ struct httpd_counters {
 	uint64_t	header_timeouts, idle_timeouts, send_timeouts;
 	/* Responses that found lwIP out of memory and waited in line. */
 	uint64_t	mem_waits;
+	/* Responses cut short, by what cut them: the client's reset, lwIP
+	 * giving up on the connection (its retransmissions unanswered), or
+	 * an error of ours (no memory for a header's rest, a write lwIP
+	 * refused).  The send timeout counts in send_timeouts. */
+	uint64_t	cut_by_peer, cut_by_stack, cut_by_error;
 	unsigned	open;
 	/* Request buffers (struct conn_req) and copies of response headers
 	 * held now; times a connection had to wait for memory for them. */

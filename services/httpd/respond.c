@@ -231,6 +231,8 @@ stats_page(struct conn *c, const struct http_request *req)
 	J("\"timeouts\":{\"header\":%" PRIu64 ",\"idle\":%" PRIu64 ",\"send\":%" PRIu64 "},",
 	    httpd_stats.header_timeouts, httpd_stats.idle_timeouts, httpd_stats.send_timeouts);
 	J("\"mem_waits\":%" PRIu64 ",", httpd_stats.mem_waits);
+	J("\"cut\":{\"by_peer\":%" PRIu64 ",\"by_stack\":%" PRIu64 ",\"by_error\":%" PRIu64 "},",
+	    httpd_stats.cut_by_peer, httpd_stats.cut_by_stack, httpd_stats.cut_by_error);
 	/* TLS: bodies are encrypted by mbedTLS into its record buffer, which
 	 * TLS cannot avoid; they are not counted in driver.bytes_copied. */
 	if (httpd_cfg.https)
