@@ -32,6 +32,7 @@
 
 #include "netif/virtio_netif.h"
 #include "port/pools.h"
+#include "lwip_hooks.h"
 
 #ifndef LIMPET_NET_IP
 #error "LIMPET_NET_IP, LIMPET_NET_GATEWAY and LIMPET_NET_MASK come from the build"
@@ -250,6 +251,7 @@ net_init(void)
 		return;
 	}
 	lwip_init();
+	tcp_lookup_init(net_tcp_capacity());
 	if (netif_add(&netif, &ip, &mask, &gw, dev, virtio_netif_init,
 	    ethernet_input) == NULL) {
 		log_error("net: %s: could not bring the interface up; no networking",

@@ -108,6 +108,8 @@ net_pools_init(void)
 
 	for (size_t i = 0; i < NROOMS; i++)
 		per_conn += rooms[i].per_conn * stride(rooms[i].type);
+	/* tcp_lookup.c's index: two to four slots a connection. */
+	per_conn += 4 * sizeof(void *);
 	want = kernel_pmm.nfree * PAGE_SIZE / NET_CONN_MEM_SHARE / per_conn;
 	if (want > NET_CONN_MAX)
 		want = NET_CONN_MAX;

@@ -8,6 +8,8 @@
 #include <lwip/err.h>
 #include <lwip/ip_addr.h>
 
+struct netif;
+struct pbuf;
 struct tcp_hdr;
 struct tcp_pcb;
 struct tcp_pcb_listen;
@@ -27,6 +29,21 @@ void	tcp_order_hook(struct tcp_pcb *pcb);
  * listener: the pools that grow with connections take more of their
  * reservation when they run low (net/port/pools.c). */
 void	net_pools_grow(void);
+
+/* LWIP_HOOK_IP4_INPUT: a SYN for a new connection need not walk every
+ * connection (net/port/tcp_lookup.c); 1 when it handled the packet.  And
+ * for a segment to a connection (LWIP_HOOK_TCP_INPACKET_PCB), its entry
+ * in the index that makes that possible. */
+int	tcp_lookup_hook(struct pbuf *p, struct netif *inp);
+void	tcp_lookup_seen(struct tcp_pcb *pcb);
+/* The index, for the capacity the pools were sized for; -1 without
+ * memory for it (SYNs then take lwIP's own way). */
+int	tcp_lookup_init(unsigned capacity);
+/* SYNs that went through with the lists hidden. */
+struct tcp_lookup_stats {
+	unsigned long	syns_fast;
+};
+extern struct tcp_lookup_stats tcp_lookup_stats;
 
 /* LWIP_HOOK_TCP_ISN: initial sequence numbers as RFC 6528 makes them
  * (net/port/sys_arch.c). */

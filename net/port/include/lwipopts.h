@@ -366,7 +366,13 @@ extern void *net_heap_mem;
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	(net_pools_grow(), \
 	    (pcb)->state == LISTEN ? tcp_syn_hook((struct tcp_pcb_listen *)(pcb), (hdr)) : \
-	    (tcp_order_hook(pcb), tcp_tso_hook(pcb)))
+	    (tcp_lookup_seen(pcb), tcp_order_hook(pcb), tcp_tso_hook(pcb)))
+/** LWIP_HOOK_IP4_INPUT: a SYN for a new connection finds that no
+ * connection has its address and ports in an index (net/port/tcp_lookup.c)
+ * instead of walking every one of them, with the hook above keeping a
+ * connection's entry.  LWIP_TCP_PCB_NUM_EXT_ARGS: a slot for the index,
+ * and one for the order of the list (below). */
+#define LWIP_HOOK_IP4_INPUT(p, inp)	tcp_lookup_hook(p, inp)
 /** LWIP_TCP_PCB_NUM_EXT_ARGS, NET_ORDER_HOT: the same hook keeps the list
  * of connections lwIP walks for every segment in an order that finds
  * connections taking turns near its head (net/port/tcp_order.c), with a
@@ -374,7 +380,7 @@ extern void *net_heap_mem;
  * NET_ORDER_HOT other segments between its last two goes to the tail
  * once the next segment is another's; one whose segments come closer
  * stays where lwIP puts it, at the head. */
-#define LWIP_TCP_PCB_NUM_EXT_ARGS	1
+#define LWIP_TCP_PCB_NUM_EXT_ARGS	2
 #define NET_ORDER_HOT			16
 /** LWIP_HOOK_TCP_ISN: unpredictable initial sequence numbers (RFC 6528;
  * net/port/sys_arch.c): lwIP's own are the same for every connection. */
