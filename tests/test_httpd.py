@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -645,6 +646,26 @@ def test_large_file(tmp_path):
         assert 'content-encoding' not in hd
         copied = find_key(h.stats(), 'bytes_copied')
         assert copied and all(v == 0 for v in copied)
+        assert h.stats()['cut'] == {'by_peer': 0, 'by_stack': 0, 'by_error': 0}
+        # A client that resets in the middle of the body: counted as cut
+        # by the peer, and the connection handed back.
+        s = socket.create_connection(('127.0.0.1', h.port), timeout=20)
+        s.sendall(b'GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n')
+        got = 0
+        while got < 100000:
+            chunk = s.recv(65536)
+            assert chunk, 'closed after %d bytes' % got
+            got += len(chunk)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        s.close()
+        deadline = time.monotonic() + 30
+        while True:
+            st = h.stats()
+            if st['cut']['by_peer'] == 1 and st['open'] == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert st['cut'] == {'by_peer': 1, 'by_stack': 0, 'by_error': 0}, st
+        assert st['open'] == 1, st      # the stats request's own
     finally:
         h.stop()
     fair_share_on_tap(www, len(big))
@@ -683,6 +704,7 @@ def fair_share_on_tap(www, size, clients=64, seconds=12):
         st = json.loads(st)
         assert st['lwip']['memp']['TCP_SEG']['err'] == 0, st['lwip']['memp']['TCP_SEG']
         assert st['timeouts'] == {'header': 0, 'idle': 0, 'send': 0}, st['timeouts']
+        assert st['cut'] == {'by_peer': 0, 'by_stack': 0, 'by_error': 0}, st['cut']
     finally:
         if g:
             g.stop()
