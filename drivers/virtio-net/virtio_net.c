@@ -947,8 +947,11 @@ poll(struct loop_source *src)
 	virtq_disable_intr(&nd->rxq);
 	virtq_disable_intr(&nd->txq);
 	reap_tx(nd);
+	/* The time again: reaping (and what it sends) stamps tx_progress_at
+	 * later than the now above, and now - tx_progress_at wrapped around
+	 * to a stall of 2^64 ns that never was. */
 	if (look)
-		check_tx_stall(nd, now);
+		check_tx_stall(nd, now_ns());
 	if (nd->out_of_service)
 		return 0;
 	more = receive(nd);

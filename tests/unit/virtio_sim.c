@@ -56,6 +56,7 @@ static uint64_t clock_ns = 1000000000ULL;	/* a second after "boot" */
 uint64_t
 now_ns(void)
 {
+	clock_ns += sim.tick_per_read;
 	return clock_ns;
 }
 

@@ -96,6 +96,9 @@ struct sim {
 	int			errors;		/* chains it could not use */
 	int			reset_stuck;	/* status never reads back 0 */
 	int			setup_irqs;	/* setup_irq() calls */
+	/* Nanoseconds the clock moves on at every read of now_ns() (0: it
+	 * moves only in sim_advance()), as a real one does during a poll. */
+	uint64_t		tick_per_read;
 	/* Transmit: every chain seen, in order; the ones not yet used. */
 	struct sim_chain	**tx;
 	int			ntx, tx_cap;
