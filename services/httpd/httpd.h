@@ -40,7 +40,8 @@ struct httpd_counters {
 	uint64_t	header_timeouts, idle_timeouts, send_timeouts;
 	/* Responses that found lwIP out of memory and waited in line. */
 	uint64_t	mem_waits;
-	/* Responses cut short, by what cut them: the client's reset, lwIP
+	/* Responses cut short while httpd was still writing them (not all
+	 * handed to lwIP yet), by what cut them: the client's reset, lwIP
 	 * giving up on the connection (its retransmissions unanswered), or
 	 * an error of ours (no memory for a header's rest, a write lwIP
 	 * refused).  The send timeout counts in send_timeouts. */
