@@ -67,6 +67,7 @@ PEER_MAC = '02:00:00:00:05:32'      # locally administered, not the host's
 PORT = 7                            # echo's; --http: httpd's 80
 HTTP = False                        # --http: the guest is httpd
 PATIENCE = 1.0                      # --patience: waits are this many times longer
+RESEND = 1.0                        # read(): no answer this long, send it again
 SYNC_EVERY = 128                    # frames between two pings in a long case
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
@@ -387,6 +388,7 @@ class Conn:
         Conn.next_port += 1
         self.sport = Conn.next_port
         self.window = window
+        self.sent_last = None           # (seq, data) of send(), for read()
         self.snd_nxt = random.getrandbits(32)
         mss = struct.pack('!BBH', 2, 4, 1460) if options is None else options
         with link.exchange():
@@ -413,6 +415,7 @@ class Conn:
 
     def send(self, data):
         self.seg(ACK | PSH, data)
+        self.sent_last = (self.snd_nxt, data)
         self.snd_nxt = (self.snd_nxt + len(data)) & 0xffffffff
 
     def expect(self, match, wait=2.0):
@@ -433,10 +436,19 @@ class Conn:
         acknowledging it, or what came of it in wait seconds (after got,
         what came of it before)."""
         end = time.monotonic() + wait * PATIENCE
+        start = len(got)
         while not answered(q, got) and time.monotonic() < end:
             t = self.expect(lambda t: t[6] or t[4] & (RST | FIN),
-                            (end - time.monotonic()) / PATIENCE)
+                            min(RESEND, (end - time.monotonic()) / PATIENCE))
             if t is None:
+                # Nothing yet: what we sent last may have been lost (the
+                # tap's queue drops frames when the guest is busy), and a
+                # TCP sender resends.
+                if len(got) == start and self.sent_last is not None and \
+                        time.monotonic() < end:
+                    seq, data = self.sent_last
+                    self.seg(ACK | PSH, data, seq=seq)
+                    continue
                 break
             if t[4] & RST:
                 raise Cut('the guest reset the connection (%s)' % self.link.where)
