@@ -362,6 +362,11 @@ http_path_normalize(const char *s, size_t n, char *out, size_t outsz, size_t *ou
 	/* "/a/b" keeps no trailing slash; "/a/b/", "/a/." and "/a/b/.." do. */
 	if (last_normal && o > 1)
 		o--;
+	/* A path that filled out and then ended in "/", "/." or "//" kept
+	 * its '/': no room is left for the NUL (the fuzzer found it written
+	 * one past out). */
+	if (o >= outsz)
+		return 414;
 	out[o] = '\0';
 	*outlen = o;
 	return 0;

@@ -491,6 +491,24 @@ test_path_normalize(void **state)
 	}
 	/* Too long for the output: 414. */
 	assert_int_equal(http_path_normalize("/abcdefgh", 9, out, 8, &len), 414);
+	/* Ending in "/", "/." or "//" once the output is nearly full: never a
+	 * byte past it (the fuzzer found the NUL written one past). */
+	{
+		static const char *const tails[] = { "/abcdef/", "/abcdef/.", "/abcdef//",
+		    "/abcde/", "/abcde/.", "/abcde/x/.." };
+		char buf[9];
+
+		for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+			int st;
+
+			memset(buf, 'X', sizeof(buf));
+			st = http_path_normalize(tails[i], strlen(tails[i]), buf, 8, &len);
+			assert_int_equal(buf[8], 'X');
+			assert_true(st == 414 || (st == 0 && len < 8 && buf[len] == '\0'));
+		}
+		assert_int_equal(http_path_normalize("/abcde/", 7, buf, 8, &len), 0);
+		assert_string_equal(buf, "/abcde/");
+	}
 	assert_int_equal(http_path_normalize("/abcdef", 7, out, 8, &len), 0);
 }
 
