@@ -105,7 +105,8 @@ def test_10000_keepalive_connections(httpd64):
     # may still hold the tail of an earlier stats answer: a segment).
     grew = {k: (use['before'][k], v) for k, v in use['after'].items()
             if v > use['before'][k] + (1460 if k == 'lwip_heap' else 0)}
-    assert not grew, 'not back to the baseline after the close: %s' % grew
+    assert not grew, 'not back to the baseline after the close: %s; TCP states %s' % (
+        grew, st['after'].get('tcp_states'))
     assert guest.proc.poll() is None, 'httpd died' + guest.describe()
 
 
