@@ -35,6 +35,7 @@
 
 #include "../../net/port/pools.h"
 #include "lwip_hooks.h"
+#include "net_bytes.h"
 #include "virtio_sim.h"
 
 #define PORT		80
@@ -45,38 +46,6 @@ static struct tcp_pcb *listener;
 static int sent_synacks, sent_rsts;
 
 /* ---- packets ----------------------------------------------------------------- */
-
-static uint32_t
-sum16(const uint8_t *p, size_t len, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t
-fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 /* Peer k: address 10.0.5.(2 + k / 200), port 40000 + k. */
 static uint32_t
