@@ -25,8 +25,8 @@ packages=(
 	# the HTTPS tests drive httpd with a second TLS stack (gnutls-cli) and
 	# check its protocols and suites with sslscan.
 	openssl gnutls-bin sslscan
-	# Our P-256 code's constant-time check (tests/test_p256_ct.py) runs
-	# under valgrind's memcheck.
+	# The constant-time check of our P-256 and X25519 code
+	# (tests/test_ecc_ct.py) runs under valgrind's memcheck.
 	valgrind
 	# tests/test_hostile.py: malformed and hostile Ethernet/IP/TCP/UDP/ICMP
 	# frames, built and sent with scapy inside the test's namespace.
@@ -104,5 +104,31 @@ fetch_source() {
 }
 fetch_source lwip
 fetch_source mbedtls
+
+# fiat-crypto's formally verified field arithmetic for P-256 and
+# Curve25519 (net/tls/p256.c, net/tls/x25519.c): generated C headers that
+# BoringSSL carries, from its Debian source package.  Only the two headers
+# and their licence are kept; the rest of BoringSSL is not used.
+fetch_fiat() {
+	local pkg=android-platform-external-boringssl dir=src/third_party/fiat
+	[ -f "$deps/fiat/p256_64.h" ] && [ -f "$deps/fiat/curve25519_64.h" ] && return 0
+	echo "setup: fetching fiat-crypto's headers from Debian source package $pkg"
+	rm -rf "$deps/fiat.tmp" && mkdir "$deps/fiat.tmp"
+	(cd "$deps/fiat.tmp" && apt-get source -q --download-only -o APT::Sandbox::User=root "$pkg" >/dev/null)
+	local orig
+	orig=$(ls "$deps"/fiat.tmp/*.orig.tar.* 2>/dev/null | head -1)
+	[ -n "$orig" ] || { echo "setup: apt-get source $pkg downloaded no tarball" >&2; exit 1; }
+	tar -xf "$orig" -C "$deps/fiat.tmp" --wildcards "*/$dir/p256_64.h" \
+		"*/$dir/curve25519_64.h" "*/$dir/LICENSE" "*/$dir/METADATA"
+	mkdir -p "$deps/fiat.tmp/out"
+	for f in p256_64.h curve25519_64.h LICENSE METADATA; do
+		mv "$deps"/fiat.tmp/*/$dir/$f "$deps/fiat.tmp/out/" ||
+			{ echo "setup: $pkg has no $dir/$f" >&2; exit 1; }
+	done
+	rm -rf "$deps/fiat"
+	mv "$deps/fiat.tmp/out" "$deps/fiat"
+	rm -rf "$deps/fiat.tmp"
+}
+fetch_fiat
 
 echo "setup: ready (dependencies in $deps)"

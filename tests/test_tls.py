@@ -65,6 +65,11 @@ def test_tls_self_tests(platform):
     assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 8, describe(r)
     assert re.search(r'^test_tls: P-256 DER signature of \d+ bytes read back and verified$',
                      r.output, re.M), describe(r)
+    # Deterministic ECDSA (RFC 6979): k from the key and the hash, never
+    # from the random generator (the one given fails every draw).
+    m = re.search(r"^test_tls: P-256 RFC 6979 signatures with a failing RNG: (\d+) of (\d+) "
+                  r"equal RFC 6979 A.2.5's$", r.output, re.M)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) == 8, describe(r)
     assert 'P-256 ECDSA refused bad keys, curves and generators' in r.output, describe(r)
     # Our P-256 d Q (net/tls/p256.c, the ECDH secret through
     # net/tls/ecdh_alt.c) against mbedtls_ecp_mul(), and its checks of the

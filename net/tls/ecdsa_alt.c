@@ -2,9 +2,17 @@
  * mbedTLS's ECDSA signature primitive, mbedtls_ecdsa_sign(), in place of
  * library/ecdsa.c's (MBEDTLS_ECDSA_SIGN_ALT in net/tls/mbedtls_config.h).
  * Every ECDHE_ECDSA handshake signs the server's key exchange parameters
- * through it (pk_wrap.c's ecdsa_sign_wrap(), then
- * mbedtls_ecdsa_write_signature(), which calls this directly as long as
- * MBEDTLS_ECDSA_DETERMINISTIC is off).
+ * through it: pk_wrap.c's ecdsa_sign_wrap(), then
+ * mbedtls_ecdsa_write_signature(), which with MBEDTLS_ECDSA_DETERMINISTIC
+ * seeds an HMAC_DRBG with the private key and the hash reduced mod n
+ * (RFC 6979 3.2 steps a-g; ecdsa.c's ecdsa_sign_det_restartable()) and
+ * calls this with mbedtls_hmac_drbg_random() for f_rng, ignoring the
+ * caller's generator.  Drawing k below is then RFC 6979 3.2 step h: 32
+ * bytes of the DRBG are bits2int(T), and a k out of range, or an r or s
+ * of 0, draws again after the DRBG's update (K = HMAC_K(V || 0x00),
+ * V = HMAC_K(V)), as step h.3 says.  tests/guest/test_tls checks RFC
+ * 6979 A.2.5's P-256 signatures through mbedtls_ecdsa_write_signature()
+ * with a generator that fails.
  *
  * P-256, the only curve built that can sign, is done by our own code
  * (net/tls/p256.c), several times faster than mbedTLS's bignum comb.
@@ -25,11 +33,8 @@
 #if !defined(MBEDTLS_ECDSA_SIGN_ALT)
 #error "ecdsa_alt.c replaces ecdsa.c's mbedtls_ecdsa_sign(): mbedtls_config.h must define MBEDTLS_ECDSA_SIGN_ALT"
 #endif
-#if defined(MBEDTLS_ECDSA_DETERMINISTIC)
-/* ecdsa.c's deterministic signatures would then call this with an
- * HMAC_DRBG for f_rng, which works (k is all we draw from it), but nothing
- * here has been tested that way. */
-#error "ecdsa_alt.c: not tested with MBEDTLS_ECDSA_DETERMINISTIC"
+#if !defined(MBEDTLS_ECDSA_DETERMINISTIC)
+#error "ecdsa_alt.c: TLS signs with RFC 6979's k (MBEDTLS_ECDSA_DETERMINISTIC), never the RNG's"
 #endif
 #if defined(MBEDTLS_ECP_RESTARTABLE)
 #error "ecdsa_alt.c: restartable ECDSA calls ecdsa.c's own static functions, not this"

@@ -175,9 +175,15 @@
 /** MBEDTLS_ECDSA_SIGN_ALT: mbedtls_ecdsa_sign() comes from net/tls/
  * ecdsa_alt.c, which signs with P-256 code of our own (net/tls/p256.c):
  * mbedTLS's bignum comb took about 4 ms of a full ECDHE_ECDSA handshake
- * under TCG.  Verification stays mbedTLS's.  MBEDTLS_ECDSA_DETERMINISTIC
- * (RFC 6979) stays off: signatures use the DRBG's k, as TLS servers do. */
+ * under TCG.  Verification stays mbedTLS's. */
 #define MBEDTLS_ECDSA_SIGN_ALT
+/** MBEDTLS_ECDSA_DETERMINISTIC, MBEDTLS_HMAC_DRBG_C: signatures take k
+ * from the key and the hash (RFC 6979: an HMAC_DRBG seeded with both),
+ * not from the random generator.  A stuck hardware RNG, or two VMs
+ * cloned from one snapshot with the same DRBG state, would otherwise
+ * sign two hashes with one k and give the key away. */
+#define MBEDTLS_ECDSA_DETERMINISTIC
+#define MBEDTLS_HMAC_DRBG_C
 /** MBEDTLS_RSA_C, MBEDTLS_PKCS1_V15: RSA signatures for ECDHE_RSA (TLS 1.2
  * signs the key exchange with PKCS#1 v1.5). */
 #define MBEDTLS_RSA_C

@@ -12,11 +12,23 @@
  * Representation: an integer mod m (m = p or n) is four 64-bit limbs,
  * least significant first, always fully reduced (0 <= v < m), and kept in
  * Montgomery form: the element a is stored as a R mod m, R = 2^256, and
- * mont_mul() multiplies (a R * b R / R = ab R).  For n it is the generic
- * algorithm; for p, whose limbs are 0, all ones or close to it, the
- * reduction needs one 64-bit product per round instead of four (mul_p()).
- * Products are unsigned __int128, which gcc compiles to one MUL each on
- * x86_64.
+ * mont_mul() multiplies (a R * b R / R = ab R).
+ *
+ * Arithmetic mod p is fiat-crypto's (p256_64.h: Erbsen et al., "Simple
+ * High-Level Code For Cryptographic Arithmetic - With Proofs, Without
+ * Compromises", IEEE S&P 2019), generated from a proof in Coq that it
+ * computes exactly these functions, without a branch or a memory access
+ * that depends on the values.  setup.sh takes it from BoringSSL's Debian
+ * source package (android-platform-external-boringssl) into deps/fiat/;
+ * it is not in this repository.  Its representation is the one above, so
+ * it serves as it is.  No verified code covers n, the group order:
+ * mont_mul_generic() and the additions mod n are ours, tested against
+ * values computed independently (tests/unit/test_p256.c), against
+ * mbedTLS's bignum code on the guest (tests/guest/test_tls) and for
+ * constant time on every build of this file (tests/test_ecc_ct.py).
+ * Every carry of ours is the high half of an unsigned __int128 sum or
+ * product, never a comparison or __builtin_*_overflow(): gcc at -Og and
+ * -O3 turned those into conditional jumps on secret carries.
  *
  * k G: k is written as 64 signed 4-bit digits, k = sum d_i 16^i with
  * d_i in [-8, 8], and the table holds j 16^i G for j = 1..8 and every i
@@ -41,7 +53,7 @@
  * and n - 2 (Fermat) in a fixed sequence of squarings and
  * multiplications, which follows the exponent's bits, not the secret's.
  * The only early returns are on results the caller sees anyway (a key
- * out of range, r or s of 0, k Q at infinity).  tests/test_p256_ct.py checks
+ * out of range, r or s of 0, k Q at infinity).  tests/test_ecc_ct.py checks
  * all this with valgrind (see declassify() below).
  */
 #include <errno.h>
@@ -51,21 +63,14 @@
 
 #include "p256.h"
 
+#include "ct.h"
+#include "p256_64.h"		/* deps/fiat: fiat-crypto's arithmetic mod p */
+
 typedef unsigned __int128 u128;
 
-/*
- * declassify(p, n): the n bytes at p, derived from a secret, are public
- * from here on and may be branched on: whether a key is in range, and an
- * r or s of 0, which the caller learns anyway.  tests/ct/ runs this code
- * under valgrind with the secrets marked undefined, and memcheck reports
- * any branch or memory address that depends on them, except after this.
- */
-#ifdef LIMPET_CT_CHECK
-#include <valgrind/memcheck.h>
-#define declassify(p, n)	VALGRIND_MAKE_MEM_DEFINED((p), (n))
-#else
-#define declassify(p, n)	((void)(p), (void)(n))
-#endif
+/* Whether a key is in range, and an r or s of 0, are results the caller
+ * learns anyway: public from there on (ct.h). */
+#define declassify(p, n)	limpet_ct_declassify((p), (n))
 
 /* An integer mod p or mod n: see the top of the file. */
 typedef struct {
@@ -141,31 +146,29 @@ mask_of(uint64_t bit)
 
 /*
  * One limb of an addition, subtraction or multiply-accumulate with the
- * carry or borrow in and out.  The arithmetic below is written out limb
- * by limb with these on local variables, which gcc keeps in registers:
- * the same code as loops over arrays in memory is about twice as slow,
- * more still under TCG, where every memory access is costly.
+ * carry or borrow in and out (0 or 1; for mac() a whole limb), computed
+ * in 128 bits so that the carry is arithmetic, never a branch (see the
+ * top of the file).  The arithmetic below is written out limb by limb
+ * with these on local variables, which gcc keeps in registers.
  */
 static inline uint64_t
 addc(uint64_t a, uint64_t b, uint64_t *carry)
 {
-	uint64_t r, c;
+	u128 x = (u128)a + b + *carry;
 
-	c = __builtin_add_overflow(a, b, &r);
-	c += __builtin_add_overflow(r, *carry, &r);
-	*carry = c;
-	return r;
+	*carry = (uint64_t)(x >> 64);
+	return (uint64_t)x;
 }
 
+/* a - b - borrow: below zero, the 128-bit difference wraps, and its
+ * high half is all ones. */
 static inline uint64_t
 subb(uint64_t a, uint64_t b, uint64_t *borrow)
 {
-	uint64_t r, c;
+	u128 x = (u128)a - b - *borrow;
 
-	c = __builtin_sub_overflow(a, b, &r);
-	c += __builtin_sub_overflow(r, *borrow, &r);
-	*borrow = c;
-	return r;
+	*borrow = (uint64_t)(x >> 64) & 1;
+	return (uint64_t)x;
 }
 
 /* t + a b + carry, whose high half becomes the carry (it fits: at most
@@ -173,13 +176,10 @@ subb(uint64_t a, uint64_t b, uint64_t *borrow)
 static inline uint64_t
 mac(uint64_t t, uint64_t a, uint64_t b, uint64_t *carry)
 {
-	u128 x = (u128)a * b;
-	uint64_t lo = (uint64_t)x, hi = (uint64_t)(x >> 64);
+	u128 x = (u128)a * b + t + *carry;
 
-	hi += __builtin_add_overflow(lo, t, &lo);
-	hi += __builtin_add_overflow(lo, *carry, &lo);
-	*carry = hi;
-	return lo;
+	*carry = (uint64_t)(x >> 64);
+	return (uint64_t)x;
 }
 
 /* r = mask ? a : b, limb by limb, for mask all ones or all zeros. */
@@ -260,6 +260,11 @@ mod_add(fe *r, const fe *a, const fe *b, const struct modulus *m)
 	fe sum, t;
 	uint64_t carry = 0, borrow;
 
+	if (m == &P) {
+		fiat_p256_add(r->v, a->v, b->v);
+		return;
+	}
+
 	sum.v[0] = addc(a->v[0], b->v[0], &carry);
 	sum.v[1] = addc(a->v[1], b->v[1], &carry);
 	sum.v[2] = addc(a->v[2], b->v[2], &carry);
@@ -275,9 +280,14 @@ static void
 mod_sub(fe *r, const fe *a, const fe *b, const struct modulus *m)
 {
 	fe d;
-	uint64_t carry = 0, mask = mask_of(sub_borrow(&d, a, b));
+	uint64_t carry = 0, mask;
 
+	if (m == &P) {
+		fiat_p256_sub(r->v, a->v, b->v);
+		return;
+	}
 	/* Below zero: add m back. */
+	mask = mask_of(sub_borrow(&d, a, b));
 	r->v[0] = addc(d.v[0], m->m.v[0] & mask, &carry);
 	r->v[1] = addc(d.v[1], m->m.v[1] & mask, &carry);
 	r->v[2] = addc(d.v[2], m->m.v[2] & mask, &carry);
@@ -290,8 +300,8 @@ mod_sub(fe *r, const fe *a, const fe *b, const struct modulus *m)
  * the accumulator t, then the multiple q m of m that clears t's low limb
  * (q = t_0 (-m^-1) mod 2^64), and shifts t right by one limb.  t stays
  * below 2m, so one conditional subtraction of m finishes.  Any of r, a, b
- * may be the same element.  This is the one for n; mont_mul() picks
- * mul_p() for p.
+ * may be the same element.  This is the one for n; mont_mul() takes
+ * fiat-crypto's for p.
  */
 static void
 mont_mul_generic(fe *r, const fe *a, const fe *b, const struct modulus *m)
@@ -328,54 +338,11 @@ mont_mul_generic(fe *r, const fe *a, const fe *b, const struct modulus *m)
 	fe_select(r, mask_of(t4 | (borrow ^ 1)), &sub, &lo);
 }
 
-/*
- * mont_mul_generic() for m = p, where the reduction needs one product
- * instead of four.  -p^-1 = 1 mod 2^64, so q = t_0, and
- *	q p = q 2^256 - q 2^224 + q 2^192 + q 2^96 - q.
- * The -q clears t_0 exactly; what is left, shifted right one limb, is
- * q 2^32 (from q 2^96) plus q (2^64 - 2^32 + 1) 2^128 (the other three
- * terms), and 2^64 - 2^32 + 1 is p's top limb.  The bounds are
- * mont_mul_generic()'s: the same t, computed differently.
- */
-static void
-mul_p(fe *r, const fe *a, const fe *b)
-{
-	uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3];
-	uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, q, c;
-	u128 qp3;
-	fe lo, sub;
-	uint64_t borrow;
-
-	for (int i = 0; i < 4; i++) {
-		uint64_t bi = b->v[i];
-
-		c = 0;
-		t0 = mac(t0, a0, bi, &c);
-		t1 = mac(t1, a1, bi, &c);
-		t2 = mac(t2, a2, bi, &c);
-		t3 = mac(t3, a3, bi, &c);
-		t5 = 0;
-		t4 = addc(t4, c, &t5);
-
-		q = t0;
-		qp3 = (u128)q * 0xffffffff00000001;	/* q p_3 */
-		c = 0;
-		t0 = addc(t1, q << 32, &c);
-		t1 = addc(t2, q >> 32, &c);
-		t2 = addc(t3, (uint64_t)qp3, &c);
-		t3 = addc(t4, (uint64_t)(qp3 >> 64), &c);
-		t4 = t5 + c;
-	}
-	lo = (fe){ { t0, t1, t2, t3 } };
-	borrow = sub_borrow(&sub, &lo, &P.m);
-	fe_select(r, mask_of(t4 | (borrow ^ 1)), &sub, &lo);
-}
-
 static inline void
 mont_mul(fe *r, const fe *a, const fe *b, const struct modulus *m)
 {
 	if (m == &P)
-		mul_p(r, a, b);
+		fiat_p256_mul(r->v, a->v, b->v);
 	else
 		mont_mul_generic(r, a, b, m);
 }
@@ -383,7 +350,10 @@ mont_mul(fe *r, const fe *a, const fe *b, const struct modulus *m)
 static void
 mont_sq(fe *r, const fe *a, const struct modulus *m)
 {
-	mont_mul(r, a, a, m);
+	if (m == &P)
+		fiat_p256_square(r->v, a->v);
+	else
+		mont_mul_generic(r, a, a, m);
 }
 
 /* r = a^(2^k), k >= 1. */

@@ -6,21 +6,26 @@
  * (ecp.c's ecp_mul_mxz() over mbedtls_mpi): variable-length integers on
  * the heap, a multiplication, reduction and bounds check per call, and an
  * inversion by extended GCD.  Under TCG that was about 23 of a full
- * handshake's 38 ms.  Field elements of fixed size, with products and
- * reduction written out for p, do the same work about 15 times faster.
+ * handshake's 38 ms.  Field elements of fixed size do the same work about
+ * 15 times faster.
+ *
+ * The field arithmetic is fiat-crypto's (curve25519_64.h: generated from
+ * a proof in Coq that it computes these functions mod p, with no branch or
+ * memory access that depends on the values; setup.sh takes it from
+ * BoringSSL's Debian source package into deps/fiat/, never into this
+ * repository).  Ours are the ladder, the inversion chain and the swap,
+ * written as RFC 7748 5 gives them, and tested against its vectors
+ * (tests/unit/test_x25519.c), mbedTLS's own ladder (tests/test_tls.py)
+ * and for constant time on every build (tests/test_ecc_ct.py).
  *
  * Representation: a field element is five 64-bit limbs in radix 2^51,
- * value = v[0] + v[1] 2^51 + v[2] 2^102 + v[3] 2^153 + v[4] 2^204.  Five
- * limbs of 51 bits are exactly 255 bits, so a product's limb at position
- * i + j >= 5 wraps to position i + j - 5 times 2^255 mod p = 19.  The
- * limbs of a product are sums of five 64x64-bit products, which
- * unsigned __int128 holds with room to spare (see fe_mul()).  The target
- * is x86_64, where gcc compiles those products to one MUL each.
- *
- * Limbs are not kept below 2^51 between operations: the bounds each
- * operation takes and gives are written at it, and the ladder only
- * combines them within those bounds.  Only fe_tobytes() makes the
- * canonical value.
+ * value = v[0] + v[1] 2^51 + v[2] 2^102 + v[3] 2^153 + v[4] 2^204.
+ * fiat-crypto proves each operation for limbs within bounds and gives
+ * results within bounds: "tight" limbs are below 2^51 (more or less: see
+ * curve25519_64.h), "loose" ones below 3 2^51.  Multiplications and
+ * squarings take loose ones and give tight ones, additions and
+ * subtractions take tight ones and give loose ones; every step of the
+ * ladder below goes from one to the other, as its comments say.
  *
  * Constant time: nothing branches on, or indexes memory by, a secret (the
  * scalar, or any value derived from it).  The ladder swaps its two points
@@ -33,29 +38,15 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ct.h"
+#include "curve25519_64.h"	/* deps/fiat: fiat-crypto's arithmetic mod p */
 #include "x25519.h"
 
-typedef unsigned __int128 u128;
-
-/* A field element: see the top of the file. */
+/* A field element: see the top of the file.  Tight or loose limbs, as the
+ * code says where it makes one. */
 typedef struct {
 	uint64_t v[5];
 } fe;
-
-#define MASK51		((UINT64_C(1) << 51) - 1)
-
-/* (A - 2) / 4 for Curve25519's A = 486662: the constant in the ladder's
- * doubling formula as RFC 7748 5 writes it (z_2 = E * (AA + a24 * E)). */
-#define A24		121665
-
-/*
- * 4p, limb by limb: added before a subtraction so that no limb goes below
- * zero.  The subtrahend's limbs must be below 2^53 - 76.  (The ladder
- * only subtracts fresh products, limbs below 2^52, for which 2p would
- * just do; 4p leaves a margin and costs nothing.)
- */
-#define FOUR_P0		((UINT64_C(1) << 53) - 76)	/* 4 (2^51 - 19) */
-#define FOUR_PI		((UINT64_C(1) << 53) - 4)	/* 4 (2^51 - 1) */
 
 /* Memory the compiler must not drop as a dead store: secrets on the stack
  * are cleared before returning. */
@@ -68,180 +59,61 @@ wipe(void *p, size_t n)
 		*b++ = 0;
 }
 
-static uint64_t
-load64_le(const uint8_t *b)
-{
-	uint64_t x = 0;
-
-	for (int i = 7; i >= 0; i--)
-		x = (x << 8) | b[i];
-	return x;
-}
-
-static void
-store64_le(uint8_t *b, uint64_t x)
-{
-	for (int i = 0; i < 8; i++, x >>= 8)
-		b[i] = (uint8_t)x;
-}
-
 /*
  * Decode a u-coordinate (RFC 7748 5, decodeUCoordinate): 32 bytes little-
- * endian with bit 255 ignored.  Limb i is bits 51i to 51i + 50, read from
- * the 8 bytes that start at the byte holding bit 51i; the last limb's mask
- * drops bit 255.  A value of p or more is kept as it is: the arithmetic
- * is mod p whatever the representative, which is the reduction RFC 7748
- * asks for.  Limbs < 2^51.
+ * endian with bit 255 ignored.  A value of p or more is kept as it is:
+ * the arithmetic is mod p whatever the representative, which is the
+ * reduction RFC 7748 asks for.  Tight.
  */
 static void
 fe_frombytes(fe *r, const uint8_t b[32])
 {
-	r->v[0] = load64_le(b + 0) & MASK51;		/* bits   0..50  */
-	r->v[1] = (load64_le(b + 6) >> 3) & MASK51;	/* bits  51..101 */
-	r->v[2] = (load64_le(b + 12) >> 6) & MASK51;	/* bits 102..152 */
-	r->v[3] = (load64_le(b + 19) >> 1) & MASK51;	/* bits 153..203 */
-	r->v[4] = (load64_le(b + 24) >> 12) & MASK51;	/* bits 204..254 */
+	uint8_t t[32];
+
+	memcpy(t, b, sizeof(t));
+	t[31] &= 127;
+	fiat_25519_from_bytes(r->v, t);
 }
 
-/*
- * Carry each limb's bits above 51 into the next, and the top limb's into
- * the first times 19 (2^255 = 19 mod p).  Takes limbs < 2^62; gives limbs
- * < 2^51 except the first, which may exceed it by less than 19 * 2^12.
- */
-static void
-fe_carry(fe *r)
-{
-	uint64_t c;
-
-	for (int i = 0; i < 4; i++) {
-		r->v[i + 1] += r->v[i] >> 51;
-		r->v[i] &= MASK51;
-	}
-	c = r->v[4] >> 51;
-	r->v[4] &= MASK51;
-	r->v[0] += 19 * c;
-}
-
-/*
- * Encode (RFC 7748 5, encodeUCoordinate): the canonical value, less than
- * p, 32 bytes little-endian.  Two carries bring every limb below 2^51 (the
- * second carries at most 1 out of the top limb, and only when the limbs
- * above the first all overflowed, which left the first small), so the
- * value v is below 2^255 < 2p and at most one p comes off: v >= p
- * exactly when v + 19 reaches 2^255, and then v - p is v + 19 without
- * bit 255.  The choice between v and v + 19 - 2^255 is made with a mask.
- */
+/* Encode (RFC 7748 5, encodeUCoordinate): the canonical value, less than
+ * p, 32 bytes little-endian.  a tight. */
 static void
 fe_tobytes(uint8_t b[32], const fe *a)
 {
-	fe t = *a, s;
-	uint64_t c, keep;
-
-	fe_carry(&t);
-	fe_carry(&t);
-	c = 19;
-	for (int i = 0; i < 5; i++) {
-		s.v[i] = t.v[i] + c;
-		c = s.v[i] >> 51;
-		s.v[i] &= MASK51;
-	}
-	keep = c - 1;		/* all ones when v < p (no bit 255), else 0 */
-	for (int i = 0; i < 5; i++)
-		t.v[i] = (t.v[i] & keep) | (s.v[i] & ~keep);
-	/* 51-bit limbs into 64-bit words: limb i starts at bit 51i. */
-	store64_le(b + 0, t.v[0] | t.v[1] << 51);
-	store64_le(b + 8, t.v[1] >> 13 | t.v[2] << 38);
-	store64_le(b + 16, t.v[2] >> 26 | t.v[3] << 25);
-	store64_le(b + 24, t.v[3] >> 39 | t.v[4] << 12);
+	fiat_25519_to_bytes(b, a->v);
 }
 
-/* r = a + b, limb by limb, no carry: limbs below the two inputs' sum. */
+/* r = a + b and r = a - b: a, b tight; r loose. */
 static void
 fe_add(fe *r, const fe *a, const fe *b)
 {
-	for (int i = 0; i < 5; i++)
-		r->v[i] = a->v[i] + b->v[i];
+	fiat_25519_add(r->v, a->v, b->v);
 }
 
-/* r = a - b + 4p, limb by limb: b's limbs < 2^53 - 76 (see FOUR_P0);
- * limbs below a's + 2^53. */
 static void
 fe_sub(fe *r, const fe *a, const fe *b)
 {
-	r->v[0] = a->v[0] + FOUR_P0 - b->v[0];
-	for (int i = 1; i < 5; i++)
-		r->v[i] = a->v[i] + FOUR_PI - b->v[i];
+	fiat_25519_sub(r->v, a->v, b->v);
 }
 
-/*
- * The carry after a multiplication: the five 128-bit column sums into
- * limbs.  Each column passes its bits above 51 to the next; the top
- * column's go to the first times 19, which a 128-bit sum takes whatever
- * their size, and one more step moves the first limb's overflow on.
- * Takes columns < 2^120; gives limbs < 2^52.
- */
-static void
-fe_carry_wide(fe *r, u128 t[5])
-{
-	u128 x;
-
-	for (int i = 0; i < 4; i++) {
-		t[i + 1] += t[i] >> 51;
-		r->v[i] = (uint64_t)t[i] & MASK51;
-	}
-	r->v[4] = (uint64_t)t[4] & MASK51;
-	x = (u128)r->v[0] + (t[4] >> 51) * 19;
-	r->v[0] = (uint64_t)x & MASK51;
-	r->v[1] += (uint64_t)(x >> 51);
-}
-
-/*
- * r = a * b mod p.  Schoolbook: column k sums a_i b_j over i + j = k,
- * plus 19 a_i b_j over i + j = k + 5 (the products past 2^255 wrap around
- * times 19).  b's limbs times 19 are made once.  With input limbs < 2^54,
- * 19 b_j < 2^59 and a column is at most 1 + 4 * 19 = 77 products below
- * 2^108, under 2^115.  Any of r, a, b may be the same element.
- */
+/* r = a b, r = a^2 and r = 121666 a mod p: a, b loose (a tight one is
+ * loose too); r tight.  Any of r, a, b may be the same element. */
 static void
 fe_mul(fe *r, const fe *a, const fe *b)
 {
-	uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3], a4 = a->v[4];
-	uint64_t b0 = b->v[0], b1 = b->v[1], b2 = b->v[2], b3 = b->v[3], b4 = b->v[4];
-	uint64_t b1_19 = 19 * b1, b2_19 = 19 * b2, b3_19 = 19 * b3, b4_19 = 19 * b4;
-	u128 t[5];
-
-	t[0] = (u128)a0 * b0 + (u128)a1 * b4_19 + (u128)a2 * b3_19 +
-	    (u128)a3 * b2_19 + (u128)a4 * b1_19;
-	t[1] = (u128)a0 * b1 + (u128)a1 * b0 + (u128)a2 * b4_19 +
-	    (u128)a3 * b3_19 + (u128)a4 * b2_19;
-	t[2] = (u128)a0 * b2 + (u128)a1 * b1 + (u128)a2 * b0 +
-	    (u128)a3 * b4_19 + (u128)a4 * b3_19;
-	t[3] = (u128)a0 * b3 + (u128)a1 * b2 + (u128)a2 * b1 +
-	    (u128)a3 * b0 + (u128)a4 * b4_19;
-	t[4] = (u128)a0 * b4 + (u128)a1 * b3 + (u128)a2 * b2 +
-	    (u128)a3 * b1 + (u128)a4 * b0;
-	fe_carry_wide(r, t);
+	fiat_25519_carry_mul(r->v, a->v, b->v);
 }
 
-/*
- * r = a^2 mod p: fe_mul() with the equal cross products a_i a_j and
- * a_j a_i taken once and doubled, 15 products instead of 25.  Bounds as
- * fe_mul()'s.
- */
 static void
 fe_sq(fe *r, const fe *a)
 {
-	uint64_t a0 = a->v[0], a1 = a->v[1], a2 = a->v[2], a3 = a->v[3], a4 = a->v[4];
-	uint64_t d0 = 2 * a0, d1 = 2 * a1, d2 = 2 * a2;
-	uint64_t a3_19 = 19 * a3, a4_19 = 19 * a4;
-	u128 t[5];
+	fiat_25519_carry_square(r->v, a->v);
+}
 
-	t[0] = (u128)a0 * a0 + (u128)d1 * a4_19 + (u128)d2 * a3_19;
-	t[1] = (u128)d0 * a1 + (u128)d2 * a4_19 + (u128)a3 * a3_19;
-	t[2] = (u128)d0 * a2 + (u128)a1 * a1 + (u128)(2 * a3) * a4_19;
-	t[3] = (u128)d0 * a3 + (u128)d1 * a2 + (u128)a4 * a4_19;
-	t[4] = (u128)d0 * a4 + (u128)d1 * a3 + (u128)a2 * a2;
-	fe_carry_wide(r, t);
+static void
+fe_mul_121666(fe *r, const fe *a)
+{
+	fiat_25519_carry_scmul_121666(r->v, a->v);
 }
 
 /* r = a^(2^n): n squarings. */
@@ -253,17 +125,6 @@ fe_sqn(fe *r, const fe *a, int n)
 		fe_sq(r, r);
 }
 
-/* r = a * k mod p for a small constant k (< 2^32); input limbs < 2^54. */
-static void
-fe_mul_small(fe *r, const fe *a, uint32_t k)
-{
-	u128 t[5];
-
-	for (int i = 0; i < 5; i++)
-		t[i] = (u128)a->v[i] * k;
-	fe_carry_wide(r, t);
-}
-
 /*
  * r = 1/z = z^(p-2) mod p (Fermat), and 0 for z = 0.  p - 2 = 2^255 - 21
  * in binary is 250 ones followed by 01011, so the exponent is built up as
@@ -271,7 +132,7 @@ fe_mul_small(fe *r, const fe *a, uint32_t k)
  * z^(2^(j+k) - 1) = (z^(2^k - 1))^(2^j) * z^(2^j - 1),
  * up to z^(2^250 - 1), then shifted left by five squarings and multiplied
  * by z^11 (01011): 254 squarings and 11 multiplications, the same for
- * every z.
+ * every z.  Tight in, tight out.
  */
 static void
 fe_invert(fe *r, const fe *z)
@@ -365,24 +226,28 @@ limpet_x25519(uint8_t out[X25519_BYTES], const uint8_t scalar[X25519_BYTES],
 		fe_cswap(&s.z2, &s.z3, swap);
 		swap = bit;
 
-		fe_add(&s.a, &s.x2, &s.z2);		/* A = x2 + z2 */
-		fe_sq(&s.aa, &s.a);			/* AA = A^2 */
-		fe_sub(&s.b, &s.x2, &s.z2);		/* B = x2 - z2 */
-		fe_sq(&s.bb, &s.b);			/* BB = B^2 */
-		fe_sub(&s.e, &s.aa, &s.bb);		/* E = AA - BB */
-		fe_add(&s.c, &s.x3, &s.z3);		/* C = x3 + z3 */
-		fe_sub(&s.d, &s.x3, &s.z3);		/* D = x3 - z3 */
-		fe_mul(&s.da, &s.d, &s.a);		/* DA = D * A */
-		fe_mul(&s.cb, &s.c, &s.b);		/* CB = C * B */
+		/* x2, z2, x3, z3 and x1 are tight; see the top of the file. */
+		fe_add(&s.a, &s.x2, &s.z2);		/* A = x2 + z2, loose */
+		fe_sq(&s.aa, &s.a);			/* AA = A^2, tight */
+		fe_sub(&s.b, &s.x2, &s.z2);		/* B = x2 - z2, loose */
+		fe_sq(&s.bb, &s.b);			/* BB = B^2, tight */
+		fe_sub(&s.e, &s.aa, &s.bb);		/* E = AA - BB, loose */
+		fe_add(&s.c, &s.x3, &s.z3);		/* C = x3 + z3, loose */
+		fe_sub(&s.d, &s.x3, &s.z3);		/* D = x3 - z3, loose */
+		fe_mul(&s.da, &s.d, &s.a);		/* DA = D * A, tight */
+		fe_mul(&s.cb, &s.c, &s.b);		/* CB = C * B, tight */
 		fe_add(&s.x3, &s.da, &s.cb);
 		fe_sq(&s.x3, &s.x3);			/* x3 = (DA + CB)^2 */
 		fe_sub(&s.z3, &s.da, &s.cb);
 		fe_sq(&s.z3, &s.z3);
 		fe_mul(&s.z3, &s.z3, &s.x1);		/* z3 = x1 * (DA - CB)^2 */
 		fe_mul(&s.x2, &s.aa, &s.bb);		/* x2 = AA * BB */
-		fe_mul_small(&s.z2, &s.e, A24);
-		fe_add(&s.z2, &s.z2, &s.aa);
-		fe_mul(&s.z2, &s.z2, &s.e);		/* z2 = E * (AA + a24 * E) */
+		/* z2 = E * (AA + a24 * E), a24 = 121665, as RFC 7748 writes
+		 * it; AA = BB + E makes it E * (BB + 121666 E), the constant
+		 * fiat-crypto has. */
+		fe_mul_121666(&s.z2, &s.e);		/* tight */
+		fe_add(&s.z2, &s.z2, &s.bb);		/* loose */
+		fe_mul(&s.z2, &s.z2, &s.e);
 	}
 	fe_cswap(&s.x2, &s.x3, swap);
 	fe_cswap(&s.z2, &s.z3, swap);
@@ -396,6 +261,7 @@ limpet_x25519(uint8_t out[X25519_BYTES], const uint8_t scalar[X25519_BYTES],
 	 * Which it is, is no secret: the peer chose the point. */
 	for (int i = 0; i < X25519_BYTES; i++)
 		any |= out[i];
+	limpet_ct_declassify(&any, sizeof(any));
 	return any ? 0 : -EINVAL;
 }
 

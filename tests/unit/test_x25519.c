@@ -1,4 +1,5 @@
-// unit-sources: net/tls/x25519.c
+// unit-sources: net/tls/x25519.c net/tls/ct.c
+// unit-include: deps/fiat
 /*
  * Host unit tests for X25519 (net/tls/x25519.c) against RFC 7748's test
  * vectors: the two single ones and the iterated one (5.2), the

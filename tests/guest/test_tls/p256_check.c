@@ -14,12 +14,16 @@
  *     mbedTLS's bignum arithmetic computes from SEC 1's formulas;
  *   - the DER path TLS uses (mbedtls_ecdsa_write_signature(), then
  *     mbedtls_ecdsa_read_signature());
+ *   - deterministic signatures (RFC 6979): A.2.5's P-256 vectors for the
+ *     hashes the image has, through mbedtls_ecdsa_write_signature() with
+ *     a random generator that fails, which it must not call;
  *   - bad input: keys out of range, a curve that cannot sign, a failing
  *     or useless random generator, a huge hash;
  *   - the speed, printed for people.
  */
 #include <string.h>
 
+#include <mbedtls/asn1.h>
 #include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdh.h>
@@ -276,6 +280,109 @@ der_path(mbedtls_ctr_drbg_context *drbg)
 	mbedtls_ecdsa_free(&ctx);
 }
 
+/*
+ * RFC 6979 A.2.5: P-256, private key x, messages "sample" and "test",
+ * for SHA-224, SHA-256, SHA-384 and SHA-512 (the image has no SHA-1).
+ * The signature must be exactly (r, s), whatever the generator given:
+ * rng_fails() would make any draw from it an error.
+ */
+static const char rfc6979_x[] =
+    "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721";
+static const struct {
+	const char *msg;
+	mbedtls_md_type_t md;
+	const char *r, *s;
+} rfc6979_vectors[] = {
+	{ "sample", MBEDTLS_MD_SHA224,
+	  "53b2fff5d1752b2c689df257c04c40a587fababb3f6fc2702f1343af7ca9aa3f",
+	  "b9afb64fdc03dc1a131c7d2386d11e349f070aa432a4acc918bea988bf75c74c" },
+	{ "sample", MBEDTLS_MD_SHA256,
+	  "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716",
+	  "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8" },
+	{ "sample", MBEDTLS_MD_SHA384,
+	  "0eafea039b20e9b42309fb1d89e213057cbf973dc0cfc8f129edddc800ef7719",
+	  "4861f0491e6998b9455193e34e7b0d284ddd7149a74b95b9261f13abde940954" },
+	{ "sample", MBEDTLS_MD_SHA512,
+	  "8496a60b5e9b47c825488827e0495b0e3fa109ec4568fd3f8d1097678eb97f00",
+	  "2362ab1adbe2b8adf9cb9edab740ea6049c028114f2460f96554f61fae3302fe" },
+	{ "test", MBEDTLS_MD_SHA224,
+	  "c37edb6f0ae79d47c3c27e962fa269bb4f441770357e114ee511f662ec34a692",
+	  "c820053a05791e521fcaad6042d40aea1d6b1a540138558f47d0719800e18f2d" },
+	{ "test", MBEDTLS_MD_SHA256,
+	  "f1abb023518351cd71d881567b1ea663ed3efcf6c5132b354f28d3b0b7d38367",
+	  "019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083" },
+	{ "test", MBEDTLS_MD_SHA384,
+	  "83910e8b48bb0c74244ebdf7f07a1c5413d61472bd941ef3920e623fbccebeb6",
+	  "8ddbec54cf8cd5874883841d712142a56a8d0f218f5003cb0296b6b509619f2c" },
+	{ "test", MBEDTLS_MD_SHA512,
+	  "461d93f31b6540894788fd206c07cfa0cc35f46fa3c91816fff1040ad1581a04",
+	  "39af9f15de0db8d97e72719c74820d304ce5226e32dedae67519e840d1194e55" },
+};
+
+/* One vector: 1 when the DER signature holds exactly its r and s. */
+static int
+rfc6979_one(mbedtls_ecdsa_context *ctx, size_t i)
+{
+	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(rfc6979_vectors[i].md);
+	const char *msg = rfc6979_vectors[i].msg;
+	uint8_t hash[MBEDTLS_MD_MAX_SIZE], sig[MBEDTLS_ECDSA_MAX_LEN];
+	unsigned char *p = sig, *end;
+	mbedtls_mpi r, s, wr, ws;
+	size_t slen = 0, len;
+	int ret, ok = 0;
+
+	mbedtls_mpi_init(&r); mbedtls_mpi_init(&s);
+	mbedtls_mpi_init(&wr); mbedtls_mpi_init(&ws);
+	if (md == NULL) {
+		CHECK(0, "RFC 6979: no hash %d in the image", (int)rfc6979_vectors[i].md);
+		goto out;
+	}
+	if ((ret = mbedtls_md(md, (const unsigned char *)msg, strlen(msg), hash)) != 0 ||
+	    (ret = mbedtls_ecdsa_write_signature(ctx, rfc6979_vectors[i].md, hash,
+	    mbedtls_md_get_size(md), sig, &slen, rng_fails, NULL)) != 0) {
+		CHECK(0, "RFC 6979 %s, %s: -0x%04x", msg, mbedtls_md_get_name(md),
+		    (unsigned int)-ret);
+		goto out;
+	}
+	end = sig + slen;
+	if ((ret = mbedtls_asn1_get_tag(&p, end, &len,
+	    MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) != 0 ||
+	    (ret = mbedtls_asn1_get_mpi(&p, end, &r)) != 0 ||
+	    (ret = mbedtls_asn1_get_mpi(&p, end, &s)) != 0 ||
+	    (ret = mbedtls_mpi_read_string(&wr, 16, rfc6979_vectors[i].r)) != 0 ||
+	    (ret = mbedtls_mpi_read_string(&ws, 16, rfc6979_vectors[i].s)) != 0) {
+		CHECK(0, "RFC 6979 %s, %s: DER: -0x%04x", msg, mbedtls_md_get_name(md),
+		    (unsigned int)-ret);
+		goto out;
+	}
+	ok = p == end && mbedtls_mpi_cmp_mpi(&r, &wr) == 0 && mbedtls_mpi_cmp_mpi(&s, &ws) == 0;
+	CHECK(ok, "RFC 6979 %s, %s: not the RFC's (r, s)", msg, mbedtls_md_get_name(md));
+out:
+	mbedtls_mpi_free(&r); mbedtls_mpi_free(&s);
+	mbedtls_mpi_free(&wr); mbedtls_mpi_free(&ws);
+	return ok;
+}
+
+static void
+rfc6979(void)
+{
+	mbedtls_ecdsa_context ctx;
+	size_t n = sizeof(rfc6979_vectors) / sizeof(rfc6979_vectors[0]);
+	int agreed = 0, ret;
+
+	mbedtls_ecdsa_init(&ctx);
+	if ((ret = mbedtls_ecp_group_load(&ctx.grp, MBEDTLS_ECP_DP_SECP256R1)) != 0 ||
+	    (ret = mbedtls_mpi_read_string(&ctx.d, 16, rfc6979_x)) != 0) {
+		CHECK(0, "RFC 6979 key: -0x%04x", (unsigned int)-ret);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			agreed += rfc6979_one(&ctx, i);
+		printf("test_tls: P-256 RFC 6979 signatures with a failing RNG: %d of %zu "
+		    "equal RFC 6979 A.2.5's\n", agreed, n);
+	}
+	mbedtls_ecdsa_free(&ctx);
+}
+
 /* Each bad input gets an error, not a signature or a fault. */
 static void
 bad_input(mbedtls_ecp_group *grp, mbedtls_ctr_drbg_context *drbg)
@@ -410,6 +517,7 @@ check_p256(mbedtls_ctr_drbg_context *drbg)
 		cross_check(&grp, drbg);
 		ecdh_key_pairs(&grp, drbg);
 		der_path(drbg);
+		rfc6979();
 		bad_input(&grp, drbg);
 		time_sign(&grp, drbg, first);
 	}

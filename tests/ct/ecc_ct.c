@@ -1,26 +1,35 @@
 /*
- * Constant-time check of net/tls/p256.c, run by tests/test_p256_ct.py:
- * built for the host with -DLIMPET_CT_CHECK and run under valgrind's
- * memcheck with the secrets (private keys d, per-signature k, the
- * scalars of k Q and ECDH) marked undefined; the peer's point Q is
- * public.  memcheck then reports every conditional branch and every
- * memory address computed from them ("depends on uninitialised
- * value(s)"), which is exactly what constant-time code must not have.
- * p256.c marks the few results it may branch on with declassify().
+ * Constant-time check of our elliptic-curve code, P-256 (net/tls/p256.c)
+ * and X25519 (net/tls/x25519.c), run by tests/test_ecc_ct.py under
+ * valgrind's memcheck with the secrets marked undefined: the private keys
+ * d, the per-signature k, the scalars of k Q, ECDH and X25519.  The
+ * peer's point (Q, u) is public.  memcheck then reports every conditional
+ * branch and every memory address computed from a secret ("depends on
+ * uninitialised value(s)"), which is exactly what constant-time code must
+ * not have.  The code under test marks the few results it may branch on
+ * with limpet_ct_declassify() (net/tls/ct.h), which this file defines.
+ *
+ * It is linked with the object files of the images themselves (every mode
+ * and log level), and with the same sources built at every optimisation
+ * level, so that what is checked is what the compiler made of them.
  *
  * Built with -DCT_SELF_CHECK, the program branches on a secret itself,
  * which memcheck must report: the test's proof that the check can fail.
  *
- * Prints "p256_ct: N signatures, M shared secrets" and exits 0;
+ * Prints "ecc_ct: N signatures, M shared secrets, X x25519" and exits 0;
  * memcheck's --error-exitcode says whether it found anything.
  */
+#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <valgrind/memcheck.h>
 
+#include "ct.h"
 #include "p256.h"
+#include "x25519.h"
 
 #define ROUNDS	8
 
@@ -39,12 +48,43 @@ random_bytes(uint8_t *b, size_t n)
 	}
 }
 
+void
+limpet_ct_declassify(const void *p, size_t n)
+{
+	VALGRIND_MAKE_MEM_DEFINED(p, n);
+}
+
+/* X25519 with a secret scalar: with a random public u, and with u = 0 and
+ * u = 1, points of small order whose result is all zeros (the branch the
+ * code may take on it, declassified). */
+static int
+x25519_rounds(void)
+{
+	uint8_t sk[32], u[32], out[32];
+	int ok = 0, ret;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		random_bytes(sk, sizeof(sk));
+		random_bytes(u, sizeof(u));
+		if (i == 1 || i == 2) {
+			memset(u, 0, sizeof(u));
+			u[0] = (uint8_t)(i - 1);
+		}
+		VALGRIND_MAKE_MEM_UNDEFINED(sk, sizeof(sk));
+		ret = i == 3 ? limpet_x25519_base(out, sk) : limpet_x25519(out, sk, u);
+		VALGRIND_MAKE_MEM_DEFINED(out, sizeof(out));
+		if (ret == ((i == 1 || i == 2) ? -EINVAL : 0))
+			ok++;
+	}
+	return ok;
+}
+
 int
 main(void)
 {
 	uint8_t d[32], k[32], z[32], x[32], y[32], r[32], s[32];
 	uint8_t q[32], qx[32], qy[32], sx[32], sy[32], secret[32];
-	int signed_ok = 0, shared_ok = 0;
+	int signed_ok = 0, shared_ok = 0, x25519_ok;
 
 	for (int i = 0; i < ROUNDS; i++) {
 		random_bytes(d, sizeof(d));
@@ -88,6 +128,8 @@ main(void)
 		VALGRIND_MAKE_MEM_DEFINED(sx, sizeof(sx));
 		VALGRIND_MAKE_MEM_DEFINED(sy, sizeof(sy));
 	}
-	printf("p256_ct: %d signatures, %d shared secrets\n", signed_ok, shared_ok);
-	return signed_ok == ROUNDS && shared_ok == ROUNDS ? 0 : 1;
+	x25519_ok = x25519_rounds();
+	printf("ecc_ct: %d signatures, %d shared secrets, %d x25519\n",
+	    signed_ok, shared_ok, x25519_ok);
+	return signed_ok == ROUNDS && shared_ok == ROUNDS && x25519_ok == ROUNDS ? 0 : 1;
 }
