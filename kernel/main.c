@@ -9,6 +9,7 @@
 #include <limpet/bootinfo.h>
 #include <kernel/cmdline.h>
 #include <kernel/console.h>
+#include <kernel/entropy.h>
 #include <kernel/exit.h>
 #include <kernel/intr.h>
 #include <kernel/ktime.h>
@@ -139,6 +140,7 @@ kernel_main(const struct bootinfo *bi)
 		machine_exit(EXIT_USAGE);
 	}
 	apply_log_level();			/* log=LEVEL */
+	entropy_init();				/* entropy_fault= (debug) */
 	boot_phase_done("cpu");
 	mm_init(&bootinfo);			/* frames, page tables with W^X */
 	boot_phase_done("memory");

@@ -40,7 +40,7 @@ class Https(Httpd):
     """./limpet run httpd --tls --no-build, forwarding a free port to the
     guest's 443 (self.tls_port) and another to its 80 (self.port)."""
 
-    def __init__(self, app_args=(), image=IMAGE, www=None, timeout=900):
+    def __init__(self, app_args=(), image=IMAGE, www=None, timeout=900, kernel_args=None):
         if not image.exists():
             pytest.fail('no TLS httpd image %s: build it with ./limpet build httpd tls=1'
                         % image.relative_to(TOP))
@@ -55,6 +55,8 @@ class Https(Httpd):
                '--port', '%d:443' % self.tls_port, '--port', '%d:80' % self.port]
         if www is not None:
             cmd += ['--www', str(www)]
+        if kernel_args is not None:
+            cmd += ['--kernel-args', kernel_args]
         if app_args:
             cmd += ['--'] + list(app_args)
         self._start(cmd)
@@ -577,3 +579,43 @@ def test_redirect_to_https():
         assert p.returncode == 0 and p.stdout == (WWW / 'index.html').read_bytes(), p.stderr
     finally:
         h.stop()
+
+
+def test_entropy_failing_later_stops_handshakes():
+    """A hardware source that fails once TLS runs (entropy_fault=late, a
+    debug build's: sound for 5 s after boot, then stuck): the DRBG's next
+    reseed (at most a second after the last) fails its health test, and
+    from then on every handshake fails; plain HTTP goes on."""
+    h = Https(kernel_args='entropy_fault=late')
+    try:
+        # Serving TLS at all: the source passed its start-up test and
+        # seeded the DRBG.  Then past the 5 s.
+        assert 'passed the start-up health test' in h.output, h.describe()
+        time.sleep(6)
+        failed = 0
+        for _ in range(3):
+            try:
+                h.handshake(timeout=10)
+            except (ssl.SSLError, OSError):
+                failed += 1
+        assert failed >= 2, 'handshakes went on after the source failed' + h.describe()
+        st = h.stats()
+        assert st['tls']['rng']['failed'] is True, st['tls']
+        assert st['tls']['entropy']['healthy'] is False and \
+            st['tls']['entropy']['failures'] >= 1, st['tls']
+        assert 'failed its health test: the same sample twice in a row' in h.output, h.describe()
+        assert 'no more TLS handshakes until the machine restarts' in h.output, h.describe()
+        Httpd.ok(h)      # plain HTTP still served
+    finally:
+        h.stop()
+
+
+def test_stats_show_reseeds(server):
+    """The DRBG is reseeded from the hardware while handshakes go on."""
+    before = server.stats()['tls']
+    for _ in range(3):
+        server.handshake()
+        time.sleep(1.1)
+    after = server.stats()['tls']
+    assert after['rng']['reseeds'] >= before['rng']['reseeds'] + 2, (before, after)
+    assert after['rng']['failed'] is False and after['entropy']['healthy'] is True, after

@@ -106,6 +106,22 @@ def test_tls_random_differs_between_boots():
     assert random_value(first) != random_value(second)
 
 
+@pytest.mark.parametrize('fault,why', [
+    ('stuck', 'failed its health test: a value twice among the start-up samples'),
+    ('ones', 'failed its health test: a sample of all ones'),
+    ('fail', 'kept failing (10 tries): generator broken or exhausted'),
+])
+def test_tls_refuses_a_failing_entropy_source(fault, why):
+    """A source that is there but broken (entropy_fault=, debug builds):
+    stuck on one value, all ones (AMD's Zen 2 RDRAND after a resume), or
+    never ready.  The health tests catch it and TLS does not start."""
+    r = boot_tls(kernel_args='entropy_fault=' + fault)
+    assert r.status == TLS_SETUP_STATUS, describe(r)
+    assert why in r.output, describe(r)
+    assert 'refusing to serve TLS' in r.output, describe(r)
+    assert 'test_tls: OK' not in r.output, describe(r)
+
+
 def test_tls_refuses_to_run_without_entropy():
     r = boot_tls(cpu='qemu64,-rdrand,-rdseed')
     assert r.status == TLS_SETUP_STATUS, describe(r)

@@ -9,8 +9,9 @@
  * of the wall clock certificates are judged by, readable errors for a
  * certificate or key that does not parse (lwIP only reports them in its
  * debug build), the server's order of ECDHE groups, an EC key that signs
- * without copying itself every time, and no request for a client
- * certificate.
+ * without copying itself every time, no request for a client
+ * certificate, and a DRBG reseeded from the hardware at least once a
+ * second while it is used (drbg_random()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include <lwip/altcp_tls.h>
 #include <lwip/netif.h>
+#include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
@@ -26,6 +28,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include <kernel/entropy.h>
+#include <kernel/ktime.h>
 #include <kernel/log.h>
 #include <limpet/tls.h>
 
@@ -95,6 +98,78 @@ require_entropy(void)
 		stop();
 	}
 	memset(probe, 0, sizeof(probe));
+}
+
+/*
+ * The random numbers of handshakes: lwIP's CTR_DRBG (seeded from the
+ * hardware source when the configuration was made), reseeded from the
+ * hardware before a draw whenever the last reseed is RESEED_NS old.
+ * mbedTLS would reseed only after 10,000 draws; in between, two VMs
+ * restored from one snapshot would draw the same server randoms and
+ * ECDHE keys.  Now they do for at most a second of the guest's clock
+ * after the restore (which a VM generation ID could close: not read yet,
+ * see the README).  Signatures never depend on it (RFC 6979).
+ *
+ * When a reseed fails (the hardware source failed its health tests:
+ * kernel/arch/x86_64/entropy.c), every later draw fails too, and so does
+ * every handshake: the DRBG is not trusted to go on alone.
+ */
+#define RESEED_NS	1000000000ULL
+
+static mbedtls_ctr_drbg_context *drbg;
+static uint64_t reseeded_at;
+static int drbg_failed;
+static struct limpet_tls_rng_stats rng_stats;
+
+static int
+drbg_random(void *ctx, unsigned char *out, size_t len)
+{
+	uint64_t now = now_ns();
+	int ret;
+
+	if (drbg_failed)
+		return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
+	if (now - reseeded_at >= RESEED_NS) {
+		if ((ret = mbedtls_ctr_drbg_reseed(ctx, NULL, 0)) != 0) {
+			drbg_failed = 1;
+			log_error("tls: reseeding the DRBG from the hardware source failed "
+			    "(-0x%04x): no more TLS handshakes until the machine restarts",
+			    (unsigned int)-ret);
+			return ret;
+		}
+		reseeded_at = now;
+		rng_stats.reseeds++;
+	}
+	rng_stats.draws++;
+	return mbedtls_ctr_drbg_random(ctx, out, len);
+}
+
+const struct limpet_tls_rng_stats *
+limpet_tls_rng_stats(void)
+{
+	const struct entropy_stats *es = entropy_stats();
+
+	rng_stats.failed = drbg_failed;
+	rng_stats.entropy_samples = es->samples;
+	rng_stats.entropy_failures = es->failures;
+	rng_stats.entropy_healthy = es->healthy;
+	return &rng_stats;
+}
+
+/* Draw through drbg_random(): lwIP's configuration uses its CTR_DRBG. */
+static int
+take_rng(mbedtls_ssl_config *c)
+{
+	if (c->f_rng != mbedtls_ctr_drbg_random || c->p_rng == NULL) {
+		log_error("tls: lwIP's configuration does not draw from a CTR_DRBG");
+		return -1;
+	}
+	if (drbg == NULL) {
+		drbg = c->p_rng;
+		reseeded_at = now_ns();		/* lwIP has just seeded it */
+	}
+	mbedtls_ssl_conf_rng(c, drbg_random, drbg);
+	return 0;
 }
 
 static void
@@ -183,6 +258,10 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 	/* lwIP keeps struct altcp_tls_config private; its first member is
 	 * the mbedtls_ssl_config (altcp_tls_mbedtls.c), which a pointer to
 	 * the structure also points to (C11 6.7.2.1). */
+	if (take_rng((mbedtls_ssl_config *)(void *)conf) != 0) {
+		altcp_tls_free_config(conf);
+		return NULL;
+	}
 	mbedtls_ssl_conf_curves((mbedtls_ssl_config *)(void *)conf, server_groups);
 	sign_with_own_group((mbedtls_ssl_config *)(void *)conf);
 	/* lwIP makes every configuration MBEDTLS_SSL_VERIFY_OPTIONAL, which

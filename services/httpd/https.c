@@ -1,8 +1,8 @@
 /*
  * What httpd needs from the TLS layer beyond the altcp_* calls conn.c
  * makes for every connection: the HTTPS listener, whether a connection's
- * handshake is over, how much plaintext one write may carry, and the
- * close_notify alert.
+ * handshake is over, how much plaintext one write may carry, the
+ * close_notify alert, and the random generator's counters.
  *
  * In images built without TLS (LIMPET_TLS undefined) there is no HTTPS
  * listener and every connection is plain; the functions below then say
@@ -86,6 +86,12 @@ httpd_tls_close_notify(struct altcp_pcb *pcb)
 		(void)mbedtls_ssl_close_notify(ssl);
 }
 
+const struct limpet_tls_rng_stats *
+httpd_tls_rng_stats(void)
+{
+	return limpet_tls_rng_stats();
+}
+
 #else /* !LIMPET_TLS */
 
 struct altcp_pcb *
@@ -119,6 +125,12 @@ void
 httpd_tls_close_notify(struct altcp_pcb *pcb)
 {
 	(void)pcb;
+}
+
+const struct limpet_tls_rng_stats *
+httpd_tls_rng_stats(void)
+{
+	return NULL;
 }
 
 #endif /* LIMPET_TLS */

@@ -17,6 +17,7 @@
 
 #include <limpet.h>
 #include <limpet/net.h>
+#include <limpet/tls.h>
 #include <lwip/memp.h>
 #include <lwip/priv/memp_priv.h>
 #include <lwip/stats.h>
@@ -235,14 +236,24 @@ stats_page(struct conn *c, const struct http_request *req)
 	    httpd_stats.cut_by_peer, httpd_stats.cut_by_stack, httpd_stats.cut_by_error);
 	/* TLS: bodies are encrypted by mbedTLS into its record buffer, which
 	 * TLS cannot avoid; they are not counted in driver.bytes_copied. */
-	if (httpd_cfg.https)
+	if (httpd_cfg.https) {
+		const struct limpet_tls_rng_stats *rng = httpd_tls_rng_stats();
+
 		J("\"tls\":{\"accepted\":%" PRIu64 ",\"handshakes\":%" PRIu64
 		    ",\"handshake_failures\":%" PRIu64 ",\"handshake_timeouts\":%" PRIu64
-		    ",\"bytes_encrypted\":%" PRIu64 ",\"bodies\":\"encrypted, not copied\"},",
+		    ",\"bytes_encrypted\":%" PRIu64 ",\"bodies\":\"encrypted, not copied\",",
 		    httpd_stats.tls_accepted, httpd_stats.tls_handshakes,
 		    httpd_stats.tls_handshake_failures, httpd_stats.tls_handshake_timeouts,
 		    httpd_stats.tls_bytes_encrypted);
-	else
+		if (rng != NULL)
+			J("\"rng\":{\"draws\":%llu,\"reseeds\":%lu,\"failed\":%s},"
+			    "\"entropy\":{\"samples\":%llu,\"failures\":%lu,\"healthy\":%s}},",
+			    rng->draws, rng->reseeds, rng->failed ? "true" : "false",
+			    rng->entropy_samples, rng->entropy_failures,
+			    rng->entropy_healthy ? "true" : "false");
+		else
+			J("\"rng\":null},");
+	} else
 		J("\"tls\":null,");
 	/* newlib's heap, where mbedTLS's buffers live: what sbrk gave malloc
 	 * (it never shrinks, so a leak shows as growth). */
