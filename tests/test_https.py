@@ -40,7 +40,8 @@ class Https(Httpd):
     """./limpet run httpd --tls --no-build, forwarding a free port to the
     guest's 443 (self.tls_port) and another to its 80 (self.port)."""
 
-    def __init__(self, app_args=(), image=IMAGE, www=None, timeout=900, kernel_args=None):
+    def __init__(self, app_args=(), image=IMAGE, www=None, timeout=900, kernel_args=None,
+                 run_args=(), booted=True):
         if not image.exists():
             pytest.fail('no TLS httpd image %s: build it with ./limpet build httpd tls=1'
                         % image.relative_to(TOP))
@@ -57,19 +58,33 @@ class Https(Httpd):
             cmd += ['--www', str(www)]
         if kernel_args is not None:
             cmd += ['--kernel-args', kernel_args]
+        cmd += list(run_args)
         if app_args:
             cmd += ['--'] + list(app_args)
-        self._start(cmd)
+        self._start(cmd, booted)
 
-    def _start(self, cmd):
+    def _start(self, cmd, booted=True):
+        """booted: wait for the boot's HTTPS line; else (a guest that
+        resumes from a saved state, --incoming) for plain HTTP to answer."""
         self.spawn(cmd)
+        self.base = 'http://127.0.0.1:%d' % self.port
+        self.tls_base = 'https://127.0.0.1:%d' % self.tls_port
         try:
-            self.wait_for(READY_TLS, 90)
+            if booted:
+                self.wait_for(READY_TLS, 90)
+            else:
+                end = time.monotonic() + 90
+                while True:
+                    try:
+                        self.stats()
+                        break
+                    except (OSError, http.client.HTTPException, ValueError):
+                        if time.monotonic() > end or self.proc.poll() is not None:
+                            raise
+                        time.sleep(0.5)
         except BaseException:
             self.stop()
             raise
-        self.base = 'http://127.0.0.1:%d' % self.port
-        self.tls_base = 'https://127.0.0.1:%d' % self.tls_port
 
     # ---- clients ----------------------------------------------------------
 
@@ -619,3 +634,62 @@ def test_stats_show_reseeds(server):
     after = server.stats()['tls']
     assert after['rng']['reseeds'] >= before['rng']['reseeds'] + 2, (before, after)
     assert after['rng']['failed'] is False and after['entropy']['healthy'] is True, after
+
+
+def monitor(path, command):
+    """One command to QEMU's human monitor; its reply."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    end = time.monotonic() + 10
+    while True:
+        try:
+            s.connect(str(path))
+            break
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)
+    got = b''
+    try:
+        while b'(qemu)' not in got:
+            got += s.recv(4096)
+        s.sendall(command.encode() + b'\n')
+        got = b''
+        while b'(qemu)' not in got:
+            got += s.recv(4096)
+    finally:
+        s.close()
+    return got.decode('utf-8', 'replace')
+
+
+def test_clone_from_saved_state_reseeds(tmp_path):
+    """A VM saved and started again from that state (what a restore from a
+    snapshot or a clone does) with a VM generation ID (./limpet run
+    --vmgenid): QEMU gives the new VM a new ID, and the DRBG reseeds
+    before its first draw there, not up to a second later."""
+    state, mon = tmp_path / 'state', tmp_path / 'mon'
+    a = Https(run_args=['--vmgenid', '--monitor', str(mon)])
+    try:
+        a.handshake()
+        before = a.stats()['tls']['rng']
+        assert before['vmgenid'] is True and before['vmgenid_changes'] == 0, before
+        assert 'vmgenid: VM generation ID at' in a.output, a.describe()
+        # Saved while it runs (QEMU stops it at the end), so that the
+        # state says running and the new VM runs at once.
+        monitor(mon, 'migrate "exec:cat > %s"' % state)
+        end = time.monotonic() + 60
+        while 'Migration status: completed' not in monitor(mon, 'info migrate'):
+            assert time.monotonic() < end, 'the VM state was not saved'
+            time.sleep(0.5)
+    finally:
+        a.stop()
+    b = Https(run_args=['--vmgenid', '--monitor', str(tmp_path / 'mon-b'),
+                        '--incoming', str(state)], booted=False)
+    try:
+        b.handshake()
+        after = b.stats()['tls']['rng']
+        assert after['vmgenid_changes'] == 1, (before, after)
+        assert after['reseeds'] > before['reseeds'], (before, after)
+        assert 'the VM generation ID changed' in b.output, b.describe()
+    finally:
+        b.stop()

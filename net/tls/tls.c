@@ -11,7 +11,8 @@
  * debug build), the server's order of ECDHE groups, an EC key that signs
  * without copying itself every time, no request for a client
  * certificate, and a DRBG reseeded from the hardware at least once a
- * second while it is used (drbg_random()).
+ * second while it is used and when the VM generation ID changes
+ * (drbg_random()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include <kernel/entropy.h>
 #include <kernel/ktime.h>
 #include <kernel/log.h>
+#include <kernel/vmgenid.h>
 #include <limpet/tls.h>
 
 /* 2024-01-01T00:00:00Z: an RTC before this has not been set. */
@@ -106,9 +108,11 @@ require_entropy(void)
  * hardware before a draw whenever the last reseed is RESEED_NS old.
  * mbedTLS would reseed only after 10,000 draws; in between, two VMs
  * restored from one snapshot would draw the same server randoms and
- * ECDHE keys.  Now they do for at most a second of the guest's clock
- * after the restore (which a VM generation ID could close: not read yet,
- * see the README).  Signatures never depend on it (RFC 6979).
+ * ECDHE keys.  Where the machine has a VM generation ID (QEMU's
+ * -device vmgenid, kernel/arch/x86_64/vmgenid.c), which the hypervisor
+ * changes on a restore, a changed ID reseeds before the next draw; without
+ * one, clones share the DRBG's output for up to a second of the guest's
+ * clock after the restore.  Signatures never depend on it (RFC 6979).
  *
  * When a reseed fails (the hardware source failed its health tests:
  * kernel/arch/x86_64/entropy.c), every later draw fails too, and so does
@@ -119,7 +123,24 @@ require_entropy(void)
 static mbedtls_ctr_drbg_context *drbg;
 static uint64_t reseeded_at;
 static int drbg_failed;
+static int have_genid;
+static uint8_t genid[VMGENID_BYTES];	/* at the last reseed */
 static struct limpet_tls_rng_stats rng_stats;
+
+/* 1 when the VM generation ID is not what it was at the last reseed. */
+static int
+genid_changed(void)
+{
+	uint8_t now[VMGENID_BYTES];
+
+	if (!have_genid || vmgenid_read(now) != 0 || memcmp(now, genid, sizeof(now)) == 0)
+		return 0;
+	memcpy(genid, now, sizeof(genid));
+	rng_stats.genid_changes++;
+	log_info("tls: the VM generation ID changed (a restore from a snapshot, or a "
+	    "clone): reseeding the DRBG before its next draw");
+	return 1;
+}
 
 static int
 drbg_random(void *ctx, unsigned char *out, size_t len)
@@ -129,7 +150,7 @@ drbg_random(void *ctx, unsigned char *out, size_t len)
 
 	if (drbg_failed)
 		return MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
-	if (now - reseeded_at >= RESEED_NS) {
+	if (genid_changed() || now - reseeded_at >= RESEED_NS) {
 		if ((ret = mbedtls_ctr_drbg_reseed(ctx, NULL, 0)) != 0) {
 			drbg_failed = 1;
 			log_error("tls: reseeding the DRBG from the hardware source failed "
@@ -150,6 +171,7 @@ limpet_tls_rng_stats(void)
 	const struct entropy_stats *es = entropy_stats();
 
 	rng_stats.failed = drbg_failed;
+	rng_stats.genid = have_genid;
 	rng_stats.entropy_samples = es->samples;
 	rng_stats.entropy_failures = es->failures;
 	rng_stats.entropy_healthy = es->healthy;
@@ -167,6 +189,7 @@ take_rng(mbedtls_ssl_config *c)
 	if (drbg == NULL) {
 		drbg = c->p_rng;
 		reseeded_at = now_ns();		/* lwIP has just seeded it */
+		have_genid = vmgenid_read(genid) == 0;
 	}
 	mbedtls_ssl_conf_rng(c, drbg_random, drbg);
 	return 0;

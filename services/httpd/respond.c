@@ -246,9 +246,11 @@ stats_page(struct conn *c, const struct http_request *req)
 		    httpd_stats.tls_handshake_failures, httpd_stats.tls_handshake_timeouts,
 		    httpd_stats.tls_bytes_encrypted);
 		if (rng != NULL)
-			J("\"rng\":{\"draws\":%llu,\"reseeds\":%lu,\"failed\":%s},"
+			J("\"rng\":{\"draws\":%llu,\"reseeds\":%lu,\"failed\":%s,"
+			    "\"vmgenid\":%s,\"vmgenid_changes\":%lu},"
 			    "\"entropy\":{\"samples\":%llu,\"failures\":%lu,\"healthy\":%s}},",
 			    rng->draws, rng->reseeds, rng->failed ? "true" : "false",
+			    rng->genid ? "true" : "false", rng->genid_changes,
 			    rng->entropy_samples, rng->entropy_failures,
 			    rng->entropy_healthy ? "true" : "false");
 		else

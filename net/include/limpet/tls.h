@@ -64,13 +64,16 @@ struct altcp_tls_config *limpet_tls_server_config_pem(const char *cert_pem,
 
 /* The DRBG handshakes draw from (net/tls/tls.c): draws, reseeds from the
  * hardware entropy source (at least one a second while in use), whether
- * a reseed failed, after which every handshake fails; and the hardware
- * source's health (kernel/arch/x86_64/entropy.c): samples read, failures,
- * and whether it passes its health tests now. */
+ * a reseed failed, after which every handshake fails, whether the machine
+ * has a VM generation ID and how often it changed (each change reseeds);
+ * and the hardware source's health (kernel/arch/x86_64/entropy.c):
+ * samples read, failures, and whether it passes its health tests now. */
 struct limpet_tls_rng_stats {
 	unsigned long long	draws;
 	unsigned long		reseeds;
 	int			failed;
+	int			genid;
+	unsigned long		genid_changes;
 	unsigned long long	entropy_samples;
 	unsigned long		entropy_failures;
 	int			entropy_healthy;
