@@ -26,8 +26,10 @@ packages=(
 	# check its protocols and suites with sslscan.
 	openssl gnutls-bin sslscan
 	# The constant-time check of our P-256 and X25519 code
-	# (tests/test_ecc_ct.py) runs under valgrind's memcheck.
-	valgrind
+	# (tests/test_ecc_ct.py) runs under valgrind's memcheck; the
+	# differential one (tests/test_ecc_differential.py) compares it with
+	# OpenSSL through Python's cryptography and with NIST's vectors.
+	valgrind python3-cryptography python3-cryptography-vectors
 	# tests/test_hostile.py: malformed and hostile Ethernet/IP/TCP/UDP/ICMP
 	# frames, built and sent with scapy inside the test's namespace.
 	python3-scapy
