@@ -339,6 +339,14 @@ limpet_net_tcp_states(uint32_t counts[LIMPET_TCP_NSTATES])
 				counts[pcb->state]++;
 }
 
+void
+limpet_net_tcp_lookup(uint64_t *syns_fast, uint64_t *moves, uint64_t *walks)
+{
+	*syns_fast = tcp_lookup_stats.syns_fast;
+	*moves = tcp_lookup_stats.moves;
+	*walks = tcp_lookup_stats.walks;
+}
+
 int
 limpet_net_rx_held(uint32_t *held)
 {
@@ -348,6 +356,15 @@ limpet_net_rx_held(uint32_t *held)
 		return LIMPET_ENOTSUP;
 	virtio_netif_rx_buffers(&total, &nfree);
 	*held = total - nfree - virtio_netif_rx_posted();
+	return LIMPET_OK;
+}
+
+int
+limpet_net_rx_backlog(uint32_t *now, uint32_t *max)
+{
+	if (dev == NULL)
+		return LIMPET_ENOTSUP;
+	virtio_netif_rx_backlog(now, max);
 	return LIMPET_OK;
 }
 

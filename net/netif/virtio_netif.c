@@ -13,6 +13,18 @@
  * copied into pool pbufs instead and their buffer goes straight back,
  * which keeps acknowledgements flowing when services pin many buffers.
  *
+ * Receive, in two steps, as Linux's NAPI and backlog do: rx(), which the
+ * driver calls for each frame it takes off its ring, only queues the
+ * frame (the pbuf over our buffer, still no copy) in a backlog, and the
+ * driver refills its ring from the pool at once; rx_input(), from the
+ * loop, hands the backlog to lwIP, RX_INPUT_BUDGET frames a turn, so the
+ * driver takes more off the ring between those.  The device's ring (256
+ * buffers) is then never what holds a burst: the pool is.  Without this a
+ * burst longer than the ring (10,000 clients that each send a request at
+ * once) waited in the host's queue in front of the tap, which dropped
+ * what did not fit, and every drop cost its client a retransmission
+ * timeout.  Frames leave the backlog in the order they came.
+ *
  * Transmit, zero copy: linkoutput() turns the pbuf chain into a
  * scatter-gather list, takes a reference on the chain and drops it when
  * the driver reports the frame sent.  Only a chain longer than the driver
@@ -57,7 +69,10 @@
 #define RX_ALIGN	64
 /* Don't let the receive pool grow beyond this, however large the driver's
  * buffers are. */
-#define RX_POOL_MAX	(16u << 20)
+#define RX_POOL_MAX	(24u << 20)
+/* Frames rx_input() hands to lwIP a turn of the loop: the driver's own
+ * budget, so that taking frames off the ring keeps up with handling them. */
+#define RX_INPUT_BUDGET	16
 
 struct rxbuf {
 	struct pbuf_custom	pc;	/* first: lwIP hands us &pc.pbuf */
@@ -79,6 +94,15 @@ static struct vnif {
 	u16_t			tso_mss;	/* tcp_tso_hook()'s largest pcb->mss, or 0 */
 	u16_t			mtu;		/* the link's (netif->mtu is 64 KiB with TSO) */
 	struct limpet_work	refill;
+	/* The backlog: frames taken off the ring, not yet handed to lwIP,
+	 * oldest at rxq_head, with whether the device vouched for their
+	 * checksum.  A slot for each buffer and each pool pbuf a frame can
+	 * be copied into. */
+	struct pbuf		**rxq;
+	uint8_t			*rxq_csum;
+	size_t			rxq_pages;
+	uint32_t		rxq_size, rxq_head, rxq_len, rxq_max;
+	struct limpet_work	rx_input;
 	/* Frames the ring had no room for, oldest at txq_head. */
 	struct pbuf		**txq;		/* txq_size slots, page-allocated */
 	size_t			txq_pages;
@@ -157,16 +181,50 @@ csum_ok(const struct netdev_frag *f, unsigned flags)
 	    (IPH_OFFSET(ip) & PP_HTONS(IP_MF | IP_OFFMASK)) == 0;
 }
 
+/* Hand one frame to lwIP, its checksum skipped when csum says so. */
+static void
+input(struct vnif *vn, struct pbuf *p, int csum)
+{
+	struct netif *netif = vn->netif;
+	u16_t cflags = netif->chksum_flags;
+
+	if (csum)
+		NETIF_SET_CHECKSUM_CTRL(netif, cflags &
+		    ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP));
+	if (netif->input(p, netif) != ERR_OK) {
+		LINK_STATS_INC(link.drop);
+		pbuf_free(p);
+	}
+	NETIF_SET_CHECKSUM_CTRL(netif, cflags);
+}
+
+/* The backlog to lwIP, RX_INPUT_BUDGET frames at a time. */
+static void
+rx_input(struct limpet_work *w, void *arg)
+{
+	struct vnif *vn = arg;
+
+	for (int i = 0; i < RX_INPUT_BUDGET && vn->rxq_len > 0; i++) {
+		struct pbuf *p = vn->rxq[vn->rxq_head];
+		int csum = vn->rxq_csum[vn->rxq_head];
+
+		vn->rxq[vn->rxq_head] = NULL;
+		vn->rxq_head = (vn->rxq_head + 1) % vn->rxq_size;
+		vn->rxq_len--;
+		input(vn, p, csum);
+	}
+	if (vn->rxq_len > 0)
+		limpet_soon(w);
+}
+
 /* A frame arrived in n of our buffers (more than one only for a frame
- * larger than a buffer: the host merged TCP segments). */
+ * larger than a buffer: the host merged TCP segments): into the backlog. */
 static void
 rx(void *ctx, const struct netdev_frag *frags, int n, unsigned flags)
 {
 	struct vnif *vn = ctx;
-	struct netif *netif = vn->netif;
 	struct pbuf *p = NULL;
-	u16_t cflags = netif->chksum_flags;
-	uint32_t len = 0;
+	uint32_t len = 0, slot;
 	int i;
 
 	vn->posted -= (uint32_t)n;
@@ -194,15 +252,17 @@ rx(void *ctx, const struct netdev_frag *frags, int n, unsigned flags)
 			pbuf_cat(p, frag_pbuf(&frags[i]));
 	}
 	LINK_STATS_INC(link.recv);
-	MIB2_STATS_NETIF_ADD(netif, ifinoctets, len);
-	if (csum_ok(&frags[0], flags))
-		NETIF_SET_CHECKSUM_CTRL(netif, cflags &
-		    ~(NETIF_CHECKSUM_CHECK_TCP | NETIF_CHECKSUM_CHECK_UDP));
-	if (netif->input(p, netif) != ERR_OK) {
-		LINK_STATS_INC(link.drop);
-		pbuf_free(p);
+	MIB2_STATS_NETIF_ADD(vn->netif, ifinoctets, len);
+	if (vn->rxq_len == vn->rxq_size) {	/* cannot happen: a slot a buffer */
+		input(vn, p, csum_ok(&frags[0], flags));
+		return;
 	}
-	NETIF_SET_CHECKSUM_CTRL(netif, cflags);
+	slot = (vn->rxq_head + vn->rxq_len) % vn->rxq_size;
+	vn->rxq[slot] = p;
+	vn->rxq_csum[slot] = (uint8_t)csum_ok(&frags[0], flags);
+	if (++vn->rxq_len > vn->rxq_max)
+		vn->rxq_max = vn->rxq_len;
+	limpet_soon(&vn->rx_input);
 }
 
 void
@@ -216,6 +276,13 @@ uint32_t
 virtio_netif_rx_posted(void)
 {
 	return vnif.posted;
+}
+
+void
+virtio_netif_rx_backlog(uint32_t *now, uint32_t *max)
+{
+	*now = vnif.rxq_len;
+	*max = vnif.rxq_max;
 }
 
 /* ---- transmit ------------------------------------------------------------- */
@@ -632,6 +699,7 @@ virtio_netif_init(struct netif *netif)
 	MIB2_INIT_NETIF(netif, snmp_ifType_ethernet_csmacd, 0);
 
 	limpet_work_init(&vn->refill, refill, vn);
+	limpet_work_init(&vn->rx_input, rx_input, vn);
 	limpet_work_init(&vn->tx_drain, tx_drain, vn);
 	/* The transmit FIFO: NET_TX_QUEUE slots for every TCP segment lwIP
 	 * can have, its pool grown to the capacity the boot computed. */
@@ -647,13 +715,27 @@ virtio_netif_init(struct netif *netif)
 		err = ERR_MEM;
 		goto fail_txq;
 	}
+	/* The backlog: a slot for each buffer, and for each pool pbuf a
+	 * frame below the reserve is copied into. */
+	vn->rxq_size = vn->nbufs + PBUF_POOL_SIZE;
+	vn->rxq_pages = PAGE_ROUND_UP((uint64_t)vn->rxq_size *
+	    (sizeof(*vn->rxq) + sizeof(*vn->rxq_csum))) / PAGE_SIZE;
+	if ((vn->rxq = page_alloc_uninit(vn->rxq_pages)) == NULL) {
+		log_error("net: no memory for the receive backlog");
+		err = ERR_MEM;
+		goto fail_pool;
+	}
+	vn->rxq_csum = (uint8_t *)(vn->rxq + vn->rxq_size);
 	if ((rc = netdev_start(dev, &upper, vn)) != 0) {
 		log_error("net: %s: start failed (%d)", info->name, rc);
 		err = ERR_IF;
-		goto fail_pool;
+		goto fail_rxq;
 	}
 	return ERR_OK;
 
+fail_rxq:
+	page_free(vn->rxq, vn->rxq_pages);
+	vn->rxq = NULL;
 fail_pool:
 	page_free(vn->pool, vn->pool_pages);
 	vn->pool = NULL;

@@ -23,5 +23,8 @@ void	virtio_netif_rx_buffers(uint32_t *total, uint32_t *nfree);
 /* Of the others, those posted to the device (the rest hold frames that
  * lwIP or a service still has). */
 uint32_t virtio_netif_rx_posted(void);
+/* Frames in the backlog (taken off the ring, not yet handed to lwIP): now
+ * and the most since boot. */
+void	virtio_netif_rx_backlog(uint32_t *now, uint32_t *max);
 
 #endif

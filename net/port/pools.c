@@ -2,16 +2,16 @@
  * lwIP's memory, sized at boot from the machine's: its heap, and the memp
  * pools of what a connection holds (TCP_PCB, ALTCP_PCB, TCP_SEG, PBUF).
  *
- * lwIP sizes both at compile time: MEM_SIZE, and MEMP_NUM_* elements in
- * static arrays.  A unikernel that boots in -m 4M and should hold 10,000
+ * lwIP sizes the pools at compile time, MEMP_NUM_* elements in static
+ * arrays.  A unikernel that boots in -m 4M and should hold 10,000
  * connections in -m 64M needs them to follow the memory instead, as the
  * netif's receive pool does.  lwIP itself stays unmodified:
  *
  *  - net_pools_init(), before lwip_init(), computes the connection
  *    capacity, a share of the free pages (NET_CONN_* in lwipopts.h), and
- *    reserves one block of pages for it: lwIP's heap (LWIP_RAM_HEAP_POINTER,
- *    whose size MEM_SIZE reads from net_heap_extra) and a room for each
- *    growing pool.
+ *    reserves one block of pages for it: lwIP's heap (net/port/heap.c,
+ *    which lwIP reaches through MEM_LIBC_MALLOC's hooks) and a room for
+ *    each growing pool.
  *  - net_pools_grow(), called for every TCP segment lwIP takes in before
  *    it acts on it (LWIP_HOOK_TCP_INPACKET_PCB), moves NET_GROW_STEP more
  *    elements of a pool's room onto lwIP's own free list of that pool when
@@ -37,19 +37,16 @@
 #include <lwip/priv/memp_priv.h>
 #include <lwip/stats.h>
 
+#include "heap.h"
 #include "lwip_hooks.h"
 #include "pools.h"
 
-#if MEMP_MEM_MALLOC || MEMP_OVERFLOW_CHECK || MEMP_MEM_INIT || MEM_USE_POOLS || MEM_LIBC_MALLOC
-#error "pools.c grows static memp pools by pushing onto their free lists, and gives lwIP's own heap its memory: no MEMP_MEM_MALLOC, overflow checks, MEMP_MEM_INIT, MEM_USE_POOLS or MEM_LIBC_MALLOC"
+#if MEMP_MEM_MALLOC || MEMP_OVERFLOW_CHECK || MEMP_MEM_INIT || MEM_USE_POOLS || !MEM_LIBC_MALLOC
+#error "pools.c grows static memp pools by pushing onto their free lists, and gives heap.c its memory: no MEMP_MEM_MALLOC, overflow checks, MEMP_MEM_INIT or MEM_USE_POOLS, and MEM_LIBC_MALLOC"
 #endif
 #if !MEMP_STATS || !MEM_STATS || !LWIP_ALTCP
 #error "pools.c counts free elements with MEMP_STATS, and grows the ALTCP_PCB pool"
 #endif
-
-/* MEM_SIZE's expression: see lwipopts.h. */
-unsigned long net_heap_extra;
-void *net_heap_mem;
 
 /* A pool that grows: its room is [next, end), not yet on lwIP's list. */
 struct room {
@@ -76,13 +73,11 @@ stride(memp_t t)
 	return MEMP_SIZE + memp_pools[t]->size;
 }
 
-/* The heap's bytes, with room for what mem_init() puts around MEM_SIZE:
- * alignment, and a struct mem (private to mem.c, a dozen bytes) at each
- * end. */
+/* The heap's bytes, with room for heap.c's alignment and end block. */
 static size_t
 heap_bytes(unsigned long extra)
 {
-	return LWIP_MEM_ALIGN_SIZE(NET_HEAP_BASE + extra) + 128;
+	return NET_HEAP_BASE + extra + 64;
 }
 
 /* Pages for the heap and every room at capacity n. */
@@ -100,16 +95,17 @@ block_pages(unsigned n)
 int
 net_pools_init(void)
 {
-	_Static_assert(sizeof(mem_size_t) >= 4, "lwIP's heap needs 32-bit offsets (lwipopts.h)");
 	size_t per_conn = NET_CONN_HEAP, pages;
+	unsigned long heap_extra;
 	uint64_t want;
 	unsigned n;
 	uint8_t *mem;
 
 	for (size_t i = 0; i < NROOMS; i++)
 		per_conn += rooms[i].per_conn * stride(rooms[i].type);
-	/* tcp_lookup.c's index: two to four slots a connection. */
-	per_conn += 4 * sizeof(void *);
+	/* tcp_lookup.c's index: two to four slots a connection, and an
+	 * entry of three pointers. */
+	per_conn += 7 * sizeof(void *);
 	want = kernel_pmm.nfree * PAGE_SIZE / NET_CONN_MEM_SHARE / per_conn;
 	if (want > NET_CONN_MAX)
 		want = NET_CONN_MAX;
@@ -129,8 +125,10 @@ net_pools_init(void)
 	if (n < want)
 		log_warn("net: room for %u connections (%llu wanted)", n, (unsigned long long)want);
 	capacity = n;
-	net_heap_extra = (unsigned long)(n - NET_CONN_MIN) * NET_CONN_HEAP;
-	net_heap_mem = mem;
+	heap_extra = (unsigned long)(n - NET_CONN_MIN) * NET_CONN_HEAP;
+	if (limpet_heap_init(mem, heap_bytes(heap_extra)) != 0)
+		panic("net: lwIP's heap does not fit its %zu bytes", heap_bytes(heap_extra));
+	lwip_stats.mem.avail = (mem_size_t)limpet_heap_size();
 	/*
 	 * The heap's pages are touched (a byte written in each) now, unlike
 	 * the rooms, which carve() touches as they grow.  With the heap's
@@ -146,9 +144,9 @@ net_pools_init(void)
 	 * costs about a millisecond of boot per 8 MiB, and that much of the
 	 * host's memory.
 	 */
-	for (size_t off = 0; off < heap_bytes(net_heap_extra); off += PAGE_SIZE)
+	for (size_t off = 0; off < heap_bytes(heap_extra); off += PAGE_SIZE)
 		((volatile uint8_t *)mem)[off] = 0;
-	mem += PAGE_ROUND_UP(heap_bytes(net_heap_extra));
+	mem += PAGE_ROUND_UP(heap_bytes(heap_extra));
 	for (size_t i = 0; i < NROOMS; i++) {
 		struct room *r = &rooms[i];
 

@@ -1,26 +1,36 @@
 /*
- * A SYN for a new connection in constant time (LWIP_HOOK_IP4_INPUT).
+ * A segment's connection in constant time (LWIP_HOOK_IP4_INPUT).
  *
  * tcp_input() looks for a segment's connection by walking the list of
- * active connections, then the TIME_WAIT ones, and only then the
- * listeners.  A SYN for a new connection belongs to none of them, so it
- * walks both lists to their ends: with 10,000 connections under TCG about
- * a millisecond a SYN, so that 10,000 clients connecting at once, or a
- * thousand SYNs a second of a flood, took all of the guest's time.  (A
- * segment of an existing connection stops where it finds it, and
- * tcp_order.c keeps those near the head.)
+ * active connections from the head, then the TIME_WAIT ones, and only
+ * then the listeners; a connection it finds moves to the head.  With
+ * thousands of kept-alive connections that take turns, as many clients'
+ * requests do, each segment's connection is near the tail, and a SYN for
+ * a new connection walks both lists to their ends: with 10,000
+ * connections under TCG about a millisecond a segment, all of the guest's
+ * time at 5,000 requests a second.
  *
  * Here an index holds every connection in either list by remote address
  * and port: a hash table (SipHash under a key of our own, so that nobody
- * can choose addresses that collide) with linear probing.  A connection is added after the packet that made it (and at
- * the latest when the next segment reaches it), and removed when lwIP
- * frees it (its ext-arg destroy callback).  A SYN to a port with a
- * listener, whose tuple the index does not hold, has nothing to find in
- * either list: it goes through ip4_input() with both lists hidden
- * (empty), and the connection lwIP makes for it is put in front of the
- * real list afterwards.  A SYN whose tuple is there (a retransmitted
- * one, or one for a connection in TIME_WAIT) and every other packet go
- * lwIP's own way.
+ * can choose addresses that collide) with linear probing, and for each
+ * connection an entry (its ext-arg slot) that also remembers the
+ * connection believed to be right before it in the active list.  A
+ * connection is added after the packet that made it (and at the latest
+ * when the next segment reaches it), and removed when lwIP frees it (the
+ * ext-arg destroy callback).  Then, before ip4_input():
+ *   - A segment for a connection in the active list: the connection moves
+ *     to the head, as lwIP would move it, and lwIP finds it first.
+ *     Unlinking it takes the one before it: the remembered one when it
+ *     still is (its next is this one; a freed connection's next is
+ *     cleared when it leaves the index, so a stale one never passes),
+ *     else found by a walk, which the moves keep rare (a move updates
+ *     what the connections around it remember).
+ *   - A SYN to a port with a listener, whose tuple the index does not
+ *     hold: nothing to find in either list.  It goes through ip4_input()
+ *     with both lists hidden (empty), and the connection lwIP makes for
+ *     it is put in front of the real list afterwards.
+ *   - Everything else (a retransmitted SYN, a segment for a TIME_WAIT
+ *     connection or one the index lacks, fragments) goes lwIP's own way.
  *
  * What lwIP might look for in the hidden lists while it handles the SYN:
  * - A connection of our own (tcp_connect()) with the SYN's tuple: it
@@ -47,12 +57,20 @@
 #include "pools.h"
 #include "siphash.h"
 
-#if SO_REUSE || LWIP_TCP_PCB_NUM_EXT_ARGS < 2 || !MEMP_STATS || LWIP_IPV6
+#if SO_REUSE || LWIP_TCP_PCB_NUM_EXT_ARGS < 1 || !MEMP_STATS || LWIP_IPV6
 #error "tcp_lookup.c: no SO_REUSE (a connection of ours could share a listener's port), an ext-arg slot of its own, MEMP_STATS, and IPv4 only"
 #endif
 
+/* A connection's entry, its ext-arg data while it is in the index. */
+struct entry {
+	struct tcp_pcb	*pcb;
+	struct tcp_pcb	*prev;		/* before it in tcp_active_pcbs, if still so */
+	struct entry	*next_free;
+};
+
 static struct tcp_pcb **slots;		/* NULL: empty */
 static size_t nslots;			/* a power of two, at least twice the PCBs */
+static struct entry *entries, *free_entries;
 static uint8_t key[16];
 static u8_t ext_id;
 static int busy;			/* inside ip4_input() from the hook */
@@ -88,38 +106,56 @@ slot_of_pcb(const struct tcp_pcb *pcb)
 	return slot_of(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)), pcb->remote_port);
 }
 
+static struct entry *
+entry_of(const struct tcp_pcb *pcb)
+{
+	return tcp_ext_arg_get(pcb, ext_id);
+}
+
 static int
 indexed(const struct tcp_pcb *pcb)
 {
-	return tcp_ext_arg_get(pcb, ext_id) != NULL;
+	return entry_of(pcb) != NULL;
 }
 
 /* Index pcb (once).  The table has a slot for every PCB the pools can
- * ever hold, twice over, so it never fills. */
+ * ever hold, twice over, so it never fills; the entries, one a PCB, run
+ * out only if the pools outgrow the capacity they were sized for. */
 static void
 remember(struct tcp_pcb *pcb)
 {
+	struct entry *e;
 	size_t i;
 
-	if (slots == NULL || pcb->state == LISTEN || indexed(pcb))
+	if (slots == NULL || pcb->state == LISTEN || indexed(pcb) ||
+	    (e = free_entries) == NULL)
 		return;
+	free_entries = e->next_free;
+	e->pcb = pcb;
+	e->prev = NULL;
 	for (i = slot_of_pcb(pcb); slots[i] != NULL; i = (i + 1) & (nslots - 1))
 		;
 	slots[i] = pcb;
-	tcp_ext_arg_set(pcb, ext_id, pcb);
+	tcp_ext_arg_set(pcb, ext_id, e);
 	tcp_ext_arg_set_callbacks(pcb, ext_id, &index_cbs);
 }
 
-/* lwIP frees the PCB (data): out of the index, and the entries after it
- * in its run move back so that every one stays reachable from its home
- * slot (Knuth's algorithm R: no tombstones). */
+/* lwIP frees the PCB: out of the index, and the entries after it in its
+ * run move back so that every one stays reachable from its home slot
+ * (Knuth's algorithm R: no tombstones).  Its next pointer and entry are
+ * cleared, so that nothing takes it for the one before a connection. */
 static void
 forget(u8_t id, void *data)
 {
-	struct tcp_pcb *pcb = data;
+	struct entry *e = data;
+	struct tcp_pcb *pcb = e->pcb;
 	size_t i, j, home;
 
-	(void)id;
+	tcp_ext_arg_set(pcb, id, NULL);
+	pcb->next = NULL;
+	e->pcb = e->prev = NULL;
+	e->next_free = free_entries;
+	free_entries = e;
 	for (i = slot_of_pcb(pcb); slots[i] != pcb; i = (i + 1) & (nslots - 1)) {
 		LWIP_ASSERT("tcp_lookup: a PCB freed is in the index", slots[i] != NULL);
 		if (slots[i] == NULL)
@@ -137,14 +173,53 @@ forget(u8_t id, void *data)
 	}
 }
 
-static int
-known(uint32_t remote, uint16_t rport, uint16_t lport)
+/* The indexed connection with this tuple, or NULL. */
+static struct tcp_pcb *
+find(uint32_t remote, uint16_t rport, uint16_t lport)
 {
 	for (size_t i = slot_of(remote, rport); slots[i] != NULL;
 	    i = (i + 1) & (nslots - 1))
 		if (same(slots[i], remote, rport, lport))
-			return 1;
-	return 0;
+			return slots[i];
+	return NULL;
+}
+
+/* In tcp_active_pcbs, by its state (lwIP keeps TIME_WAIT connections in
+ * tcp_tw_pcbs, listeners and closed ones elsewhere). */
+static int
+active(const struct tcp_pcb *pcb)
+{
+	return pcb->state != CLOSED && pcb->state != LISTEN && pcb->state != TIME_WAIT;
+}
+
+/* Move pcb, in tcp_active_pcbs, to its head, as tcp_input() would after
+ * finding it; what the connections around it remember follows. */
+static void
+to_front(struct tcp_pcb *pcb)
+{
+	struct tcp_pcb *head = tcp_active_pcbs, *prev, *next;
+	struct entry *e = entry_of(pcb), *o;
+
+	if (head == pcb)
+		return;
+	prev = e->prev;
+	if (prev == NULL || !indexed(prev) || prev->next != pcb) {
+		tcp_lookup_stats.walks++;
+		for (prev = head; prev != NULL && prev->next != pcb; prev = prev->next)
+			;
+		if (prev == NULL)
+			return;		/* not there after all: lwIP's way */
+	}
+	next = pcb->next;
+	prev->next = next;
+	pcb->next = head;
+	tcp_active_pcbs = pcb;
+	e->prev = NULL;
+	if (next != NULL && (o = entry_of(next)) != NULL)
+		o->prev = prev;
+	if ((o = entry_of(head)) != NULL)
+		o->prev = pcb;
+	tcp_lookup_stats.moves++;
 }
 
 static int
@@ -156,14 +231,19 @@ listening(uint16_t port)
 	return 0;
 }
 
-/* A bare SYN (no ACK, RST or FIN), unfragmented, to a listener's port,
- * from a tuple no connection has, while the pool has a PCB for it. */
+/* A TCP segment's tuple and flags, when it is one whole (unfragmented)
+ * with both headers in its first pbuf. */
+struct seg {
+	uint32_t	remote;
+	uint16_t	rport, lport;
+	uint8_t		flags;
+};
+
 static int
-new_syn(const struct pbuf *p)
+parse(const struct pbuf *p, struct seg *s)
 {
 	const struct ip_hdr *ip = p->payload;
 	const struct tcp_hdr *tcp;
-	const struct stats_mem *pool = lwip_stats.memp[MEMP_TCP_PCB];
 	size_t hlen;
 
 	if (p->len < IP_HLEN || IPH_V(ip) != 4 || IPH_PROTO(ip) != IP_PROTO_TCP ||
@@ -173,28 +253,48 @@ new_syn(const struct pbuf *p)
 	if (hlen < IP_HLEN || p->len < hlen + TCP_HLEN)
 		return 0;
 	tcp = (const struct tcp_hdr *)((const uint8_t *)p->payload + hlen);
-	if ((TCPH_FLAGS(tcp) & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) != TCP_SYN)
+	s->remote = ip4_addr_get_u32(&ip->src);
+	s->rport = lwip_ntohs(tcp->src);
+	s->lport = lwip_ntohs(tcp->dest);
+	s->flags = TCPH_FLAGS(tcp);
+	return 1;
+}
+
+/* A bare SYN (no ACK, RST or FIN) to a listener's port, from a tuple no
+ * connection has, while the pool has a PCB for it. */
+static int
+new_syn(const struct seg *s)
+{
+	const struct stats_mem *pool = lwip_stats.memp[MEMP_TCP_PCB];
+
+	if ((s->flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) != TCP_SYN)
 		return 0;
 	net_pools_grow();
-	return pool->used < pool->avail && listening(lwip_ntohs(tcp->dest)) &&
-	    !known(ip4_addr_get_u32(&ip->src), lwip_ntohs(tcp->src), lwip_ntohs(tcp->dest));
+	return pool->used < pool->avail && listening(s->lport) &&
+	    find(s->remote, s->rport, s->lport) == NULL;
 }
 
 /* The first few connections of the list, which a packet may have made or
- * moved there. */
+ * moved there, and which one is before which. */
 static void
 remember_head(void)
 {
-	struct tcp_pcb *pcb = tcp_active_pcbs;
+	struct tcp_pcb *pcb = tcp_active_pcbs, *prev = NULL;
+	struct entry *e;
 
-	for (int k = 0; k < 4 && pcb != NULL; k++, pcb = pcb->next)
+	for (int k = 0; k < 4 && pcb != NULL; k++, prev = pcb, pcb = pcb->next) {
 		remember(pcb);
+		if ((e = entry_of(pcb)) != NULL)
+			e->prev = prev;
+	}
 }
 
 int
 tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 {
-	struct tcp_pcb *active, *tw, *t;
+	struct tcp_pcb *hidden, *tw, *t, *pcb;
+	struct entry *e;
+	struct seg seg;
 
 	if (busy || slots == NULL)
 		return 0;	/* lwIP goes on with the packet */
@@ -202,9 +302,12 @@ tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 #if IP_STATS
 	lwip_stats.ip.recv--;	/* ip4_input() counts the packet again */
 #endif
-	if (new_syn(p)) {
+	if (!parse(p, &seg)) {
+		ip4_input(p, inp);
+		remember_head();
+	} else if (new_syn(&seg)) {
 		tcp_lookup_stats.syns_fast++;
-		active = tcp_active_pcbs;
+		hidden = tcp_active_pcbs;
 		tw = tcp_tw_pcbs;
 		tcp_active_pcbs = NULL;
 		tcp_tw_pcbs = NULL;
@@ -212,11 +315,13 @@ tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 		remember_head();
 		/* Ours (the new connection, if any) in front of the rest. */
 		if (tcp_active_pcbs == NULL) {
-			tcp_active_pcbs = active;
+			tcp_active_pcbs = hidden;
 		} else {
 			for (t = tcp_active_pcbs; t->next != NULL; t = t->next)
 				;
-			t->next = active;
+			t->next = hidden;
+			if (hidden != NULL && (e = entry_of(hidden)) != NULL)
+				e->prev = t;
 		}
 		if (tcp_tw_pcbs == NULL) {
 			tcp_tw_pcbs = tw;
@@ -226,6 +331,8 @@ tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 			t->next = tw;
 		}
 	} else {
+		if ((pcb = find(seg.remote, seg.rport, seg.lport)) != NULL && active(pcb))
+			to_front(pcb);
 		ip4_input(p, inp);
 		remember_head();
 	}
@@ -246,11 +353,16 @@ tcp_lookup_init(unsigned capacity)
 
 	for (nslots = 64; nslots < 2 * (size_t)capacity; nslots *= 2)
 		;
-	bytes = PAGE_ROUND_UP(nslots * sizeof(*slots));
+	bytes = PAGE_ROUND_UP(nslots * sizeof(*slots) + (size_t)capacity * sizeof(*entries));
 	if ((slots = page_alloc(bytes / PAGE_SIZE)) == NULL) {
-		log_warn("net: no memory for the connection index (%zu KiB): SYNs walk every connection",
-		    bytes / 1024);
+		log_warn("net: no memory for the connection index (%zu KiB): segments walk "
+		    "every connection", bytes / 1024);
 		return -1;
+	}
+	entries = (struct entry *)(slots + nslots);
+	for (unsigned i = capacity; i-- > 0; ) {
+		entries[i].next_free = free_entries;
+		free_entries = &entries[i];
 	}
 	for (int i = 0; i < 16; i += 4) {
 		uint32_t a = limpet_lwip_rand();

@@ -206,7 +206,8 @@ stats_page(struct conn *c, const struct http_request *req)
 	static char body[HTTPD_OUT_MAX - 512];
 	struct netdev_stats ns;
 	struct limpet_info info;
-	uint32_t rx_total, rx_free, rx_held, states[LIMPET_TCP_NSTATES];
+	uint32_t rx_total, rx_free, rx_held, backlog, backlog_max, states[LIMPET_TCP_NSTATES];
+	uint64_t syns_fast, moves, walks;
 	size_t n = 0;
 
 #define J(...) do { \
@@ -276,12 +277,16 @@ stats_page(struct conn *c, const struct http_request *req)
 	 * holding frames that lwIP or a connection still has ("held": after
 	 * a load they must all come back). */
 	if (limpet_net_rx_buffers(&rx_total, &rx_free) == LIMPET_OK &&
-	    limpet_net_rx_held(&rx_held) == LIMPET_OK)
+	    limpet_net_rx_held(&rx_held) == LIMPET_OK &&
+	    limpet_net_rx_backlog(&backlog, &backlog_max) == LIMPET_OK)
 		J("\"rx_buffers\":{\"total\":%" PRIu32 ",\"free\":%" PRIu32 ",\"posted\":%" PRIu32
-		    ",\"held\":%" PRIu32 "},", rx_total, rx_free, rx_total - rx_free - rx_held,
-		    rx_held);
+		    ",\"held\":%" PRIu32 ",\"backlog\":%" PRIu32 ",\"backlog_max\":%" PRIu32 "},",
+		    rx_total, rx_free, rx_total - rx_free - rx_held, rx_held, backlog, backlog_max);
 	/* lwIP's connections by state, httpd's own and those it has closed
 	 * and lwIP still holds (FIN not yet acknowledged, TIME_WAIT). */
+	limpet_net_tcp_lookup(&syns_fast, &moves, &walks);
+	J("\"tcp_lookup\":{\"syns_fast\":%" PRIu64 ",\"moves\":%" PRIu64 ",\"walks\":%" PRIu64 "},",
+	    syns_fast, moves, walks);
 	limpet_net_tcp_states(states);
 	J("\"tcp_states\":{");
 	for (int i = 0, k = 0; i < LIMPET_TCP_NSTATES; i++)

@@ -1,4 +1,4 @@
-// unit-sources: net/port/tcp_lookup.c net/port/tcp_syn.c net/port/tcp_order.c net/port/pools.c net/port/sys_arch.c net/port/siphash.c net/netif/virtio_netif.c drivers/virtio-net/virtio_net.c drivers/virtio-net/virtqueue.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
+// unit-sources: net/port/tcp_lookup.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c net/port/sys_arch.c net/port/siphash.c net/netif/virtio_netif.c drivers/virtio-net/virtio_net.c drivers/virtio-net/virtqueue.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
 // unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio-net
 // unit-deps: deps/lwip/src/core/*.c deps/lwip/src/core/ipv4/*.c deps/lwip/src/netif/ethernet.c
 /*
@@ -12,6 +12,10 @@
  * freed from the index around it, when the pool is full and tcp_syn.c
  * drops a half-open one); lwIP's lists stay whole, with every PCB in use
  * on them once; a SYN to a port nobody listens on still gets its reset.
+ * A segment for a connection finds it at the head of the active list,
+ * moved there from the index's record of the one before it, in turns
+ * and in random order, with connections closed in the middle of the list
+ * in between; only a record that a close made stale takes a walk.
  * The pool is the smallest (MEMP_NUM_TCP_PCB; the simulated machine has
  * no free pages) and the index has twice as many slots, so runs of
  * colliding entries are the rule, which the removals must keep whole.
@@ -407,6 +411,76 @@ handshake(void **state)
 	abort_all();
 }
 
+/* Connections 100..100+n, established. */
+static void
+establish(unsigned n)
+{
+	for (unsigned k = 100; k < 100 + n; k++) {
+		struct tcp_pcb *pcb;
+
+		syn(k);
+		pcb = pcb_of(k);
+		assert_non_null(pcb);
+		segment(k, PORT, 1000u * k + 1, pcb->snd_nxt, TCP_ACK, 0);
+		assert_int_equal(pcb->state, ESTABLISHED);
+	}
+}
+
+/* An ACK from peer k: its connection, which the index moved to the head
+ * before lwIP looked, is the head after it. */
+static void
+ack_from(unsigned k)
+{
+	struct tcp_pcb *pcb = pcb_of(k);
+	unsigned long moves = tcp_lookup_stats.moves;
+
+	assert_non_null(pcb);
+	segment(k, PORT, 1000u * k + 1, pcb->snd_nxt, TCP_ACK, 0);
+	assert_ptr_equal(tcp_active_pcbs, pcb);
+	assert_true(tcp_lookup_stats.moves <= moves + 1);
+}
+
+/* Segments for established connections, in turns (each one's connection
+ * at the tail), in random order, and with connections closed in the
+ * middle of the list: each finds its connection at the head, the lists
+ * stay whole, and only the records that the closes made stale take a
+ * walk. */
+static void
+segments_to_front(void **state)
+{
+	unsigned n = MEMP_NUM_TCP_PCB - 4, x = 12345;
+	unsigned long walks, moves;
+
+	(void)state;
+	establish(n);
+	walks = tcp_lookup_stats.walks;
+	moves = tcp_lookup_stats.moves;
+	for (int round = 0; round < 3; round++)
+		for (unsigned k = 100; k < 100 + n; k++)
+			ack_from(k);
+	assert_true(tcp_lookup_stats.moves >= moves + 3 * n - 1);
+	for (int i = 0; i < 2000; i++) {
+		x = x * 1103515245 + 12345;
+		ack_from(100 + (x >> 16) % n);
+	}
+	assert_int_equal(tcp_lookup_stats.walks, walks);	/* every record held */
+	assert_lists_whole();
+	/* Close every fifth, from the middle of the list. */
+	for (unsigned k = 100; k < 100 + n; k += 5)
+		tcp_abort(pcb_of(k));
+	for (int i = 0; i < 2000; i++) {
+		unsigned k;
+
+		x = x * 1103515245 + 12345;
+		k = 100 + (x >> 16) % n;
+		if ((k - 100) % 5 != 0)
+			ack_from(k);
+	}
+	assert_true(tcp_lookup_stats.walks <= walks + (n + 4) / 5);
+	assert_lists_whole();
+	abort_all();
+}
+
 int
 main(void)
 {
@@ -417,6 +491,7 @@ main(void)
 		cmocka_unit_test(pool_full),
 		cmocka_unit_test(closed_port),
 		cmocka_unit_test(handshake),
+		cmocka_unit_test(segments_to_front),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -440,6 +440,18 @@ sim_loop(void)
 }
 
 void
+sim_poll(void)
+{
+	for (int i = 0; i < nsources; i++) {
+		struct loop_source *s = sources[i];
+
+		s->signalled = 0;
+		if (s->poll(s))
+			s->signalled = 1;
+	}
+}
+
+void
 sim_advance(uint64_t ns)
 {
 	clock_ns += ns;

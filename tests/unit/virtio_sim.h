@@ -151,6 +151,9 @@ void	*sim_host(uint64_t pa);
 /* The loop: run queued work and poll the driver's source while it is
  * signalled, has more, or its deadline has passed. */
 void	sim_loop(void);
+/* One poll of each source, whatever its state, and no queued work: what
+ * the driver does in one turn before anything above it runs. */
+void	sim_poll(void);
 /* Advance the clock by ns, then run the loop. */
 void	sim_advance(uint64_t ns);
 uint64_t sim_now(void);

@@ -65,6 +65,14 @@ int	limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree);
  * descriptors each buffer takes).  What a leak of received frames would
  * show.  LIMPET_OK, or LIMPET_ENOTSUP without a network device. */
 int	limpet_net_rx_held(uint32_t *held);
+/* Frames received and waiting for lwIP in the netif's backlog: *now, and
+ * the most there have been (a burst the device's ring alone could not
+ * have held).  LIMPET_OK, or LIMPET_ENOTSUP without a network device. */
+int	limpet_net_rx_backlog(uint32_t *now, uint32_t *max);
+/* How segments found their connection (net/port/tcp_lookup.c): SYNs for a
+ * new connection that skipped lwIP's lists, connections moved to the head
+ * of the list for a segment, and moves whose list position took a walk. */
+void	limpet_net_tcp_lookup(uint64_t *syns_fast, uint64_t *moves, uint64_t *walks);
 
 /* lwIP's TCP connections by state: counts[s] is the number of PCBs in
  * state s (enum tcp_state, CLOSED to TIME_WAIT; tcp_debug_state_str()

@@ -21,27 +21,27 @@ err_t	tcp_tso_hook(struct tcp_pcb *pcb);
  * new connection when half-open ones hold every PCB (net/port/tcp_syn.c). */
 err_t	tcp_syn_hook(struct tcp_pcb_listen *lpcb, const struct tcp_hdr *hdr);
 
-/* LWIP_HOOK_TCP_INPACKET_PCB, for a segment to a connection: keep the
- * connections taking turns near the head of the list lwIP walks
- * (net/port/tcp_order.c). */
-void	tcp_order_hook(struct tcp_pcb *pcb);
 /* LWIP_HOOK_TCP_INPACKET_PCB, for every segment to a connection or a
  * listener: the pools that grow with connections take more of their
  * reservation when they run low (net/port/pools.c). */
 void	net_pools_grow(void);
 
-/* LWIP_HOOK_IP4_INPUT: a SYN for a new connection need not walk every
- * connection (net/port/tcp_lookup.c); 1 when it handled the packet.  And
- * for a segment to a connection (LWIP_HOOK_TCP_INPACKET_PCB), its entry
- * in the index that makes that possible. */
+/* LWIP_HOOK_IP4_INPUT: a segment finds its connection, and a SYN for a
+ * new one finds that there is none, without walking every connection
+ * (net/port/tcp_lookup.c); 1 when it handled the packet.  And for a
+ * segment to a connection (LWIP_HOOK_TCP_INPACKET_PCB), its entry in the
+ * index that makes that possible. */
 int	tcp_lookup_hook(struct pbuf *p, struct netif *inp);
 void	tcp_lookup_seen(struct tcp_pcb *pcb);
 /* The index, for the capacity the pools were sized for; -1 without
  * memory for it (SYNs then take lwIP's own way). */
 int	tcp_lookup_init(unsigned capacity);
-/* SYNs that went through with the lists hidden. */
+/* SYNs that went through with the lists hidden; connections moved to the
+ * head of the active list for their segment, and of those, the ones
+ * whose predecessor had to be found by a walk. */
 struct tcp_lookup_stats {
 	unsigned long	syns_fast;
+	unsigned long	moves, walks;
 };
 extern struct tcp_lookup_stats tcp_lookup_stats;
 

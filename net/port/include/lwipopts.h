@@ -30,27 +30,28 @@
 
 /** MEM_ALIGNMENT: x86_64 wants 8-byte alignment for pointers and u64_t. */
 #define MEM_ALIGNMENT			8
-/** MEM_LIBC_MALLOC: keep lwIP's own heap, in memory the boot reserves for
- * it (below): page-allocated RAM is identity-mapped, so the device can read
- * a PBUF_RAM by its address; newlib's malloc() lives at HEAP_BASE, whose
- * pages are neither identity-mapped nor contiguous. */
-#define MEM_LIBC_MALLOC			0
-/** MEM_SIZE, LWIP_RAM_HEAP_POINTER: lwIP's heap, for PBUF_RAM pbufs: the
+/** MEM_LIBC_MALLOC, mem_clib_*: lwIP's heap, for PBUF_RAM pbufs (the
  * TCP/UDP/IP headers of zero-copy sends, data written with
- * TCP_WRITE_FLAG_COPY (httpd's response headers), ICMP replies and frames
- * copied when the receive pool runs low.  Its size follows the machine's
- * memory (net/port/pools.c): NET_HEAP_BASE, plus NET_CONN_HEAP for each
- * connection the boot makes room for, in pages reserved before lwip_init().
- * So MEM_SIZE is an expression of a variable, which lwIP reads at run
- * time only, but for one test: mem.h's `#if MEM_SIZE > 64000L` chooses
- * 32-bit heap offsets (mem_size_t), and there the preprocessor takes the
- * variable's name as 0, leaving NET_HEAP_BASE, which is above 64000
- * (checked below; pools.c checks mem_size_t too). */
+ * TCP_WRITE_FLAG_COPY such as httpd's response headers, ICMP replies and
+ * frames copied when the receive pool runs low), is our constant-time
+ * allocator (net/port/heap.c) in place of lwIP's first fit, whose walk
+ * over every block took most of the guest's time with thousands of
+ * connections.  Not newlib's malloc(): its heap at HEAP_BASE is neither
+ * identity-mapped nor contiguous, and the device reads a PBUF_RAM by its
+ * address.  The heap's memory is reserved at boot (net/port/pools.c):
+ * NET_HEAP_BASE, plus NET_CONN_HEAP for each connection the boot makes
+ * room for. */
+#define MEM_LIBC_MALLOC			1
+#define mem_clib_malloc			limpet_heap_malloc
+#define mem_clib_free			limpet_heap_free
+#define mem_clib_calloc			limpet_heap_calloc
 #define NET_HEAP_BASE			(256 * 1024)
-extern unsigned long net_heap_extra;
-extern void *net_heap_mem;
-#define MEM_SIZE			(NET_HEAP_BASE + net_heap_extra)
-#define LWIP_RAM_HEAP_POINTER		net_heap_mem
+#ifndef __ASSEMBLY__
+#include <stddef.h>
+void	*limpet_heap_malloc(size_t n);
+void	*limpet_heap_calloc(size_t count, size_t size);
+void	limpet_heap_free(void *p);
+#endif
 /*
  * The memp pools of everything a connection holds (TCP_PCB, ALTCP_PCB,
  * TCP_SEG, PBUF) have the static size below, what the smallest machine
@@ -294,6 +295,9 @@ extern void *net_heap_mem;
 #define LWIP_STATS			1
 /** LWIP_STATS_DISPLAY: stats_display() prints them (through kprintf). */
 #define LWIP_STATS_DISPLAY		1
+/** MEM_STATS: the heap's counters (lwIP turns them off by default with
+ * MEM_LIBC_MALLOC; its mem.c keeps them for our allocator too). */
+#define MEM_STATS			1
 /** LWIP_NOASSERT: lwIP's internal assertions only in debug builds, as the
  * kernel's assert() (release builds define NDEBUG): they run on every
  * packet, and under TCG every instruction counts.  LWIP_ERROR's checks of
@@ -310,17 +314,19 @@ extern void *net_heap_mem;
 
 /** NET_RX_BUFFERS: the most receive buffers in the netif's pool.  Received
  * data stays in its buffer until lwIP and the service free it (the echo
- * keeps it until the echo is acknowledged), so a large pool covers the ring
- * plus the windows of many busy connections: 2048 buffers of ~1.5 KiB is
- * 3 MiB. */
-#define NET_RX_BUFFERS			2048
+ * keeps it until the echo is acknowledged), and frames wait in the
+ * netif's backlog until lwIP takes them, so a large pool covers the ring,
+ * the windows of many busy connections and a burst from thousands of
+ * clients at once: 16384 buffers of ~1.5 KiB is 24 MiB, which a VM of
+ * 256 MiB gives it. */
+#define NET_RX_BUFFERS			16384
 /** NET_RX_MIN: the fewest: half the device's ring (256), below which a
  * burst at one full window cannot land. */
 #define NET_RX_MIN			128
 /** NET_RX_MEM_SHARE: the pool takes 1/NET_RX_MEM_SHARE of the pages free
  * at boot, between NET_RX_MIN and NET_RX_BUFFERS buffers: the ceiling
- * from about -m 24M up, the floor at a few MiB, so small VMs still boot. */
-#define NET_RX_MEM_SHARE		4
+ * from about -m 220M up, the floor at a few MiB, so small VMs still boot. */
+#define NET_RX_MEM_SHARE		8
 /** NET_RX_RESERVE: when fewer buffers than this (or a quarter of a smaller
  * pool) are free, arriving frames are copied (and counted) and their
  * buffer goes straight back to the ring, so acknowledgements still get in
@@ -366,22 +372,14 @@ extern void *net_heap_mem;
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	(net_pools_grow(), \
 	    (pcb)->state == LISTEN ? tcp_syn_hook((struct tcp_pcb_listen *)(pcb), (hdr)) : \
-	    (tcp_lookup_seen(pcb), tcp_order_hook(pcb), tcp_tso_hook(pcb)))
-/** LWIP_HOOK_IP4_INPUT: a SYN for a new connection finds that no
- * connection has its address and ports in an index (net/port/tcp_lookup.c)
- * instead of walking every one of them, with the hook above keeping a
- * connection's entry.  LWIP_TCP_PCB_NUM_EXT_ARGS: a slot for the index,
- * and one for the order of the list (below). */
+	    (tcp_lookup_seen(pcb), tcp_tso_hook(pcb)))
+/** LWIP_HOOK_IP4_INPUT: a segment finds its connection, and a SYN for a
+ * new connection finds that none has its address and ports, in an index
+ * (net/port/tcp_lookup.c) instead of walking every one of them, with the
+ * hook above keeping a connection's entry.  LWIP_TCP_PCB_NUM_EXT_ARGS: a
+ * slot for the index's entry. */
 #define LWIP_HOOK_IP4_INPUT(p, inp)	tcp_lookup_hook(p, inp)
-/** LWIP_TCP_PCB_NUM_EXT_ARGS, NET_ORDER_HOT: the same hook keeps the list
- * of connections lwIP walks for every segment in an order that finds
- * connections taking turns near its head (net/port/tcp_order.c), with a
- * word of each connection's ext args.  A connection with more than
- * NET_ORDER_HOT other segments between its last two goes to the tail
- * once the next segment is another's; one whose segments come closer
- * stays where lwIP puts it, at the head. */
-#define LWIP_TCP_PCB_NUM_EXT_ARGS	2
-#define NET_ORDER_HOT			16
+#define LWIP_TCP_PCB_NUM_EXT_ARGS	1
 /** LWIP_HOOK_TCP_ISN: unpredictable initial sequence numbers (RFC 6528;
  * net/port/sys_arch.c): lwIP's own are the same for every connection. */
 #define LWIP_HOOK_TCP_ISN(lip, lport, rip, rport) limpet_tcp_isn(lip, lport, rip, rport)
@@ -404,14 +402,11 @@ extern void *net_heap_mem;
 #if LWIP_NETIF_TX_SINGLE_PBUF
 #error "the netif glue sends pbuf chains as scatter-gather lists; LWIP_NETIF_TX_SINGLE_PBUF must be 0"
 #endif
-#if MEM_LIBC_MALLOC
-#error "MEM_LIBC_MALLOC: newlib's heap is not identity-mapped, and the device reads pbufs by physical address"
+#if !MEM_LIBC_MALLOC
+#error "MEM_LIBC_MALLOC: lwIP's heap is net/port/heap.c's"
 #endif
 #if PBUF_POOL_SIZE <= 2 * IP_REASS_MAX_PBUFS
 #error "IP_REASS_MAX_PBUFS: lwIP wants PBUF_POOL_SIZE > 2 * IP_REASS_MAX_PBUFS, so reassembly cannot take the whole pool"
-#endif
-#if NET_HEAP_BASE <= 64000L
-#error "NET_HEAP_BASE must exceed 64000 bytes: it alone decides mem.h's choice of 32-bit heap offsets"
 #endif
 #if NET_CONN_MIN != MEMP_NUM_TCP_PCB || NET_CONN_MAX < NET_CONN_MIN || NET_CONN_MAX > 0xffffff
 #error "NET_CONN_MIN is the static TCP PCBs; NET_CONN_MAX is at least that"
