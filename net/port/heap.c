@@ -26,7 +26,8 @@
  * SL_BITS bits below it (sizes under SMALL_MAX by steps of ALIGN), with a
  * bitmap of which lists are not empty at each level, so finding a list
  * with a block large enough takes two find-first-set instructions.  A
- * request takes the first block of the first non-empty list whose every
+ * request takes the first block of its own list if that one is large
+ * enough, else the first block of the first non-empty list whose every
  * block is large enough (good fit: within 1/16 of the best), and the rest
  * of the block, when large enough to be one, goes back as a free block.
  * Freeing merges with free neighbours.  The heap ends with a used block
@@ -167,9 +168,16 @@ find(size_t size)
 {
 	unsigned fl, sl;
 	uint32_t map;
+	struct block *b;
 
-	/* Round up to the next list boundary: every block of that list, and
-	 * of every list after it, is large enough. */
+	/* The first block of the request's own list, when it is large
+	 * enough (the list holds sizes from below the request up): with the
+	 * heap fragmented, a hole of exactly the size asked for is used. */
+	mapping(size, &fl, &sl);
+	if (fl < FL_COUNT && (b = heap.lists[fl][sl]) != NULL && size_of(b) >= size)
+		return b;
+	/* Else round up to the next list boundary: every block of that list,
+	 * and of every list after it, is large enough. */
 	if (size >= SMALL_MAX)
 		size += ((size_t)1 << (fls_size(size) - SL_BITS)) - 1;
 	mapping(size, &fl, &sl);
@@ -304,6 +312,8 @@ limpet_heap_check(void)
 	size_t free_bytes = 0;
 	int prev_free = 0;
 
+	if (heap.start == NULL)
+		return -10;			/* no heap */
 	for (struct block *b = (struct block *)heap.start; (uint8_t *)b < heap.end; b = next_phys(b)) {
 		if (size_of(b) < MIN_BLOCK || size_of(b) % ALIGN != 0 ||
 		    (uint8_t *)next_phys(b) > heap.end)
