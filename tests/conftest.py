@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -226,3 +227,30 @@ class Console:
                 pass
         self.proc.wait()
         self.reader.join(5)
+
+
+def monitor(path, command):
+    """One command to QEMU's human monitor on the Unix socket path (./limpet
+    run --monitor); its reply."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    end = time.monotonic() + 10
+    while True:
+        try:
+            s.connect(str(path))
+            break
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)
+    got = b''
+    try:
+        while b'(qemu)' not in got:
+            got += s.recv(4096)
+        s.sendall(command.encode() + b'\n')
+        got = b''
+        while b'(qemu)' not in got:
+            got += s.recv(4096)
+    finally:
+        s.close()
+    return got.decode('utf-8', 'replace')

@@ -16,7 +16,6 @@ ended with its ./limpet process group (by PID).
 
 import hashlib
 import http.client
-import json
 import os
 import re
 import socket
@@ -26,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import TOP
+from conftest import TOP, monitor
 from test_httpd import WWW, Httpd, free_port, need_tool
 
 CERT = TOP / 'build' / 'tls' / 'dev-cert.pem'
@@ -634,32 +633,6 @@ def test_stats_show_reseeds(server):
     after = server.stats()['tls']
     assert after['rng']['reseeds'] >= before['rng']['reseeds'] + 2, (before, after)
     assert after['rng']['failed'] is False and after['entropy']['healthy'] is True, after
-
-
-def monitor(path, command):
-    """One command to QEMU's human monitor; its reply."""
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(30)
-    end = time.monotonic() + 10
-    while True:
-        try:
-            s.connect(str(path))
-            break
-        except OSError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.1)
-    got = b''
-    try:
-        while b'(qemu)' not in got:
-            got += s.recv(4096)
-        s.sendall(command.encode() + b'\n')
-        got = b''
-        while b'(qemu)' not in got:
-            got += s.recv(4096)
-    finally:
-        s.close()
-    return got.decode('utf-8', 'replace')
 
 
 def test_clone_from_saved_state_reseeds(tmp_path):

@@ -15,13 +15,12 @@ a namespace of the test's own, on pc (virtio-net-pci: MSI-X) and microvm
 
 import json
 import re
-import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import TOP, Console, image_path
+from conftest import TOP, Console, image_path, monitor
 from test_httpd import READY, free_port
 from test_net import GUEST_IP, PYTHON, Namespace, need_root, run
 
@@ -152,32 +151,6 @@ def test_net_fault_is_checked_and_debug_only():
              app_args=['--bad-option'], timeout=60)
     assert "unknown kernel argument 'net_fault' ignored" in b.output, b.output
     assert 'on purpose' not in b.output
-
-
-def monitor(path, command):
-    """One command to QEMU's human monitor; its reply."""
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
-    end = time.monotonic() + 10
-    while True:
-        try:
-            s.connect(str(path))
-            break
-        except OSError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.1)
-    got = b''
-    try:
-        while b'(qemu)' not in got:
-            got += s.recv(4096)
-        s.sendall(command.encode() + b'\n')
-        got = b''
-        while b'(qemu)' not in got:
-            got += s.recv(4096)
-    finally:
-        s.close()
-    return got.decode('utf-8', 'replace')
 
 
 GARP_SNIFFER = '''
