@@ -70,8 +70,11 @@
 /* Don't let the receive pool grow beyond this, however large the driver's
  * buffers are. */
 #define RX_POOL_MAX	(24u << 20)
-/* Frames rx_input() hands to lwIP a turn of the loop: the driver's own
- * budget, so that taking frames off the ring keeps up with handling them. */
+/* Frames rx_input() hands to lwIP a turn of the loop: a quarter of what
+ * the driver takes off its ring in one (RX_BUDGET, 64), so that under a
+ * burst taking frames off the ring outpaces handling them and the burst
+ * waits here, not in the host's queue.  (At 64, as many as the driver,
+ * the backlog never grew past 64 and the tap still dropped half.) */
 #define RX_INPUT_BUDGET	16
 
 struct rxbuf {
