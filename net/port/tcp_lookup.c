@@ -295,6 +295,7 @@ tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 	struct tcp_pcb *hidden, *tw, *t, *pcb;
 	struct entry *e;
 	struct seg seg;
+	int parsed;
 
 	if (busy || slots == NULL)
 		return 0;	/* lwIP goes on with the packet */
@@ -302,10 +303,8 @@ tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 #if IP_STATS
 	lwip_stats.ip.recv--;	/* ip4_input() counts the packet again */
 #endif
-	if (!parse(p, &seg)) {
-		ip4_input(p, inp);
-		remember_head();
-	} else if (new_syn(&seg)) {
+	parsed = parse(p, &seg);
+	if (parsed && new_syn(&seg)) {
 		tcp_lookup_stats.syns_fast++;
 		hidden = tcp_active_pcbs;
 		tw = tcp_tw_pcbs;
@@ -331,7 +330,8 @@ tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 			t->next = tw;
 		}
 	} else {
-		if ((pcb = find(seg.remote, seg.rport, seg.lport)) != NULL && active(pcb))
+		if (parsed && (pcb = find(seg.remote, seg.rport, seg.lport)) != NULL &&
+		    active(pcb))
 			to_front(pcb);
 		ip4_input(p, inp);
 		remember_head();
