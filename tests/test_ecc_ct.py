@@ -12,6 +12,7 @@ A harness that branches on a secret itself must be caught, or the check
 proves nothing.  Host-only: no guest is booted.
 """
 import ast
+import functools
 import hashlib
 import re
 import shlex
@@ -46,9 +47,11 @@ def tls_dir(mode, log):
     return 'build/pc-%s-%s-tls/net/tls' % (mode, log)
 
 
+@functools.lru_cache(maxsize=None)
 def build_image_objects(mode, log):
     """scons builds this variant's p256.o and x25519.o afresh (so that it
-    prints their command lines); returns {source: command line}."""
+    prints their command lines), once per run; returns {source: command
+    line}."""
     targets = ['%s/%s.o' % (tls_dir(mode, log), s) for s in SOURCES]
     for t in targets:
         (TOP / t).unlink(missing_ok=True)
