@@ -71,7 +71,7 @@ BIG_SIZE = 1 << 20
 # HTTPS: Limpet's httpd built with tls=1 and the Linux VM's nginx serve the
 # same certificate and key (the development pair the tls=1 build makes,
 # site_scons/limpet_tls.py) with the same TLS 1.2 suites and curves
-# (net/tls/mbedtls_config.h; nginx.conf in netbench/baseline/build.sh).
+# (net/tls/limpet_mbedtls_config.h; nginx.conf in netbench/baseline/build.sh).
 HTTPS_PORT = 443
 DEV_CERT = TOP / 'build' / 'tls' / 'dev-cert.pem'
 HANDSHAKE_CIPHER = 'ECDHE-ECDSA-AES128-GCM-SHA256'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install Limpet's toolchain and test tools from Debian, and fetch the
-# sources of its dependencies (newlib, lwIP, mbedTLS) into deps/, which git
+# sources of its dependencies (newlib, lwIP, mbedTLS, fiat-crypto) into deps/, which git
 # ignores.  Idempotent: a second run installs and fetches nothing.
 # Root is needed only when a package is missing.
 set -euo pipefail
@@ -71,6 +71,28 @@ if ! have_deb_src; then
 	need_update=1
 fi
 
+# mbedTLS 3.6 LTS (TLS 1.3) comes from Debian's next release, trixie, as
+# a source package only: a deb-src entry for trixie and no deb entry, so
+# no installed binary is ever upgraded from it.
+trixie_src=/etc/apt/sources.list.d/limpet-trixie-src.sources
+if [ ! -f "$trixie_src" ]; then
+	echo "setup: adding a deb-src entry for trixie (source packages only)"
+	tmp=$(mktemp)
+	cat >"$tmp" <<-'END'
+	# Limpet (scripts/setup.sh): source packages from Debian 13 for
+	# apt-get source mbedtls/trixie.  Sources only: nothing is installed
+	# from here.
+	Types: deb-src
+	URIs: http://deb.debian.org/debian
+	Suites: trixie
+	Components: main
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	END
+	as_root install -m 644 "$tmp" "$trixie_src"
+	rm -f "$tmp"
+	need_update=1
+fi
+
 if [ ${#missing[@]} -gt 0 ] || [ $need_update -eq 1 ]; then
 	as_root apt-get update -q
 fi
@@ -91,21 +113,33 @@ if [ ! -d "$deps/newlib" ]; then
 	mv "$deps/newlib.tmp" "$deps/newlib"
 fi
 
-# lwIP and mbedTLS: Debian source packages, unpacked with their patches.
+# lwIP and mbedTLS: Debian source packages, unpacked with their patches,
+# each from the release named (apt-get source would otherwise take the
+# newest version any deb-src entry offers).  A deps/ folder that holds
+# another version (from an older checkout) is fetched again.
+#   lwIP 2.1.3 from bookworm: net/port/ reaches into its TCP internals.
+#   mbedTLS 3.6 LTS from trixie: TLS 1.3 (2.28, bookworm's, has none and
+#   is out of upstream support).
 fetch_source() {
-	local pkg=$1
-	[ -d "$deps/$pkg" ] && return 0
-	echo "setup: fetching Debian source package $pkg"
+	local pkg=$1 release=$2 probe=$3 want=$4
+	if [ -d "$deps/$pkg" ]; then
+		grep -qF "$want" "$deps/$pkg/$probe" 2>/dev/null && return 0
+		echo "setup: deps/$pkg is not version $want: fetching it again"
+		rm -rf "$deps/$pkg"
+	fi
+	echo "setup: fetching Debian source package $pkg/$release"
 	rm -rf "$deps/$pkg.tmp" && mkdir "$deps/$pkg.tmp"
-	(cd "$deps/$pkg.tmp" && apt-get source -q -o APT::Sandbox::User=root "$pkg" >/dev/null)
+	(cd "$deps/$pkg.tmp" && apt-get source -q -o APT::Sandbox::User=root "$pkg/$release" >/dev/null)
 	local dir
 	dir=$(find "$deps/$pkg.tmp" -mindepth 1 -maxdepth 1 -type d | head -1)
-	[ -n "$dir" ] || { echo "setup: apt-get source $pkg unpacked nothing" >&2; exit 1; }
+	[ -n "$dir" ] || { echo "setup: apt-get source $pkg/$release unpacked nothing" >&2; exit 1; }
+	grep -qF "$want" "$dir/$probe" ||
+		{ echo "setup: $pkg/$release is not version $want ($probe)" >&2; exit 1; }
 	mv "$dir" "$deps/$pkg"
 	rm -rf "$deps/$pkg.tmp"
 }
-fetch_source lwip
-fetch_source mbedtls
+fetch_source lwip bookworm src/include/lwip/init.h '#define LWIP_VERSION_REVISION   3'
+fetch_source mbedtls trixie include/mbedtls/build_info.h '#define MBEDTLS_VERSION_STRING         "3.6.'
 
 # fiat-crypto's formally verified field arithmetic for P-256 and
 # Curve25519 (net/tls/p256.c, net/tls/x25519.c): generated C headers that

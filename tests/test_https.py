@@ -5,8 +5,10 @@ openssl s_client, gnutls-cli (a second TLS stack), sslscan, Python's ssl
 module, and raw sockets for plaintext, truncated and stalled handshakes
 and for P-256 key exchanges with bad client points.
 
-What a client may negotiate is TLS 1.2 with ECDHE (X25519, P-256) and
-AES-GCM or ChaCha20-Poly1305 (net/tls/mbedtls_config.h); the server's
+What a client may negotiate is TLS 1.3 or 1.2 with ECDHE (X25519, P-256)
+and AES-GCM or ChaCha20-Poly1305, resumption by session tickets (in TLS
+1.3 PSK with ECDHE, no 0-RTT), ALPN http/1.1
+(net/tls/limpet_mbedtls_config.h, net/tls/tls.c); the server's
 certificate is the build's development one, build/tls/dev-cert.pem.
 
 Safety: every byte goes to 127.0.0.1, to ports this module forwarded.
@@ -31,8 +33,12 @@ from test_httpd import WWW, Httpd, free_port, need_tool
 CERT = TOP / 'build' / 'tls' / 'dev-cert.pem'
 IMAGE = TOP / 'build' / 'pc-debug-info-tls' / 'httpd.elf'
 READY_TLS = re.compile(r'^httpd: listening on port 443 \(HTTPS\)', re.M)
-# The suites the configuration allows (OpenSSL's names).
+# The suites the configuration allows (OpenSSL's names), TLS 1.2 and 1.3.
 ALLOWED = re.compile(r'^ECDHE-(ECDSA|RSA)-(AES128-GCM-SHA256|AES256-GCM-SHA384|CHACHA20-POLY1305)$')
+ALLOWED13 = re.compile(r'^TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)$')
+# openssl s_client's flag and the protocol it must report.
+VERSIONS = [('-tls1_3', 'TLSv1.3'), ('-tls1_2', 'TLSv1.2')]
+GET = b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
 
 
 class Https(Httpd):
@@ -112,13 +118,16 @@ class Https(Httpd):
         ctx.check_hostname = False  # the certificate names 127.0.0.1 too; kept simple
         return ctx
 
-    def handshake(self, ctx=None, request=None, timeout=20):
-        """One full TLS handshake (a new context: no session resumption);
-        the response to request, if given."""
+    def handshake(self, ctx=None, request=None, timeout=20, version='TLSv1.3'):
+        """One full TLS handshake (a new context: no session resumption)
+        of version (TLSv1.3 or TLSv1.2); the response to request, if
+        given."""
         ctx = ctx or self.context()
+        if version == 'TLSv1.2':
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         with socket.create_connection(('127.0.0.1', self.tls_port), timeout=timeout) as raw:
             with ctx.wrap_socket(raw) as s:
-                assert s.version() == 'TLSv1.2', s.version()
+                assert s.version() == version, s.version()
                 if request is None:
                     return b''
                 s.sendall(request)
@@ -182,15 +191,16 @@ def test_curl_keep_alive_two_urls_one_connection(server):
     err = p.stderr.decode()
     assert p.returncode == 0, err
     assert 'Re-using existing connection' in err, err
-    assert err.count('SSL connection using TLSv1.2') == 1, err
+    assert err.count('SSL connection using TLSv1.3') == 1, err
     assert server.stats()['tls']['accepted'] == before + 1
 
 
+@pytest.mark.parametrize('flag,version', VERSIONS)
 @pytest.mark.parametrize('group,curves,temp_key', [
     ('X25519', 'X25519:prime256v1', 'Server Temp Key: X25519'),
     ('P-256', 'prime256v1', 'Server Temp Key: ECDH, prime256v1'),
 ])
-def test_key_exchanges(server, group, curves, temp_key):
+def test_key_exchanges(server, group, curves, temp_key, flag, version):
     # curl: the page over each group (a client offering X25519 alone cannot
     # be served with a P-256 ECDSA certificate, RFC 8422 5.1, so X25519 is
     # tested as the first choice of two, which the server prefers).
@@ -200,50 +210,125 @@ def test_key_exchanges(server, group, curves, temp_key):
     # over that same connection (both are our own code: net/tls/x25519.c,
     # and net/tls/p256.c for P-256's key pair and shared secret).
     groups = 'X25519:P-256' if group == 'X25519' else 'P-256'
-    p = server.s_client('-CAfile', str(CERT), '-groups', groups, '-ign_eof',
-                        data=b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    p = server.s_client(flag, '-CAfile', str(CERT), '-groups', groups, '-ign_eof', data=GET)
     out = p.stdout.decode('utf-8', 'replace')
     assert temp_key in out, out
+    assert re.search(r'Protocol\s*: %s' % re.escape(version), out), out
     assert 'Verify return code: 0 (ok)' in out, out
     assert 'HTTP/1.1 200 OK' in out, out
 
 
-def test_openssl_s_client(server):
-    p = server.s_client('-CAfile', str(CERT), '-ign_eof',
-                        data=b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+@pytest.mark.parametrize('flag,version', VERSIONS)
+def test_openssl_s_client(server, flag, version):
+    p = server.s_client(flag, '-CAfile', str(CERT), '-ign_eof', data=GET)
     out = p.stdout.decode('utf-8', 'replace')
     assert 'Verify return code: 0 (ok)' in out, out
-    assert re.search(r'Protocol\s*: TLSv1\.2', out), out
+    assert re.search(r'Protocol\s*: %s' % re.escape(version), out), out
     m = re.search(r'Cipher is (\S+)', out)
-    assert m and ALLOWED.match(m.group(1)), out
+    assert m and (ALLOWED13 if version == 'TLSv1.3' else ALLOWED).match(m.group(1)), out
     assert 'HTTP/1.1 200 OK' in out, out
 
 
-def test_no_client_certificate_requested(server):
+def test_tls13_offers_every_allowed_suite(server):
+    for suite in ('TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384',
+                  'TLS_CHACHA20_POLY1305_SHA256'):
+        p = server.s_client('-tls1_3', '-ciphersuites', suite, '-CAfile', str(CERT),
+                            '-ign_eof', data=GET)
+        out = p.stdout.decode('utf-8', 'replace')
+        assert 'Cipher is %s' % suite in out and 'HTTP/1.1 200 OK' in out, out
+    # TLS 1.3's CCM suites are not compiled in.
+    p = server.s_client('-tls1_3', '-ciphersuites', 'TLS_AES_128_CCM_SHA256')
+    out = p.stdout.decode() + p.stderr.decode()
+    assert 'Cipher is (NONE)' in out, out
+
+
+def test_tls13_key_share_for_a_group_the_server_ranks_second(server):
+    # The client's key share is for P-256, the server's second choice
+    # (X25519 first), with X25519 listed as supported: the handshake must
+    # complete (over P-256, or X25519 after a HelloRetryRequest).
+    p = server.s_client('-tls1_3', '-groups', 'P-256:X25519', '-CAfile', str(CERT),
+                        '-ign_eof', data=GET)
+    out = p.stdout.decode('utf-8', 'replace')
+    assert 'Verify return code: 0 (ok)' in out and 'HTTP/1.1 200 OK' in out, out
+
+
+@pytest.mark.parametrize('flag,version', VERSIONS)
+def test_session_resumption(server, flag, version, tmp_path):
+    """A second connection resumes the first's session from its ticket
+    (TLS 1.2: RFC 5077; TLS 1.3: the NewSessionTicket's PSK, with a fresh
+    ECDHE), and both fetch the page."""
+    sess = tmp_path / 'session.pem'
+    p = server.s_client(flag, '-CAfile', str(CERT), '-sess_out', str(sess), '-ign_eof', data=GET)
+    out = p.stdout.decode('utf-8', 'replace')
+    assert re.search(r'^New, %s' % re.escape(version), out, re.M) and 'HTTP/1.1 200 OK' in out, out
+    assert sess.exists() and sess.stat().st_size > 0, out
+    p = server.s_client(flag, '-CAfile', str(CERT), '-sess_in', str(sess), '-ign_eof', data=GET)
+    out = p.stdout.decode('utf-8', 'replace')
+    assert re.search(r'^Reused, %s' % re.escape(version), out, re.M), out
+    assert 'HTTP/1.1 200 OK' in out, out
+
+
+def test_tls13_early_data_refused(server, tmp_path):
+    """No 0-RTT: data a client sends early (replayable) is rejected, and
+    the request is served after the handshake instead."""
+    sess = tmp_path / 'session.pem'
+    early = tmp_path / 'early.txt'
+    early.write_bytes(b'GET /style.css HTTP/1.1\r\nHost: localhost\r\n\r\n')
+    p = server.s_client('-tls1_3', '-CAfile', str(CERT), '-sess_out', str(sess), '-ign_eof', data=GET)
+    assert p.returncode == 0 and sess.exists(), p.stdout.decode('utf-8', 'replace')
+    p = server.s_client('-tls1_3', '-CAfile', str(CERT), '-sess_in', str(sess),
+                        '-early_data', str(early), '-ign_eof', data=GET)
+    out = p.stdout.decode('utf-8', 'replace')
+    assert 'Early data was accepted' not in out, out
+    assert 'HTTP/1.1 200 OK' in out, out
+    server.ok()
+
+
+def test_alpn(server):
+    # ALPN (RFC 7301): http/1.1 is agreed; a client that offers only
+    # protocols httpd does not speak is refused, not served HTTP/1.1
+    # under another name.
+    p = server.s_client('-alpn', 'h2,http/1.1', '-CAfile', str(CERT), '-ign_eof', data=GET)
+    out = p.stdout.decode('utf-8', 'replace')
+    assert 'ALPN protocol: http/1.1' in out and 'HTTP/1.1 200 OK' in out, out
+    p = server.s_client('-alpn', 'h2', '-CAfile', str(CERT), data=GET)
+    out = p.stdout.decode('utf-8', 'replace') + p.stderr.decode('utf-8', 'replace')
+    assert 'HTTP/1.1 200 OK' not in out and 'no application protocol' in out, out
+    # Without ALPN, as before.
+    p = server.s_client('-CAfile', str(CERT), '-ign_eof', data=GET)
+    out = p.stdout.decode('utf-8', 'replace')
+    assert 'No ALPN negotiated' in out and 'HTTP/1.1 200 OK' in out, out
+    server.ok()
+
+
+@pytest.mark.parametrize('flag,version', VERSIONS)
+def test_no_client_certificate_requested(server, flag, version):
     # A web server asks for no client certificate: a CertificateRequest
     # makes browsers with certificates installed ask their user to pick
     # one, for nothing.
-    p = server.s_client('-CAfile', str(CERT), '-msg', '-ign_eof',
-                        data=b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    p = server.s_client(flag, '-CAfile', str(CERT), '-msg', '-ign_eof', data=GET)
     out = p.stdout.decode('utf-8', 'replace')
-    assert 'ServerHelloDone' in out and 'HTTP/1.1 200 OK' in out, out
+    last = 'ServerHelloDone' if version == 'TLSv1.2' else 'CertificateVerify'
+    assert last in out and 'HTTP/1.1 200 OK' in out, out
     assert 'CertificateRequest' not in out, out
 
 
+@pytest.mark.parametrize('vers', ['TLS1.3', 'TLS1.2'])
 @pytest.mark.parametrize('group', [None, 'SECP256R1'])
-def test_gnutls_cli(server, group):
-    # A second TLS stack, with its own choice of group and, forced, P-256.
+def test_gnutls_cli(server, group, vers):
+    # A second TLS stack, with its own choice of group and, forced, P-256,
+    # over each version.
     need_tool('gnutls-cli', 'gnutls-bin')
-    prio = ['--priority', 'NORMAL:-GROUP-ALL:+GROUP-%s' % group] if group else []
+    prio = ['--priority', 'NORMAL:-VERS-ALL:+VERS-%s%s'
+            % (vers, ':-GROUP-ALL:+GROUP-%s' % group if group else '')]
     p = subprocess.run(['gnutls-cli', '--x509cafile', str(CERT), '-p', str(server.tls_port)] +
                        prio + ['127.0.0.1'],
                        input=b'GET /style.css HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
                        capture_output=True, timeout=30)
     out = p.stdout.decode('utf-8', 'replace')
     assert 'Handshake was completed' in out, out + p.stderr.decode()
-    assert re.search(r'Description: \(TLS1\.2-X\.509\)', out), out
-    if group:
-        assert re.search(r'Description: \(TLS1\.2-X\.509\)-\(ECDHE-%s\)' % group, out), out
+    assert re.search(r'Description: \(%s-X\.509\)-\(ECDHE-%s\)'
+                     % (re.escape(vers), group or r'[A-Z0-9]+'), out), out
     assert 'HTTP/1.1 200 OK' in out, out
     assert (WWW / 'style.css').read_text() in out, out
 
@@ -274,18 +359,18 @@ def test_large_body_over_tls(tmp_path_factory):
 
 # ---- what must be refused ---------------------------------------------------
 
-def test_sslscan_only_tls12_and_allowed_suites(server):
+def test_sslscan_only_tls13_tls12_and_allowed_suites(server):
     need_tool('sslscan', 'sslscan')
     p = subprocess.run(['sslscan', '--no-colour', '127.0.0.1:%d' % server.tls_port],
                        capture_output=True, timeout=300)
     out = p.stdout.decode('utf-8', 'replace')
     protos = dict(re.findall(r'^(SSLv2|SSLv3|TLSv1\.[0-3])\s+(enabled|disabled)$', out, re.M))
     assert protos == {'SSLv2': 'disabled', 'SSLv3': 'disabled', 'TLSv1.0': 'disabled',
-                      'TLSv1.1': 'disabled', 'TLSv1.2': 'enabled', 'TLSv1.3': 'disabled'}, out
+                      'TLSv1.1': 'disabled', 'TLSv1.2': 'enabled', 'TLSv1.3': 'enabled'}, out
     suites = re.findall(r'^(?:Preferred|Accepted)\s+(\S+)\s+\d+ bits\s+(\S+)', out, re.M)
-    assert suites, out
+    assert {proto for proto, _ in suites} == {'TLSv1.2', 'TLSv1.3'}, out
     for proto, name in suites:
-        assert proto == 'TLSv1.2' and ALLOWED.match(name), (proto, name, out)
+        assert (ALLOWED13 if proto == 'TLSv1.3' else ALLOWED).match(name), (proto, name, out)
     server.ok()
 
 
@@ -547,8 +632,9 @@ def test_200_handshakes_memory_flat(server):
     before = server.settled(mem_keys)
     start = time.monotonic()
     for i in range(200):
-        server.handshake(request=b'GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
-                         if i % 2 else None)
+        # Half TLS 1.3, half 1.2; half with a request.
+        server.handshake(request=GET if i % 2 else None,
+                         version='TLSv1.3' if i % 4 < 2 else 'TLSv1.2')
         if i == 19:
             rate = 20 / (time.monotonic() - start)
     after = server.settled(mem_keys)
@@ -557,6 +643,8 @@ def test_200_handshakes_memory_flat(server):
           % (rate, before['heap_used'], after['heap_used'],
              before['lwip']['heap']['used'], after['lwip']['heap']['used']))
     assert after['tls']['handshakes'] >= before['tls']['handshakes'] + 200, after
+    for v in ('tls1_3', 'tls1_2'):
+        assert after['tls']['versions'][v] >= before['tls']['versions'][v] + 100, after['tls']
     assert after['open'] == 1, after
     # newlib's heap (mbedTLS's ~21 KiB per connection) has not grown, and
     # lwIP's heap and pools are back where they were.

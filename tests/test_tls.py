@@ -93,11 +93,17 @@ def test_tls_self_tests(platform):
         m = re.search(pattern, r.output, re.M)
         assert m, describe(r)
         print('%s: %s' % (platform, m.group(1)))
-    # Only the AEAD, ECDHE suites are compiled in.
+    # Only TLS 1.3's three suites and TLS 1.2's AEAD, ECDHE ones are
+    # compiled in.
     suites = re.findall(r'^test_tls: suite (\S+)$', r.output, re.M)
-    assert suites and all(re.match(r'TLS-ECDHE-(ECDSA|RSA)-WITH-'
-                                   r'(AES-(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305-SHA256)$', s)
-                          for s in suites), suites
+    assert sorted(s for s in suites if s.startswith('TLS1-3-')) == [
+        'TLS1-3-AES-128-GCM-SHA256', 'TLS1-3-AES-256-GCM-SHA384',
+        'TLS1-3-CHACHA20-POLY1305-SHA256'], suites
+    assert len(suites) == 9 and all(
+        re.match(r'TLS-ECDHE-(ECDSA|RSA)-WITH-(AES-(128|256)-GCM-SHA(256|384)|'
+                 r'CHACHA20-POLY1305-SHA256)$', s) for s in suites if not s.startswith('TLS1-3-')), suites
+    # The server's configuration offers TLS 1.2 and 1.3, and nothing else.
+    assert 'test_tls: protocols TLS 1.2 to TLS 1.3' in r.output, describe(r)
 
 
 def test_tls_random_differs_between_boots():

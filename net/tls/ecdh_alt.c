@@ -2,7 +2,7 @@
  * mbedTLS's two ECDH primitives, mbedtls_ecdh_gen_public() and
  * mbedtls_ecdh_compute_shared(), in place of library/ecdh.c's
  * (MBEDTLS_ECDH_GEN_PUBLIC_ALT and MBEDTLS_ECDH_COMPUTE_SHARED_ALT in
- * net/tls/mbedtls_config.h).  Every ECDHE handshake goes through them:
+ * net/tls/limpet_mbedtls_config.h).  Every ECDHE handshake goes through them:
  * mbedtls_ecdh_make_params() makes the server's key pair with the first,
  * mbedtls_ecdh_calc_secret() the premaster secret with the second.
  *
@@ -24,6 +24,10 @@
 #include <errno.h>
 #include <stddef.h>
 
+/* These replace functions of mbedTLS's library, and see its points and
+ * numbers (X, Y, Z; p, s) as the library's own files do. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
+
 #include <mbedtls/bignum.h>
 #include <mbedtls/ecdh.h>
 #include <mbedtls/ecp.h>
@@ -33,15 +37,18 @@
 #include "x25519.h"
 
 #if !defined(MBEDTLS_ECDH_GEN_PUBLIC_ALT) || !defined(MBEDTLS_ECDH_COMPUTE_SHARED_ALT)
-#error "ecdh_alt.c replaces ecdh.c's primitives: mbedtls_config.h must define both _ALT macros"
+#error "ecdh_alt.c replaces ecdh.c's primitives: limpet_mbedtls_config.h must define both _ALT macros"
 #endif
 #if defined(MBEDTLS_ECP_RESTARTABLE)
 #error "ecdh_alt.c: ecdh.c's restartable ECDH calls its own static functions, not these"
 #endif
 
-/* ecdh.c's argument checks: nothing unless MBEDTLS_CHECK_PARAMS. */
-#define ECDH_VALIDATE_RET(cond) \
-	MBEDTLS_INTERNAL_VALIDATE_RET(cond, MBEDTLS_ERR_ECP_BAD_INPUT_DATA)
+/* Arguments ecdh.c would refuse: a few comparisons are cheaper than a
+ * fault. */
+#define ECDH_VALIDATE_RET(cond) do {					\
+	if (!(cond))							\
+		return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;			\
+} while (0)
 
 /* A Curve25519 point (public key or shared secret) from its u-coordinate,
  * as mbedTLS's ladder leaves it: X = u, Z = 1, no Y. */

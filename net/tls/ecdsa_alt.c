@@ -1,6 +1,6 @@
 /*
  * mbedTLS's ECDSA signature primitive, mbedtls_ecdsa_sign(), in place of
- * library/ecdsa.c's (MBEDTLS_ECDSA_SIGN_ALT in net/tls/mbedtls_config.h).
+ * library/ecdsa.c's (MBEDTLS_ECDSA_SIGN_ALT in net/tls/limpet_mbedtls_config.h).
  * Every ECDHE_ECDSA handshake signs the server's key exchange parameters
  * through it: pk_wrap.c's ecdsa_sign_wrap(), then
  * mbedtls_ecdsa_write_signature(), which with MBEDTLS_ECDSA_DETERMINISTIC
@@ -21,6 +21,10 @@
  */
 #include <errno.h>
 #include <stddef.h>
+
+/* These replace functions of mbedTLS's library, and see its points and
+ * numbers (X, Y, Z; p, s) as the library's own files do. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
 #include <string.h>
 
 #include <mbedtls/bignum.h>
@@ -31,7 +35,7 @@
 #include "p256.h"
 
 #if !defined(MBEDTLS_ECDSA_SIGN_ALT)
-#error "ecdsa_alt.c replaces ecdsa.c's mbedtls_ecdsa_sign(): mbedtls_config.h must define MBEDTLS_ECDSA_SIGN_ALT"
+#error "ecdsa_alt.c replaces ecdsa.c's mbedtls_ecdsa_sign(): limpet_mbedtls_config.h must define MBEDTLS_ECDSA_SIGN_ALT"
 #endif
 #if !defined(MBEDTLS_ECDSA_DETERMINISTIC)
 #error "ecdsa_alt.c: TLS signs with RFC 6979's k (MBEDTLS_ECDSA_DETERMINISTIC), never the RNG's"
@@ -53,18 +57,6 @@
  * about 2^-32 (n is just below 2^256), and a signature needs another k
  * with probability about 2^-255, so only a broken generator gets here. */
 #define K_TRIES		16
-
-/*
- * ecdsa.c compiles its mbedtls_ecdsa_can_do() only without
- * MBEDTLS_ECDSA_SIGN_ALT, yet its signature verification calls it: the
- * same answer here.  Curve25519 is for ECDH only (RFC 7748); every other
- * curve built can sign.
- */
-int
-mbedtls_ecdsa_can_do(mbedtls_ecp_group_id gid)
-{
-	return gid != MBEDTLS_ECP_DP_CURVE25519;
-}
 
 /*
  * bits2int (SEC 1 4.1.3 step 5, FIPS 186-4 6.4): the hash's leftmost 256
@@ -142,8 +134,8 @@ mbedtls_ecdsa_sign(mbedtls_ecp_group *grp, mbedtls_mpi *r, mbedtls_mpi *s,
     const mbedtls_mpi *d, const unsigned char *buf, size_t blen,
     int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
 {
-	/* ecdsa.c checks these only with MBEDTLS_CHECK_PARAMS, which is
-	 * off; a few comparisons are cheaper than a fault. */
+	/* Arguments ecdsa.c would refuse: a few comparisons are cheaper
+	 * than a fault. */
 	if (grp == NULL || r == NULL || s == NULL || d == NULL || f_rng == NULL ||
 	    (buf == NULL && blen != 0))
 		return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;

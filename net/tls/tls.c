@@ -1,18 +1,16 @@
 /*
- * TLS server configurations for services (limpet/tls.h), over lwIP's
- * altcp_tls_mbedtls.c.
+ * TLS server configurations for services (limpet/tls.h), served by our
+ * altcp TLS layer (net/tls/tls_altcp.c) over mbedTLS 3.6.
  *
- * lwIP makes the mbedTLS configuration, the shared entropy context and
- * CTR_DRBG, and the session ticket keys; what a client may negotiate is
- * fixed by net/tls/mbedtls_config.h.  This file adds what lwIP leaves to
- * its port: refusing to go on without a hardware entropy source, a check
- * of the wall clock certificates are judged by, readable errors for a
- * certificate or key that does not parse (lwIP only reports them in its
- * debug build), the server's order of ECDHE groups, an EC key that signs
- * without copying itself every time, no request for a client
- * certificate, and a DRBG reseeded from the hardware at least once a
- * second while it is used and when the VM generation ID changes
- * (drbg_random()).
+ * What a client may negotiate is fixed by net/tls/limpet_mbedtls_config.h; this
+ * file makes the rest: the DRBG everything draws from (the TLS code, PSA
+ * crypto's TLS 1.3 key exchanges, the ticket keys), refusing to go on
+ * without a hardware entropy source, a check of the wall clock
+ * certificates are judged by, readable errors for a certificate or key
+ * that does not parse, the server's order of ECDHE groups, ALPN, session
+ * tickets for TLS 1.2 and 1.3, no request for a client certificate, and
+ * a DRBG reseeded from the hardware at least once a second while it is
+ * used and when the VM generation ID changes (drbg_random()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +19,14 @@
 #include <lwip/altcp_tls.h>
 #include <lwip/netif.h>
 #include <mbedtls/ctr_drbg.h>
-#include <mbedtls/ecp.h>
+#include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform_time.h>
 #include <mbedtls/ssl.h>
-#include <mbedtls/ssl_internal.h>
+#include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
+#include <psa/crypto.h>
 
 #include <kernel/entropy.h>
 #include <kernel/ktime.h>
@@ -34,46 +34,30 @@
 #include <kernel/vmgenid.h>
 #include <limpet/tls.h>
 
+#include "tls_priv.h"
+
 /* 2024-01-01T00:00:00Z: an RTC before this has not been set. */
 #define SANE_EPOCH	1704067200LL
 
+/* Session ticket keys rotate this often (seconds); a ticket is accepted
+ * for as long (TLS 1.3 tells the client so in the ticket's lifetime). */
+#define TICKET_LIFETIME	86400
+
 /*
- * The ECDHE groups in the server's order of preference.  mbedTLS's
- * default (mbedtls_ecp_grp_id_list()) ranks curves by size, which puts
- * P-256 before X25519 and so never picks X25519 for a client that offers
- * both, as every current one does.  X25519 first: faster, and what
- * clients prefer.  (A client that offers X25519 alone still cannot be
- * served with an ECDSA P-256 certificate: the groups it lists also bound
- * the certificate's curve, RFC 8422 5.1.)
+ * The ECDHE groups in the server's order of preference: X25519 first,
+ * faster and what clients prefer, then P-256.  (A TLS 1.2 client that
+ * offers X25519 alone still cannot be served with an ECDSA P-256
+ * certificate: the groups it lists also bound the certificate's curve,
+ * RFC 8422 5.1.  TLS 1.3 separates the two.)
  */
-static const mbedtls_ecp_group_id server_groups[] = {
-	MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_NONE,
+static const uint16_t server_groups[] = {
+	MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+	MBEDTLS_SSL_IANA_TLS_GROUP_NONE,
 };
 
-/*
- * Let an EC private key sign as what it is, an ECDSA key, so that a
- * signature does not start by copying it.  lwIP parses the key as
- * mbedTLS's generic MBEDTLS_PK_ECKEY, whose signing (pk_wrap.c's
- * eckey_sign_wrap()) copies the key pair into a fresh ECDSA context for
- * every signature: the group's parameters loaded again, d and Q copied,
- * all on the heap, then freed.  (With mbedTLS's own signing the copy also
- * lost the table of multiples of the base point that its comb builds,
- * more than half of every signature; ours, net/tls/p256.c, keeps its
- * table itself.)  An MBEDTLS_PK_ECDSA key signs with its own context.
- * Both kinds hold the same mbedtls_ecp_keypair (mbedtls_ecdsa_context is
- * that type) and free it the same way, so the key changes kind in place,
- * in the configuration's own key/certificate list.
- */
-_Static_assert(_Generic((mbedtls_ecdsa_context *)0, mbedtls_ecp_keypair *: 1, default: 0),
-    "an ECDSA context must be an EC key pair for keys to change kind in place");
-
-static void
-sign_with_own_group(mbedtls_ssl_config *c)
-{
-	for (mbedtls_ssl_key_cert *kc = c->key_cert; kc != NULL; kc = kc->next)
-		if (mbedtls_pk_get_type(kc->key) == MBEDTLS_PK_ECKEY)
-			kc->key->pk_info = mbedtls_pk_info_from_type(MBEDTLS_PK_ECDSA);
-}
+/* ALPN (RFC 7301): HTTP/1.1 is what httpd speaks.  A client that offers
+ * protocols but not this one is refused with no_application_protocol. */
+static const char *alpn_protocols[] = { "http/1.1", NULL };
 
 static void
 stop(void)
@@ -120,7 +104,9 @@ require_entropy(void)
  */
 #define RESEED_NS	1000000000ULL
 
-static mbedtls_ctr_drbg_context *drbg;
+static mbedtls_entropy_context entropy;
+static mbedtls_ctr_drbg_context drbg_ctx;
+static mbedtls_ctr_drbg_context *drbg;	/* &drbg_ctx once seeded */
 static uint64_t reseeded_at;
 static int drbg_failed;
 static int have_genid;
@@ -178,21 +164,63 @@ limpet_tls_rng_stats(void)
 	return &rng_stats;
 }
 
-/* Draw through drbg_random(): lwIP's configuration uses its CTR_DRBG. */
+/* Seed the DRBG from the hardware source, and start PSA crypto over it;
+ * 0 or -1.  Once. */
 static int
-take_rng(mbedtls_ssl_config *c)
+seed_drbg(void)
 {
-	if (c->f_rng != mbedtls_ctr_drbg_random || c->p_rng == NULL) {
-		log_error("tls: lwIP's configuration does not draw from a CTR_DRBG");
+	static const char pers[] = "limpet tls";
+	psa_status_t status;
+	int ret;
+
+	if (drbg != NULL)
+		return 0;
+	mbedtls_entropy_init(&entropy);
+	mbedtls_ctr_drbg_init(&drbg_ctx);
+	if ((ret = mbedtls_ctr_drbg_seed(&drbg_ctx, mbedtls_entropy_func, &entropy,
+	    (const unsigned char *)pers, sizeof(pers) - 1)) != 0) {
+		log_error("tls: seeding the DRBG from the hardware source failed (-0x%04x)",
+		    (unsigned int)-ret);
 		return -1;
 	}
-	if (drbg == NULL) {
-		drbg = c->p_rng;
-		reseeded_at = now_ns();		/* lwIP has just seeded it */
-		have_genid = vmgenid_read(genid) == 0;
+	drbg = &drbg_ctx;
+	reseeded_at = now_ns();
+	have_genid = vmgenid_read(genid) == 0;
+	if ((status = psa_crypto_init()) != PSA_SUCCESS) {
+		log_error("tls: PSA crypto did not start (%d)", (int)status);
+		return -1;
 	}
-	mbedtls_ssl_conf_rng(c, drbg_random, drbg);
 	return 0;
+}
+
+/* PSA crypto's random numbers (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG): the same
+ * DRBG, the same reseeding. */
+psa_status_t
+mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx,
+    uint8_t *out, size_t size, size_t *len)
+{
+	(void)ctx;
+	*len = 0;
+	if (drbg == NULL)
+		return PSA_ERROR_BAD_STATE;
+	while (*len < size) {
+		size_t n = size - *len;
+
+		if (n > MBEDTLS_CTR_DRBG_MAX_REQUEST)
+			n = MBEDTLS_CTR_DRBG_MAX_REQUEST;
+		if (drbg_random(drbg, out + *len, n) != 0)
+			return PSA_ERROR_INSUFFICIENT_ENTROPY;
+		*len += n;
+	}
+	return PSA_SUCCESS;
+}
+
+/* TLS 1.3 ticket ages (MBEDTLS_PLATFORM_MS_TIME_ALT): the kernel's
+ * monotonic clock, which a change of the wall clock does not move. */
+mbedtls_ms_time_t
+mbedtls_ms_time(void)
+{
+	return (mbedtls_ms_time_t)(now_ns() / 1000000ULL);
 }
 
 static void
@@ -234,7 +262,7 @@ check_cert_key(const char *cert_pem, const char *key_pem)
 		goto out;
 	}
 	if ((ret = mbedtls_pk_parse_key(&pk, (const unsigned char *)key_pem,
-	    strlen(key_pem) + 1, NULL, 0)) != 0) {
+	    strlen(key_pem) + 1, NULL, 0, drbg_random, drbg)) != 0) {
 		log_mbedtls_error("the server's private key does not parse", ret);
 		goto out;
 	}
@@ -255,12 +283,24 @@ out:
 	return rc;
 }
 
+static void
+config_free(struct altcp_tls_config *conf)
+{
+	mbedtls_ssl_ticket_free(&conf->tickets);
+	mbedtls_ssl_config_free(&conf->ssl);
+	mbedtls_x509_crt_free(&conf->chain);
+	mbedtls_pk_free(&conf->key);
+	free(conf);
+}
+
 struct altcp_tls_config *
 limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 {
 	struct altcp_tls_config *conf;
+	mbedtls_ssl_config *c;
+	int ret;
 
-	/* lwIP, whose heap holds the configuration, runs only with a NIC. */
+	/* lwIP runs only with a NIC. */
 	if (netif_default == NULL) {
 		log_error("tls: no network interface, so lwIP is not running: "
 		    "TLS needs a NIC (QEMU -nic user,model=virtio-net-pci)");
@@ -268,31 +308,41 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 	}
 	require_entropy();
 	check_clock();
-	if (check_cert_key(cert_pem, key_pem) != 0)
+	if (seed_drbg() != 0 || check_cert_key(cert_pem, key_pem) != 0)
 		return NULL;
-	conf = altcp_tls_create_config_server_privkey_cert(
-	    (const u8_t *)key_pem, strlen(key_pem) + 1, NULL, 0,
-	    (const u8_t *)cert_pem, strlen(cert_pem) + 1);
-	if (conf == NULL) {
-		log_error("tls: lwIP could not make the TLS configuration "
-		    "(out of memory, or the DRBG could not be seeded)");
+	if ((conf = calloc(1, sizeof(*conf))) == NULL) {
+		log_error("tls: out of memory for the TLS configuration");
 		return NULL;
 	}
-	/* lwIP keeps struct altcp_tls_config private; its first member is
-	 * the mbedtls_ssl_config (altcp_tls_mbedtls.c), which a pointer to
-	 * the structure also points to (C11 6.7.2.1). */
-	if (take_rng((mbedtls_ssl_config *)(void *)conf) != 0) {
-		altcp_tls_free_config(conf);
+	c = &conf->ssl;
+	mbedtls_ssl_config_init(c);
+	mbedtls_ssl_ticket_init(&conf->tickets);
+	mbedtls_x509_crt_init(&conf->chain);
+	mbedtls_pk_init(&conf->key);
+	if ((ret = mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_SERVER,
+	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)) != 0 ||
+	    (ret = mbedtls_x509_crt_parse(&conf->chain, (const unsigned char *)cert_pem,
+	    strlen(cert_pem) + 1)) != 0 ||
+	    (ret = mbedtls_pk_parse_key(&conf->key, (const unsigned char *)key_pem,
+	    strlen(key_pem) + 1, NULL, 0, drbg_random, drbg)) != 0 ||
+	    (ret = mbedtls_ssl_conf_own_cert(c, &conf->chain, &conf->key)) != 0 ||
+	    (ret = mbedtls_ssl_conf_alpn_protocols(c, alpn_protocols)) != 0 ||
+	    (ret = mbedtls_ssl_ticket_setup(&conf->tickets, drbg_random, drbg,
+	    MBEDTLS_CIPHER_AES_256_GCM, TICKET_LIFETIME)) != 0) {
+		log_mbedtls_error("making the TLS configuration", ret);
+		config_free(conf);
 		return NULL;
 	}
-	mbedtls_ssl_conf_curves((mbedtls_ssl_config *)(void *)conf, server_groups);
-	sign_with_own_group((mbedtls_ssl_config *)(void *)conf);
-	/* lwIP makes every configuration MBEDTLS_SSL_VERIFY_OPTIONAL, which
-	 * on a server sends a CertificateRequest in every handshake: a
-	 * browser with certificates installed then asks its user to pick
-	 * one, and a client that sends one costs a verification.  We
-	 * authenticate no clients. */
-	mbedtls_ssl_conf_authmode((mbedtls_ssl_config *)(void *)conf, MBEDTLS_SSL_VERIFY_NONE);
+	mbedtls_ssl_conf_rng(c, drbg_random, drbg);
+	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_2);
+	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_groups(c, server_groups);
+	mbedtls_ssl_conf_session_tickets_cb(c, mbedtls_ssl_ticket_write,
+	    mbedtls_ssl_ticket_parse, &conf->tickets);
+	/* A server that asks for client certificates makes a browser with
+	 * certificates installed ask its user to pick one, and a client that
+	 * sends one costs a verification.  We authenticate no clients. */
+	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_NONE);
 	return conf;
 }
 

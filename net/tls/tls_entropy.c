@@ -1,9 +1,9 @@
 /*
  * mbedTLS's entropy source: the CPU's (kernel/arch/x86_64/entropy.c).
  *
- * With MBEDTLS_ENTROPY_HARDWARE_ALT (net/tls/mbedtls_config.h),
+ * With MBEDTLS_ENTROPY_HARDWARE_ALT (net/tls/limpet_mbedtls_config.h),
  * mbedtls_entropy_init() registers this function as a STRONG source in
- * every entropy context, lwIP's altcp_tls_mbedtls.c's included, and
+ * every entropy context (net/tls/tls.c makes the one TLS uses), and
  * mbedtls_entropy_func() fails (so CTR_DRBG seeding fails) unless it has
  * delivered enough.  Without a hardware source it fails: there is no
  * weaker fallback.
@@ -11,7 +11,9 @@
 #include <stddef.h>
 
 #include <mbedtls/entropy.h>
-#include <mbedtls/entropy_poll.h>
+
+/* mbedTLS declares it only in a private header (library/entropy_poll.h). */
+int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen);
 
 #include <kernel/entropy.h>
 

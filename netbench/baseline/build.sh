@@ -11,7 +11,7 @@
 #                    HTTPS on 443 with the certificate and key httpd's
 #                    tls=1 image embeds (--cert, --key; default the
 #                    development pair, build/tls/dev-{cert,key}.pem) and
-#                    the suites net/tls/mbedtls_config.h allows;
+#                    the suites net/tls/limpet_mbedtls_config.h allows;
 #                    netbench-server
 #
 # The VM boots with
@@ -168,7 +168,7 @@ http {
 	tcp_nodelay on;
 	keepalive_timeout 65;
 	keepalive_requests 1000000;
-	# HTTPS as httpd's tls=1 image offers it (net/tls/mbedtls_config.h):
+	# HTTPS as httpd's tls=1 image offers it (net/tls/limpet_mbedtls_config.h):
 	# the same certificate and key, TLS 1.2 only, the same six ECDHE AEAD
 	# suites in mbedTLS's order of preference, X25519 then P-256, session
 	# tickets on.

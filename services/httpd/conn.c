@@ -260,8 +260,8 @@ conn_abort(struct conn *c)
  * closes or HTTPD_LINGER_MS pass (RFC 9112 9.6): lwIP answers data that
  * arrives after a full close with a reset, and a reset can destroy the
  * response (a 431 for a header flood, say) before the client reads it.
- * Over TLS, records mbedTLS could not hand to lwIP yet go out first, and
- * a close_notify alert precedes the FIN.
+ * Over TLS, records TCP had no room for yet go out first, and the TLS
+ * layer's shutdown sends a close_notify alert before the FIN.
  */
 static err_t
 conn_close(struct conn *c)
@@ -285,8 +285,6 @@ conn_close(struct conn *c)
 	}
 	altcp_sent(pcb, NULL);
 	if (!c->peer_closed && c->wait != WAIT_LINGER) {
-		if (c->tls)
-			httpd_tls_close_notify(pcb);
 		if (altcp_shutdown(pcb, 0, 1) == ERR_OK) {
 			altcp_recv(pcb, on_recv_linger);
 			altcp_poll(pcb, NULL, 0);

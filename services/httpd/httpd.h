@@ -140,9 +140,10 @@ struct altcp_pcb *httpd_tls_listener(void);	/* NULL without TLS */
 bool	httpd_tls_handshake_done(struct altcp_pcb *pcb);
 size_t	httpd_tls_max_write(struct altcp_pcb *pcb);	/* plaintext per write */
 bool	httpd_tls_output_pending(struct altcp_pcb *pcb);	/* after a flush */
-void	httpd_tls_close_notify(struct altcp_pcb *pcb);
 /* The TLS random generator's and entropy source's counters (limpet/tls.h);
  * NULL in an image without TLS. */
 const struct limpet_tls_rng_stats *httpd_tls_rng_stats(void);
+/* The TLS layer's handshakes by version (limpet/tls.h); NULL likewise. */
+const struct limpet_tls_conn_stats *httpd_tls_conn_stats(void);
 
 #endif /* HTTPD_HTTPD_H */

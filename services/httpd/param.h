@@ -34,7 +34,7 @@
  * told 503 with Connection: close.  An idle kept-alive connection costs
  * its struct conn; one with a request being read also a struct conn_req
  * (the parser, ~1.3 KiB, and the request's bytes); over TLS ~21 KiB more
- * of record buffers (net/tls/mbedtls_config.h). */
+ * of record buffers (net/tls/limpet_mbedtls_config.h). */
 #define HTTPD_CONN_SPARE	8
 /* --header-timeout MS: from a request's first byte to its end: past it,
  * 408 and close (slowloris).  Also a new connection's wait for its first

@@ -239,6 +239,7 @@ stats_page(struct conn *c, const struct http_request *req)
 	 * TLS cannot avoid; they are not counted in driver.bytes_copied. */
 	if (httpd_cfg.https) {
 		const struct limpet_tls_rng_stats *rng = httpd_tls_rng_stats();
+		const struct limpet_tls_conn_stats *tc = httpd_tls_conn_stats();
 
 		J("\"tls\":{\"accepted\":%" PRIu64 ",\"handshakes\":%" PRIu64
 		    ",\"handshake_failures\":%" PRIu64 ",\"handshake_timeouts\":%" PRIu64
@@ -246,6 +247,9 @@ stats_page(struct conn *c, const struct http_request *req)
 		    httpd_stats.tls_accepted, httpd_stats.tls_handshakes,
 		    httpd_stats.tls_handshake_failures, httpd_stats.tls_handshake_timeouts,
 		    httpd_stats.tls_bytes_encrypted);
+		if (tc != NULL)
+			J("\"versions\":{\"tls1_3\":%lu,\"tls1_2\":%lu},",
+			    tc->handshakes_tls13, tc->handshakes_tls12);
 		if (rng != NULL)
 			J("\"rng\":{\"draws\":%llu,\"reseeds\":%lu,\"failed\":%s,"
 			    "\"vmgenid\":%s,\"vmgenid_changes\":%lu},"

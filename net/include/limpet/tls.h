@@ -6,7 +6,7 @@
  * Available in images built with tls=1, or whose service.conf says
  * tls = yes; LIMPET_TLS is then defined to 1 for the service's sources.
  * What TLS a client can negotiate is fixed when mbedTLS is compiled
- * (net/tls/mbedtls_config.h): TLS 1.2, ECDHE over X25519 or P-256, AES-GCM
+ * (net/tls/limpet_mbedtls_config.h): TLS 1.2, ECDHE over X25519 or P-256, AES-GCM
  * and ChaCha20-Poly1305 suites, session tickets.
  *
  * Serving TLS on a port (from main(), before limpet_run()):
@@ -26,6 +26,7 @@
 #ifndef LIMPET_TLS_H
 #define LIMPET_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct altcp_tls_config;
@@ -80,5 +81,30 @@ struct limpet_tls_rng_stats {
 };
 
 const struct limpet_tls_rng_stats *limpet_tls_rng_stats(void);
+
+/* The TLS layer's own counters (net/tls/tls_altcp.c): handshakes
+ * completed by protocol version, handshakes that failed (alerts, bad
+ * records, a client that left), and connections with TLS state now. */
+struct limpet_tls_conn_stats {
+	unsigned long	handshakes_tls13;
+	unsigned long	handshakes_tls12;
+	unsigned long	handshake_failures;
+	unsigned long	open;
+};
+
+const struct limpet_tls_conn_stats *limpet_tls_conn_stats(void);
+
+/*
+ * A connection of the TLS layer (altcp_tls_new(), net/tls/tls_altcp.c);
+ * each answers false or 0 for any other altcp connection.
+ */
+struct altcp_pcb;
+/* The handshake is over: the connection carries application data. */
+bool	limpet_tls_handshake_done(struct altcp_pcb *conn);
+/* Records wait for room in TCP (after trying to queue them now); close
+ * returns ERR_MEM until they are gone. */
+bool	limpet_tls_output_pending(struct altcp_pcb *conn);
+/* The most plaintext one record carries (altcp_sndbuf() never says more). */
+size_t	limpet_tls_max_write(struct altcp_pcb *conn);
 
 #endif

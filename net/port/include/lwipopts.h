@@ -259,14 +259,11 @@ void	limpet_heap_free(void *p);
  * ALTCP_PCB pool; the raw tcp_* API is unchanged. */
 #define LWIP_ALTCP			1
 #ifdef LIMPET_TLS
-/** LWIP_ALTCP_TLS, LWIP_ALTCP_TLS_MBEDTLS: the TLS layer over mbedTLS, seen
- * only by the code the build compiles for TLS images (LIMPET_TLS): its
- * files, net/tls/ and the services built with TLS. */
+/** LWIP_ALTCP_TLS: altcp_tls.h's declarations, for the code the build
+ * compiles for TLS images (LIMPET_TLS): net/tls/, whose tls_altcp.c is
+ * the TLS layer (over mbedTLS 3.6; lwIP's own, altcp_tls_mbedtls.c, is
+ * for mbedTLS 2 and not built), and the services built with TLS. */
 #define LWIP_ALTCP_TLS			1
-#define LWIP_ALTCP_TLS_MBEDTLS		1
-/** ALTCP_MBEDTLS_USE_SESSION_TICKETS: resumption by RFC 5077 tickets (keys
- * rotate daily, AES-256-GCM), not a server-side session cache. */
-#define ALTCP_MBEDTLS_USE_SESSION_TICKETS	1
 #endif
 
 /* ---- checksums ---------------------------------------------------------- */

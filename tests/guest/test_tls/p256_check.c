@@ -21,6 +21,9 @@
  *     or useless random generator, a huge hash;
  *   - the speed, printed for people.
  */
+/* A test: it looks inside mbedTLS's points, keys and configuration. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
+
 #include <string.h>
 
 #include <mbedtls/asn1.h>
@@ -272,7 +275,7 @@ der_path(mbedtls_ctr_drbg_context *drbg)
 	    mbedtls_ctr_drbg_random, drbg)) != 0 ||
 	    (ret = mbedtls_ctr_drbg_random(drbg, hash, sizeof(hash))) != 0 ||
 	    (ret = mbedtls_ecdsa_write_signature(&ctx, MBEDTLS_MD_SHA256, hash, sizeof(hash),
-	    sig, &slen, mbedtls_ctr_drbg_random, drbg)) != 0 ||
+	    sig, sizeof(sig), &slen, mbedtls_ctr_drbg_random, drbg)) != 0 ||
 	    (ret = mbedtls_ecdsa_read_signature(&ctx, hash, sizeof(hash), sig, slen)) != 0)
 		CHECK(0, "P-256 DER signature: -0x%04x", (unsigned int)-ret);
 	else
@@ -339,7 +342,7 @@ rfc6979_one(mbedtls_ecdsa_context *ctx, size_t i)
 	}
 	if ((ret = mbedtls_md(md, (const unsigned char *)msg, strlen(msg), hash)) != 0 ||
 	    (ret = mbedtls_ecdsa_write_signature(ctx, rfc6979_vectors[i].md, hash,
-	    mbedtls_md_get_size(md), sig, &slen, rng_fails, NULL)) != 0) {
+	    mbedtls_md_get_size(md), sig, sizeof(sig), &slen, rng_fails, NULL)) != 0) {
 		CHECK(0, "RFC 6979 %s, %s: -0x%04x", msg, mbedtls_md_get_name(md),
 		    (unsigned int)-ret);
 		goto out;

@@ -16,6 +16,9 @@
  *     limpet_p256_point_ok() agreeing with mbedtls_ecp_check_pubkey();
  *   - the speed, printed for people.
  */
+/* A test: it looks inside mbedTLS's points, keys and configuration. */
+#define MBEDTLS_ALLOW_PRIVATE_ACCESS
+
 #include <string.h>
 
 #include <mbedtls/bignum.h>

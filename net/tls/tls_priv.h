@@ -1,0 +1,22 @@
+/*
+ * What net/tls/tls.c (the configuration) and net/tls/tls_altcp.c (the
+ * altcp layer over it) share.  Not for services: they see limpet/tls.h.
+ */
+#ifndef NET_TLS_PRIV_H
+#define NET_TLS_PRIV_H
+
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ticket.h>
+#include <mbedtls/x509_crt.h>
+
+/* lwIP's altcp_tls.h names this type; its definition is ours. */
+struct altcp_tls_config {
+	mbedtls_ssl_config		ssl;
+	mbedtls_ssl_ticket_context	tickets;
+	mbedtls_x509_crt		chain;	/* leaf first */
+	mbedtls_pk_context		key;
+};
+
+
+#endif /* NET_TLS_PRIV_H */
