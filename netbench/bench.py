@@ -15,8 +15,9 @@ and deletes the namespace.
 
 HTTPS: httpd built with tls=1 and the Linux VM's nginx serve the same
 certificate and key (the development pair in build/tls/) with the same
-TLS 1.2 suites and curves; wrk over https at 1 and 8 connections with
-keep-alive, and full handshakes per second from one Python ssl client.
+TLS 1.3 and 1.2 suites and curves; wrk over https at 1 and 8 connections
+with keep-alive, and full handshakes per second, TLS 1.3 and TLS 1.2, from
+one Python ssl client.
 
 Both systems boot with the same QEMU line but for the kernel, initrd and
 command line: the machine (q35 or microvm), -cpu max, the memory, a
@@ -70,11 +71,14 @@ BIG_FILE = '/1mb.bin'       # 1 MiB of incompressible bytes
 BIG_SIZE = 1 << 20
 # HTTPS: Limpet's httpd built with tls=1 and the Linux VM's nginx serve the
 # same certificate and key (the development pair the tls=1 build makes,
-# site_scons/limpet_tls.py) with the same TLS 1.2 suites and curves
+# site_scons/limpet_tls.py) with the same TLS 1.3 and 1.2 suites and curves
 # (net/tls/limpet_mbedtls_config.h; nginx.conf in netbench/baseline/build.sh).
 HTTPS_PORT = 443
 DEV_CERT = TOP / 'build' / 'tls' / 'dev-cert.pem'
-HANDSHAKE_CIPHER = 'ECDHE-ECDSA-AES128-GCM-SHA256'
+HANDSHAKE_CIPHER = 'ECDHE-ECDSA-AES128-GCM-SHA256'     # TLS 1.2's
+# Full handshakes are measured for each version; TLS 1.3 with Python's
+# (OpenSSL's) default suites, of which both servers pick the same.
+HANDSHAKE_VERSIONS = (('1.3', ssl.TLSVersion.TLSv1_3), ('1.2', ssl.TLSVersion.TLSv1_2))
 
 # What each run measures.  The full run uses netbench's defaults (those of
 # the seed's runs) and takes about 10 minutes on a 2-core machine under
@@ -489,15 +493,17 @@ def tls_session_info():
     return info
 
 
-def measure_handshakes(seconds):
-    """Full TLS 1.2 handshakes per second, one after another from one
-    client: a new TCP connection, a handshake with no session to resume
-    (ECDHE over the server's preferred group, X25519; HANDSHAKE_CIPHER),
-    the certificate checked against the development one, then close."""
+def measure_handshakes(seconds, version=ssl.TLSVersion.TLSv1_2):
+    """Full TLS handshakes of version per second, one after another from
+    one client: a new TCP connection, a handshake with no session to
+    resume (ECDHE over the server's preferred group, X25519; in TLS 1.2
+    HANDSHAKE_CIPHER), the certificate checked against the development
+    one, then close."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(str(DEV_CERT))
-    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    ctx.set_ciphers(HANDSHAKE_CIPHER)
+    ctx.minimum_version = ctx.maximum_version = version
+    if version == ssl.TLSVersion.TLSv1_2:
+        ctx.set_ciphers(HANDSHAKE_CIPHER)
     count, failures, cipher, last_error = 0, 0, None, None
     start = time.monotonic()
     end = start + seconds
@@ -532,9 +538,41 @@ def measure_https(guest, cfg):
         r = run_wrk(c, cfg['wrk_seconds'], SMALL_PAGE, scheme='https')
         r['qemu_cpu_seconds'] = guest.cpu_seconds() - before
         res['wrk'].append(r)
-    progress('  full TLS handshakes (%s), %ds' % (HANDSHAKE_CIPHER, cfg['handshake_seconds']))
-    res['handshakes'] = measure_handshakes(cfg['handshake_seconds'])
+    for name, version in HANDSHAKE_VERSIONS:
+        progress('  full TLS %s handshakes, %ds' % (name, cfg['handshake_seconds']))
+        res['handshakes' if name == '1.2' else 'handshakes_' + name] = \
+            measure_handshakes(cfg['handshake_seconds'], version)
     return res
+
+
+IDLE_TLS_CONNECTIONS = 100
+
+
+def measure_idle_tls_memory(n=IDLE_TLS_CONNECTIONS):
+    """What an idle HTTPS connection holds in Limpet's httpd beyond an HTTP
+    one: n TLS 1.3 connections opened (handshake done) and left idle, and
+    the growth of the heap TLS holds (/_limpet/stats tls.memory.bytes:
+    mbedTLS's record buffers, session and transform, and the TLS layer's
+    state) over n.  The rest of a connection (TCP PCB, altcp PCB, httpd's
+    state) is the same over HTTP."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(str(DEV_CERT))
+    before = guest_stats()['tls']['memory']
+    socks = []
+    try:
+        for _ in range(n):
+            raw = socket.create_connection((GUEST_IP, HTTPS_PORT), timeout=10)
+            socks.append(ctx.wrap_socket(raw, server_hostname=GUEST_IP))
+        time.sleep(1)       # the server's NewSessionTicket sent, its handshake state freed
+        after = guest_stats()['tls']['memory']
+    finally:
+        for s in socks:
+            s.close()
+    if after['connections'] < before['connections'] + n:
+        raise BenchError('only %d of %d idle HTTPS connections open'
+                         % (after['connections'] - before['connections'], n))
+    return {'connections': n,
+            'bytes_per_connection': (after['bytes'] - before['bytes']) / n}
 
 
 def run_netbench(args, timeout=600, address=GUEST_IP, cpu=None):
@@ -581,7 +619,13 @@ LATENCY_PLACEMENTS = (('', None), ('_one_cpu', 'one CPU'))
 def measure_netbench(cfg, pid, address=GUEST_IP):
     res = {}
     for proto in ('tcp', 'udp'):
-        for suffix, label in LATENCY_PLACEMENTS:
+        idle = hs_lim.get('idle_memory')
+    if idle:
+        rows.append(row('https', 'HTTPS memory per idle connection, above HTTP', 'KiB', 'lower',
+                        idle['bytes_per_connection'] / 1024, None,
+                        'TLS heap (tls.memory) over %d idle TLS 1.3 connections'
+                        % idle['connections']))
+    for suffix, label in LATENCY_PLACEMENTS:
             progress('  netbench latency %s, %d rounds%s'
                      % (proto, cfg['lat_rounds'], ', QEMU and client on one CPU' if label else ''))
             args = ['latency', proto, '-n', cfg['lat_rounds'], '-w', cfg['lat_warmup'], '-t', '1']
@@ -711,11 +755,16 @@ def make_rows(raw):
             rows.append(row('https', 'HTTPS small page, keep-alive, %s, %d conn.' % (what, c),
                             unit, better, https_value(hs_lim, c, key),
                             https_value(hs_lin, c, key), note))
-    if hs_lim.get('handshakes') or hs_lin.get('handshakes'):
-        rows.append(row('https', 'HTTPS full handshakes/s (%s, 1 client)' % HANDSHAKE_CIPHER,
+    for name, _ in HANDSHAKE_VERSIONS:
+        key = 'handshakes' if name == '1.2' else 'handshakes_' + name
+        if not (hs_lim.get(key) or hs_lin.get(key)):
+            continue
+        what = 'TLS 1.2, %s' % HANDSHAKE_CIPHER if name == '1.2' else \
+            'TLS 1.3, %s' % (hs_lim.get(key) or hs_lin.get(key)).get('cipher')
+        rows.append(row('https', 'HTTPS full handshakes/s (%s, 1 client)' % what,
                         'conn/s', 'higher',
-                        hs_lim.get('handshakes', {}).get('handshakes_per_second'),
-                        hs_lin.get('handshakes', {}).get('handshakes_per_second'),
+                        hs_lim.get(key, {}).get('handshakes_per_second'),
+                        hs_lin.get(key, {}).get('handshakes_per_second'),
                         'a new connection each, no resumption; certificate verified'))
     for suffix, label in LATENCY_PLACEMENTS:
         for proto in ('tcp', 'udp'):
@@ -1006,6 +1055,8 @@ def run_inside(opts):
         try:
             boot_or_fail(g, 30, 'Limpet httpd (tls=1)')
             lim['https'] = measure_https(g, cfg)
+            progress('  memory of %d idle HTTPS connections' % IDLE_TLS_CONNECTIONS)
+            lim['https']['idle_memory'] = measure_idle_tls_memory()
         finally:
             g.stop()
     step('HTTPS on Limpet httpd, tls=1 (%s)' % SERVE_MACHINE, https_limpet)

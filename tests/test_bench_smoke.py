@@ -146,7 +146,9 @@ def test_https_rows():
         return {'session': {'protocol': 'TLSv1.2', 'cipher': cipher, 'group': 'X25519'},
                 'wrk': [{'connections': c, 'requests_per_second': rps * c, 'p50_ms': 1.0,
                          'p99_ms': 2.0} for c in (1, 8)],
-                'handshakes': {'handshakes_per_second': hs}}
+                'handshakes': {'handshakes_per_second': hs},
+                'handshakes_1.3': {'handshakes_per_second': hs * 3,
+                                   'cipher': 'TLS_AES_256_GCM_SHA384'}}
     raw = {'limpet': {'https': https(100.0, 20.0, 'ECDHE-ECDSA-AES256-GCM-SHA384')},
            'linux': {'https': https(50.0, 40.0, 'ECDHE-ECDSA-AES256-GCM-SHA384')}}
     rows = {r['name']: r for r in bench.make_rows(raw)}
@@ -154,8 +156,10 @@ def test_https_rows():
     assert (r['limpet'], r['linux'], r['ratio']) == (800.0, 400.0, 2.0), r
     r = rows['HTTPS small page, keep-alive, requests/s, 1 conn.']
     assert r['note'] == 'TLSv1.2, ECDHE-ECDSA-AES256-GCM-SHA384, X25519 on both', r
-    r = rows['HTTPS full handshakes/s (%s, 1 client)' % bench.HANDSHAKE_CIPHER]
+    r = rows['HTTPS full handshakes/s (TLS 1.2, %s, 1 client)' % bench.HANDSHAKE_CIPHER]
     assert r['unit'] == 'conn/s' and r['ratio'] == 0.5, r
+    r = rows['HTTPS full handshakes/s (TLS 1.3, TLS_AES_256_GCM_SHA384, 1 client)']
+    assert (r['limpet'], r['linux'], r['ratio']) == (60.0, 120.0, 0.5), r
     # Nothing measured: no HTTPS rows at all.
     assert not [r for r in bench.make_rows({'limpet': {}}) if r['group'] == 'https']
 

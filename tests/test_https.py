@@ -645,6 +645,11 @@ def test_200_handshakes_memory_flat(server):
     assert after['tls']['handshakes'] >= before['tls']['handshakes'] + 200, after
     for v in ('tls1_3', 'tls1_2'):
         assert after['tls']['versions'][v] >= before['tls']['versions'][v] + 100, after['tls']
+    # Everything TLS allocated for them (tls.memory: mbedTLS's heap and the
+    # TLS layer's state) is back.
+    assert after['tls']['memory']['bytes'] == before['tls']['memory']['bytes'], \
+        (before['tls']['memory'], after['tls']['memory'])
+    assert after['tls']['memory']['connections'] == 0, after['tls']
     assert after['open'] == 1, after
     # newlib's heap (mbedTLS's ~21 KiB per connection) has not grown, and
     # lwIP's heap and pools are back where they were.
@@ -656,6 +661,51 @@ def test_200_handshakes_memory_flat(server):
     assert a[1] <= b[1] + 1460, (b, a)
     assert a[2:] == b[2:], (b, a)
     assert after['lwip']['heap']['err'] == 0, after
+
+
+@pytest.mark.parametrize('version', ['TLSv1.3', 'TLSv1.2'])
+def test_idle_connection_memory(server, version):
+    """What an idle HTTPS connection holds beyond an HTTP one (its TLS
+    state: record buffers of 16 KiB in and 4 KiB out, keys, mbedTLS's
+    context), the same for TLS 1.3 and 1.2, and all of it given back on
+    close.  ./limpet bench reports the figure."""
+    n = 20
+    ctx = server.context()
+    if version == 'TLSv1.2':
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    before = server.settled(lambda st: st['tls']['memory']['bytes'])['tls']['memory']
+    socks = []
+    try:
+        for _ in range(n):
+            raw = socket.create_connection(('127.0.0.1', server.tls_port), timeout=20)
+            socks.append(ctx.wrap_socket(raw))
+            assert socks[-1].version() == version
+        time.sleep(1)
+        during = server.stats()['tls']['memory']
+    finally:
+        for s in socks:
+            s.close()
+    per = (during['bytes'] - before['bytes']) / n
+    print('\nhttps: an idle %s connection holds %.0f bytes of TLS state' % (version, per))
+    assert during['connections'] >= before['connections'] + n, during
+    assert 20 * 1024 < per < 24 * 1024, per
+    after = server.settled(lambda st: st['tls']['memory']['bytes'])['tls']['memory']
+    assert after['bytes'] == before['bytes'] and after['connections'] == 0, (before, after)
+
+
+def test_tls13_post_handshake_messages_refused(server):
+    """A TLS 1.3 client's KeyUpdate (openssl s_client's K command) after
+    the handshake: mbedTLS 3.6's server does not support it and ends the
+    connection with an alert; the server goes on, and the TLS state the
+    handshake left (freed early, net/tls/tls_altcp.c) is not missed."""
+    before = server.settled(lambda st: st['tls']['memory']['bytes'])['tls']['memory']
+    for cmd in (b'K\n', b'k\n'):
+        p = server.s_client('-tls1_3', '-CAfile', str(CERT), data=cmd + GET, timeout=30)
+        out = p.stdout.decode('utf-8', 'replace') + p.stderr.decode('utf-8', 'replace')
+        assert 'KEYUPDATE' in out, out
+    server.ok()
+    after = server.settled(lambda st: st['tls']['memory']['bytes'])['tls']['memory']
+    assert after['bytes'] == before['bytes'] and after['connections'] == 0, (before, after)
 
 
 def test_plain_http_still_served_beside_https(server):

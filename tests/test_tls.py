@@ -102,6 +102,13 @@ def test_tls_self_tests(platform):
     assert len(suites) == 9 and all(
         re.match(r'TLS-ECDHE-(ECDSA|RSA)-WITH-(AES-(128|256)-GCM-SHA(256|384)|'
                  r'CHACHA20-POLY1305-SHA256)$', s) for s in suites if not s.startswith('TLS1-3-')), suites
+    # TLS 1.3's key pairs (PSA crypto): public keys by our code, equal to
+    # mbedTLS's own.
+    for curve in ('X25519', 'P-256'):
+        m = re.search(r"^test_tls: PSA %s key pairs: (\d+) of (\d+) public keys by our code, "
+                      r"(\d+) of (\d+) equal to mbedTLS's m G$" % curve, r.output, re.M)
+        assert m and m.group(1) == m.group(2) == m.group(3) == m.group(4) and \
+            int(m.group(2)) >= 16, describe(r)
     # The server's configuration offers TLS 1.2 and 1.3, and nothing else.
     assert 'test_tls: protocols TLS 1.2 to TLS 1.3' in r.output, describe(r)
 

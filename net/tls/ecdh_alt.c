@@ -34,6 +34,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "p256.h"
+#include "tls_priv.h"
 #include "x25519.h"
 
 #if !defined(MBEDTLS_ECDH_GEN_PUBLIC_ALT) || !defined(MBEDTLS_ECDH_COMPUTE_SHARED_ALT)
@@ -49,6 +50,9 @@
 	if (!(cond))							\
 		return MBEDTLS_ERR_ECP_BAD_INPUT_DATA;			\
 } while (0)
+
+/* Base-point multiplications __wrap_mbedtls_ecp_mul() did (below). */
+unsigned long limpet_ecp_base_muls;
 
 /* A Curve25519 point (public key or shared secret) from its u-coordinate,
  * as mbedTLS's ladder leaves it: X = u, Z = 1, no Y. */
@@ -72,13 +76,11 @@ cleanup:
  * base point, which cannot fail for these.
  */
 static int
-gen_public_x25519(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
-    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+base_mul_x25519(const mbedtls_mpi *d, mbedtls_ecp_point *Q)
 {
 	uint8_t k[X25519_BYTES], pub[X25519_BYTES];
 	int ret;
 
-	MBEDTLS_MPI_CHK(mbedtls_ecp_gen_privkey(grp, d, f_rng, p_rng));
 	MBEDTLS_MPI_CHK(mbedtls_mpi_write_binary_le(d, k, sizeof(k)));
 	/* Never zero: a clamped scalar is 8m with m < 2^252, below the base
 	 * point's prime order, so it is no multiple of it. */
@@ -92,6 +94,15 @@ cleanup:
 	return ret;
 }
 
+static int
+gen_public_x25519(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+{
+	int ret = mbedtls_ecp_gen_privkey(grp, d, f_rng, p_rng);
+
+	return ret != 0 ? ret : base_mul_x25519(d, Q);
+}
+
 /*
  * A P-256 key pair: the private key as mbedTLS makes it
  * (mbedtls_ecp_gen_privkey(): uniform in [1, n - 1]), the public key d G
@@ -103,13 +114,11 @@ cleanup:
  * blinding.
  */
 static int
-gen_public_p256(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
-    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+base_mul_p256(const mbedtls_mpi *d, mbedtls_ecp_point *Q)
 {
 	uint8_t k[P256_BYTES], x[P256_BYTES], y[P256_BYTES];
 	int ret;
 
-	MBEDTLS_MPI_CHK(mbedtls_ecp_gen_privkey(grp, d, f_rng, p_rng));
 	MBEDTLS_MPI_CHK(mbedtls_mpi_write_binary(d, k, sizeof(k)));
 	/* Never fails: d is in range. */
 	if (limpet_p256_base_mul(x, y, k) != 0) {
@@ -122,6 +131,15 @@ gen_public_p256(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
 cleanup:
 	mbedtls_platform_zeroize(k, sizeof(k));
 	return ret;
+}
+
+static int
+gen_public_p256(mbedtls_ecp_group *grp, mbedtls_mpi *d, mbedtls_ecp_point *Q,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+{
+	int ret = mbedtls_ecp_gen_privkey(grp, d, f_rng, p_rng);
+
+	return ret != 0 ? ret : base_mul_p256(d, Q);
 }
 
 /*
@@ -287,4 +305,40 @@ mbedtls_ecdh_compute_shared(mbedtls_ecp_group *grp, mbedtls_mpi *z,
 cleanup:
 	mbedtls_ecp_point_free(&P);
 	return ret;
+}
+
+/*
+ * mbedtls_ecp_mul() (R = m P) where P is the base point of one of our two
+ * curves, by our code; anything else by mbedTLS's (__real_...).  TLS
+ * images link with -Wl,--wrap=mbedtls_ecp_mul (SConstruct), which sends
+ * here the calls from mbedTLS's other files: above all PSA crypto's, which
+ * mbedTLS's TLS 1.3 code makes its ECDHE key pairs with
+ * (psa_crypto_ecp.c: a private key, then its public key m G through
+ * mbedtls_ecp_mul()), outside the ECDH functions above.  ecp.c's calls to
+ * itself stay mbedTLS's.  As mbedtls_ecp_mul() does, a private key out of
+ * range is MBEDTLS_ERR_ECP_INVALID_KEY; our multiplications are constant
+ * time, so f_rng (mbedTLS's blinding) is not needed.
+ */
+int __real_mbedtls_ecp_mul(mbedtls_ecp_group *grp, mbedtls_ecp_point *R,
+    const mbedtls_mpi *m, const mbedtls_ecp_point *P,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng);
+int __wrap_mbedtls_ecp_mul(mbedtls_ecp_group *grp, mbedtls_ecp_point *R,
+    const mbedtls_mpi *m, const mbedtls_ecp_point *P,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng);
+
+int
+__wrap_mbedtls_ecp_mul(mbedtls_ecp_group *grp, mbedtls_ecp_point *R,
+    const mbedtls_mpi *m, const mbedtls_ecp_point *P,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng)
+{
+	int ret;
+
+	if (grp == NULL || R == NULL || m == NULL || P == NULL ||
+	    (grp->id != MBEDTLS_ECP_DP_CURVE25519 && grp->id != MBEDTLS_ECP_DP_SECP256R1) ||
+	    (P != &grp->G && mbedtls_ecp_point_cmp(P, &grp->G) != 0))
+		return __real_mbedtls_ecp_mul(grp, R, m, P, f_rng, p_rng);
+	if ((ret = mbedtls_ecp_check_privkey(grp, m)) != 0)
+		return ret;
+	limpet_ecp_base_muls++;
+	return grp->id == MBEDTLS_ECP_DP_CURVE25519 ? base_mul_x25519(m, R) : base_mul_p256(m, R);
 }

@@ -54,10 +54,13 @@
  * mbedtls_entropy_init() registers as STRONG in every entropy context. */
 #define MBEDTLS_ENTROPY_HARDWARE_ALT
 /** MBEDTLS_PLATFORM_C: the platform layer, which MBEDTLS_PLATFORM_MS_TIME_ALT
- * needs.  MBEDTLS_PLATFORM_MEMORY stays off: mbedTLS calls newlib's
- * calloc/free directly (newlib's heap, not lwIP's: 20 KiB of record
- * buffers per connection would exhaust lwIP's). */
+ * needs. */
 #define MBEDTLS_PLATFORM_C
+/** MBEDTLS_PLATFORM_MEMORY: mbedTLS allocates through net/tls/tls.c's
+ * counted_calloc()/counted_free(): newlib's heap (not lwIP's: 20 KiB of
+ * record buffers per connection would exhaust lwIP's), counted for
+ * /_limpet/stats (tls.memory). */
+#define MBEDTLS_PLATFORM_MEMORY
 /* MBEDTLS_FS_IO, MBEDTLS_NET_C, MBEDTLS_TIMING_C: off: no files, no BSD
  * sockets (net/tls/tls_altcp.c moves the records over lwIP), no POSIX
  * timers (TLS needs timers only for DTLS). */
@@ -306,9 +309,6 @@
 #endif
 #if defined(MBEDTLS_CIPHER_MODE_CBC) || defined(MBEDTLS_ARC4_C) || defined(MBEDTLS_DES_C)
 #error "limpet_mbedtls_config.h: AEAD suites only (no CBC, RC4 or 3DES)"
-#endif
-#if defined(MBEDTLS_PLATFORM_MEMORY)
-#error "limpet_mbedtls_config.h: mbedTLS's buffers come from newlib's heap (calloc), not from hooks"
 #endif
 #if defined(MBEDTLS_THREADING_C)
 #error "limpet_mbedtls_config.h: Limpet has one CPU and no threads"

@@ -12,6 +12,7 @@
  * a DRBG reseeded from the hardware at least once a second while it is
  * used and when the VM generation ID changes (drbg_random()).
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/platform_time.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ticket.h>
@@ -164,6 +166,44 @@ limpet_tls_rng_stats(void)
 	return &rng_stats;
 }
 
+/*
+ * mbedTLS's heap (MBEDTLS_PLATFORM_MEMORY): newlib's calloc and free,
+ * counted, so that /_limpet/stats can say what TLS holds (tls.memory):
+ * every connection's record buffers and state, and what all share (the
+ * configuration, certificates, keys, PSA's key slots).  The bytes counted
+ * are what malloc gave (malloc_usable_size()), not what was asked for.
+ */
+static size_t mem_bytes, mem_peak;
+
+static void *
+counted_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p != NULL) {
+		mem_bytes += malloc_usable_size(p);
+		if (mem_bytes > mem_peak)
+			mem_peak = mem_bytes;
+	}
+	return p;
+}
+
+static void
+counted_free(void *p)
+{
+	if (p != NULL) {
+		mem_bytes -= malloc_usable_size(p);
+		free(p);
+	}
+}
+
+void
+limpet_tls_memory(size_t *bytes, size_t *peak)
+{
+	*bytes = mem_bytes;
+	*peak = mem_peak;
+}
+
 /* Seed the DRBG from the hardware source, and start PSA crypto over it;
  * 0 or -1.  Once. */
 static int
@@ -175,6 +215,8 @@ seed_drbg(void)
 
 	if (drbg != NULL)
 		return 0;
+	/* Before mbedTLS allocates anything. */
+	mbedtls_platform_set_calloc_free(counted_calloc, counted_free);
 	mbedtls_entropy_init(&entropy);
 	mbedtls_ctr_drbg_init(&drbg_ctx);
 	if ((ret = mbedtls_ctr_drbg_seed(&drbg_ctx, mbedtls_entropy_func, &entropy,
@@ -290,7 +332,7 @@ config_free(struct altcp_tls_config *conf)
 	mbedtls_ssl_config_free(&conf->ssl);
 	mbedtls_x509_crt_free(&conf->chain);
 	mbedtls_pk_free(&conf->key);
-	free(conf);
+	mbedtls_free(conf);
 }
 
 struct altcp_tls_config *
@@ -310,7 +352,7 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 	check_clock();
 	if (seed_drbg() != 0 || check_cert_key(cert_pem, key_pem) != 0)
 		return NULL;
-	if ((conf = calloc(1, sizeof(*conf))) == NULL) {
+	if ((conf = mbedtls_calloc(1, sizeof(*conf))) == NULL) {
 		log_error("tls: out of memory for the TLS configuration");
 		return NULL;
 	}

@@ -19,4 +19,8 @@ struct altcp_tls_config {
 };
 
 
+/* Multiples of a base point net/tls/ecdh_alt.c's __wrap_mbedtls_ecp_mul()
+ * did with our code (mbedTLS's PSA crypto asks for them). */
+extern unsigned long limpet_ecp_base_muls;
+
 #endif /* NET_TLS_PRIV_H */

@@ -169,10 +169,11 @@ http {
 	keepalive_timeout 65;
 	keepalive_requests 1000000;
 	# HTTPS as httpd's tls=1 image offers it (net/tls/limpet_mbedtls_config.h):
-	# the same certificate and key, TLS 1.2 only, the same six ECDHE AEAD
-	# suites in mbedTLS's order of preference, X25519 then P-256, session
-	# tickets on.
-	ssl_protocols TLSv1.2;
+	# the same certificate and key, TLS 1.3 and 1.2, the same six ECDHE AEAD
+	# suites for TLS 1.2 in mbedTLS's order of preference (TLS 1.3's three
+	# are OpenSSL's default, the same as mbedTLS's), X25519 then P-256,
+	# session tickets on.
+	ssl_protocols TLSv1.2 TLSv1.3;
 	ssl_ciphers ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256;
 	ssl_prefer_server_ciphers on;
 	ssl_ecdh_curve X25519:prime256v1;

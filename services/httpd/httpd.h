@@ -145,5 +145,7 @@ bool	httpd_tls_output_pending(struct altcp_pcb *pcb);	/* after a flush */
 const struct limpet_tls_rng_stats *httpd_tls_rng_stats(void);
 /* The TLS layer's handshakes by version (limpet/tls.h); NULL likewise. */
 const struct limpet_tls_conn_stats *httpd_tls_conn_stats(void);
+/* newlib's heap TLS holds now and at most (limpet/tls.h); 0 likewise. */
+void	httpd_tls_memory(size_t *bytes, size_t *peak);
 
 #endif /* HTTPD_HTTPD_H */

@@ -59,6 +59,12 @@ httpd_tls_conn_stats(void)
 	return limpet_tls_conn_stats();
 }
 
+void
+httpd_tls_memory(size_t *bytes, size_t *peak)
+{
+	limpet_tls_memory(bytes, peak);
+}
+
 #else /* !LIMPET_TLS */
 
 struct altcp_pcb *
@@ -98,6 +104,12 @@ const struct limpet_tls_conn_stats *
 httpd_tls_conn_stats(void)
 {
 	return NULL;
+}
+
+void
+httpd_tls_memory(size_t *bytes, size_t *peak)
+{
+	*bytes = *peak = 0;
 }
 
 #endif /* LIMPET_TLS */

@@ -247,9 +247,14 @@ stats_page(struct conn *c, const struct http_request *req)
 		    httpd_stats.tls_accepted, httpd_stats.tls_handshakes,
 		    httpd_stats.tls_handshake_failures, httpd_stats.tls_handshake_timeouts,
 		    httpd_stats.tls_bytes_encrypted);
-		if (tc != NULL)
-			J("\"versions\":{\"tls1_3\":%lu,\"tls1_2\":%lu},",
-			    tc->handshakes_tls13, tc->handshakes_tls12);
+		if (tc != NULL) {
+			size_t bytes, peak;
+
+			httpd_tls_memory(&bytes, &peak);
+			J("\"versions\":{\"tls1_3\":%lu,\"tls1_2\":%lu},"
+			    "\"memory\":{\"bytes\":%zu,\"peak\":%zu,\"connections\":%lu},",
+			    tc->handshakes_tls13, tc->handshakes_tls12, bytes, peak, tc->open);
+		}
 		if (rng != NULL)
 			J("\"rng\":{\"draws\":%llu,\"reseeds\":%lu,\"failed\":%s,"
 			    "\"vmgenid\":%s,\"vmgenid_changes\":%lu},"

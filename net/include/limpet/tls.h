@@ -94,6 +94,11 @@ struct limpet_tls_conn_stats {
 
 const struct limpet_tls_conn_stats *limpet_tls_conn_stats(void);
 
+/* The bytes of newlib's heap TLS holds now (mbedTLS's allocations and the
+ * TLS layer's state: each connection's and what all share), and the most
+ * it has held. */
+void	limpet_tls_memory(size_t *bytes, size_t *peak);
+
 /*
  * A connection of the TLS layer (altcp_tls_new(), net/tls/tls_altcp.c);
  * each answers false or 0 for any other altcp connection.

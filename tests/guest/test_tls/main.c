@@ -36,11 +36,13 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/gcm.h>
 #include <mbedtls/poly1305.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/rsa.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/sha512.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_ciphersuites.h>
+#include <psa/crypto.h>
 
 #include <kernel/entropy.h>
 #include <limpet/tls.h>
@@ -193,7 +195,7 @@ cross_check_x25519(mbedtls_ctr_drbg_context *drbg)
 		/* A key pair through ecdh_alt.c; its public key against
 		 * mbedTLS's d G. */
 		if ((ret = mbedtls_ecdh_gen_public(&grp, &d, &q, mbedtls_ctr_drbg_random, drbg)) != 0 ||
-		    (ret = mbedtls_ecp_mul(&grp, &ref, &d, &grp.G, mbedtls_ctr_drbg_random, drbg)) != 0) {
+		    (ret = ref_ecp_mul(&grp, &ref, &d, &grp.G, mbedtls_ctr_drbg_random, drbg)) != 0) {
 			CHECK(0, "X25519 check %d: key pair: -0x%04x", i, (unsigned int)-ret);
 			break;
 		}
@@ -212,7 +214,7 @@ cross_check_x25519(mbedtls_ctr_drbg_context *drbg)
 		}
 		/* As mbedTLS reads a peer's key: bit 255 masked. */
 		if ((ret = mbedtls_ecp_point_read_binary(&grp, &pt, u, sizeof(u))) != 0 ||
-		    (ret = mbedtls_ecp_mul(&grp, &ref, &d, &pt, mbedtls_ctr_drbg_random, drbg)) != 0 ||
+		    (ret = ref_ecp_mul(&grp, &ref, &d, &pt, mbedtls_ctr_drbg_random, drbg)) != 0 ||
 		    (ret = mbedtls_mpi_write_binary_le(&ref.X, want, sizeof(want))) != 0 ||
 		    (ret = mbedtls_mpi_write_binary_le(&d, k, sizeof(k))) != 0) {
 			CHECK(0, "X25519 check %d: mbedTLS: -0x%04x", i, (unsigned int)-ret);
@@ -289,7 +291,7 @@ time_x25519(mbedtls_ctr_drbg_context *drbg)
 	    mbedtls_ecp_gen_privkey(&grp, &d, mbedtls_ctr_drbg_random, drbg) == 0) {
 		t0 = now_us();
 		for (; n < 10; n++)
-			if (mbedtls_ecp_mul(&grp, &r, &d, &grp.G, mbedtls_ctr_drbg_random, drbg) != 0)
+			if (ref_ecp_mul(&grp, &r, &d, &grp.G, mbedtls_ctr_drbg_random, drbg) != 0)
 				break;
 		theirs = now_us() - t0;
 	}
@@ -300,6 +302,80 @@ time_x25519(mbedtls_ctr_drbg_context *drbg)
 	mbedtls_mpi_free(&d);
 	mbedtls_ecp_point_free(&r);
 	mbedtls_ecp_group_free(&grp);
+}
+
+/* PSA key pairs checked per curve. */
+#define PSA_KEY_CHECKS	16
+
+/*
+ * TLS 1.3's ECDHE key pairs as mbedTLS's TLS code makes them, through PSA
+ * crypto: a key generated, its public key exported.  The public key must
+ * be m G by our code (net/tls/ecdh_alt.c's __wrap_mbedtls_ecp_mul(), which
+ * counts), equal to mbedTLS's own m G.
+ */
+static void
+check_psa_key_pairs(mbedtls_ctr_drbg_context *drbg)
+{
+	static const struct {
+		psa_ecc_family_t	family;
+		size_t			bits;
+		mbedtls_ecp_group_id	id;
+		const char		*name;
+	} curves[] = {
+		{ PSA_ECC_FAMILY_MONTGOMERY, 255, MBEDTLS_ECP_DP_CURVE25519, "X25519" },
+		{ PSA_ECC_FAMILY_SECP_R1, 256, MBEDTLS_ECP_DP_SECP256R1, "P-256" },
+	};
+
+	for (size_t c = 0; c < sizeof(curves) / sizeof(curves[0]); c++) {
+		mbedtls_ecp_group grp;
+		int same = 0, ours = 0;
+
+		mbedtls_ecp_group_init(&grp);
+		CHECK(mbedtls_ecp_group_load(&grp, curves[c].id) == 0, "group %s", curves[c].name);
+		for (int i = 0; i < PSA_KEY_CHECKS; i++) {
+			psa_key_attributes_t attr = PSA_KEY_ATTRIBUTES_INIT;
+			psa_key_id_t key = 0;
+			uint8_t pub[65], priv[32], ref[65];
+			size_t publen = 0, privlen = 0, reflen = 0;
+			unsigned long before = limpet_ecp_base_muls;
+			mbedtls_ecp_point r;
+			mbedtls_mpi d;
+			psa_status_t st;
+
+			psa_set_key_type(&attr, PSA_KEY_TYPE_ECC_KEY_PAIR(curves[c].family));
+			psa_set_key_bits(&attr, curves[c].bits);
+			psa_set_key_usage_flags(&attr, PSA_KEY_USAGE_DERIVE | PSA_KEY_USAGE_EXPORT);
+			psa_set_key_algorithm(&attr, PSA_ALG_ECDH);
+			if ((st = psa_generate_key(&attr, &key)) != PSA_SUCCESS ||
+			    (st = psa_export_public_key(key, pub, sizeof(pub), &publen)) != PSA_SUCCESS ||
+			    (st = psa_export_key(key, priv, sizeof(priv), &privlen)) != PSA_SUCCESS) {
+				CHECK(0, "PSA %s key pair %d: status %d", curves[c].name, i, (int)st);
+				psa_destroy_key(key);
+				continue;
+			}
+			psa_destroy_key(key);
+			ours += limpet_ecp_base_muls == before + 1;
+			mbedtls_mpi_init(&d);
+			mbedtls_ecp_point_init(&r);
+			if ((curves[c].id == MBEDTLS_ECP_DP_CURVE25519 ?
+			    mbedtls_mpi_read_binary_le(&d, priv, privlen) :
+			    mbedtls_mpi_read_binary(&d, priv, privlen)) == 0 &&
+			    ref_ecp_mul(&grp, &r, &d, &grp.G, mbedtls_ctr_drbg_random, drbg) == 0 &&
+			    mbedtls_ecp_point_write_binary(&grp, &r, MBEDTLS_ECP_PF_UNCOMPRESSED,
+			    &reflen, ref, sizeof(ref)) == 0)
+				same += reflen == publen && memcmp(ref, pub, publen) == 0;
+			mbedtls_ecp_point_free(&r);
+			mbedtls_mpi_free(&d);
+			mbedtls_platform_zeroize(priv, sizeof(priv));
+		}
+		printf("test_tls: PSA %s key pairs: %d of %d public keys by our code, "
+		    "%d of %d equal to mbedTLS's m G\n", curves[c].name, ours, PSA_KEY_CHECKS,
+		    same, PSA_KEY_CHECKS);
+		CHECK(ours == PSA_KEY_CHECKS && same == PSA_KEY_CHECKS,
+		    "PSA %s key pairs: %d by our code, %d right, of %d", curves[c].name, ours, same,
+		    PSA_KEY_CHECKS);
+		mbedtls_ecp_group_free(&grp);
+	}
 }
 
 static void
@@ -376,6 +452,7 @@ main(void)
 		cross_check_x25519(&drbg);
 		time_x25519(&drbg);
 		check_config();
+		check_psa_key_pairs(&drbg);
 	}
 	check_suites();
 	mbedtls_ctr_drbg_free(&drbg);

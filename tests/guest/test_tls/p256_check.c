@@ -75,7 +75,7 @@ base_mul_agrees(mbedtls_ecp_group *grp, const mbedtls_mpi *k, mbedtls_ctr_drbg_c
 	int ret, ok = 0;
 
 	mbedtls_ecp_point_init(&ref);
-	if ((ret = mbedtls_ecp_mul(grp, &ref, k, &grp->G, mbedtls_ctr_drbg_random, drbg)) != 0 ||
+	if ((ret = ref_ecp_mul(grp, &ref, k, &grp->G, mbedtls_ctr_drbg_random, drbg)) != 0 ||
 	    (ret = mbedtls_mpi_write_binary(&ref.X, rx, 32)) != 0 ||
 	    (ret = mbedtls_mpi_write_binary(&ref.Y, ry, 32)) != 0 ||
 	    (ret = mbedtls_mpi_write_binary(k, kb, 32)) != 0)
@@ -104,7 +104,7 @@ reference_sign(mbedtls_ecp_group *grp, mbedtls_mpi *r, mbedtls_mpi *s, const mbe
 	mbedtls_ecp_point_init(&R);
 	mbedtls_mpi_init(&e);
 	mbedtls_mpi_init(&t);
-	MBEDTLS_MPI_CHK(mbedtls_ecp_mul(grp, &R, k, &grp->G, mbedtls_ctr_drbg_random, drbg));
+	MBEDTLS_MPI_CHK(ref_ecp_mul(grp, &R, k, &grp->G, mbedtls_ctr_drbg_random, drbg));
 	MBEDTLS_MPI_CHK(mbedtls_mpi_mod_mpi(r, &R.X, &grp->N));
 	MBEDTLS_MPI_CHK(mbedtls_mpi_read_binary(&e, z, 32));
 	MBEDTLS_MPI_CHK(mbedtls_mpi_mod_mpi(&e, &e, &grp->N));
@@ -170,7 +170,7 @@ cross_check(mbedtls_ecp_group *grp, mbedtls_ctr_drbg_context *drbg)
 		/* A key pair by mbedTLS: d, and Q = d G by its comb, which
 		 * ours must match. */
 		if ((ret = mbedtls_ecp_gen_privkey(grp, &d, mbedtls_ctr_drbg_random, drbg)) != 0 ||
-		    (ret = mbedtls_ecp_mul(grp, &Q, &d, &grp->G, mbedtls_ctr_drbg_random, drbg)) != 0 ||
+		    (ret = ref_ecp_mul(grp, &Q, &d, &grp->G, mbedtls_ctr_drbg_random, drbg)) != 0 ||
 		    (ret = mbedtls_ctr_drbg_random(drbg, hash, sizeof(hash))) != 0) {
 			CHECK(0, "P-256 check %d: mbedTLS: -0x%04x", i, (unsigned int)-ret);
 			break;
@@ -244,7 +244,7 @@ ecdh_key_pairs(mbedtls_ecp_group *grp, mbedtls_ctr_drbg_context *drbg)
 	mbedtls_mpi_init(&d);
 	for (int i = 0; i < P256_KEY_PAIRS; i++) {
 		if ((ret = mbedtls_ecdh_gen_public(grp, &d, &Q, mbedtls_ctr_drbg_random, drbg)) != 0 ||
-		    (ret = mbedtls_ecp_mul(grp, &ref, &d, &grp->G, mbedtls_ctr_drbg_random, drbg)) != 0) {
+		    (ret = ref_ecp_mul(grp, &ref, &d, &grp->G, mbedtls_ctr_drbg_random, drbg)) != 0) {
 			CHECK(0, "P-256 key pair %d: -0x%04x", i, (unsigned int)-ret);
 			break;
 		}
@@ -417,7 +417,7 @@ bad_input(mbedtls_ecp_group *grp, mbedtls_ctr_drbg_context *drbg)
 
 	/* A good key from here on. */
 	mbedtls_ecp_gen_privkey(grp, &d, mbedtls_ctr_drbg_random, drbg);
-	mbedtls_ecp_mul(grp, &Q, &d, &grp->G, mbedtls_ctr_drbg_random, drbg);
+	ref_ecp_mul(grp, &Q, &d, &grp->G, mbedtls_ctr_drbg_random, drbg);
 
 	/* The generator's error comes back; one that never gives a valid k
 	 * is reported as such. */

@@ -47,7 +47,7 @@ random_point(mbedtls_ecp_group *grp, mbedtls_ecp_point *Q, mbedtls_ctr_drbg_cont
 
 	mbedtls_mpi_init(&k);
 	MBEDTLS_MPI_CHK(mbedtls_ecp_gen_privkey(grp, &k, mbedtls_ctr_drbg_random, drbg));
-	MBEDTLS_MPI_CHK(mbedtls_ecp_mul(grp, Q, &k, &grp->G, mbedtls_ctr_drbg_random, drbg));
+	MBEDTLS_MPI_CHK(ref_ecp_mul(grp, Q, &k, &grp->G, mbedtls_ctr_drbg_random, drbg));
 cleanup:
 	mbedtls_mpi_free(&k);
 	return ret;
@@ -70,7 +70,7 @@ mul_agrees(mbedtls_ecp_group *grp, const mbedtls_mpi *d, const mbedtls_ecp_point
 	*mul_ok = *shared_ok = 0;
 	mbedtls_ecp_point_init(&ref);
 	mbedtls_mpi_init(&z);
-	if ((ret = mbedtls_ecp_mul(grp, &ref, d, Q, mbedtls_ctr_drbg_random, drbg)) != 0 ||
+	if ((ret = ref_ecp_mul(grp, &ref, d, Q, mbedtls_ctr_drbg_random, drbg)) != 0 ||
 	    (ret = mbedtls_mpi_write_binary(&ref.X, rx, 32)) != 0 ||
 	    (ret = mbedtls_mpi_write_binary(&ref.Y, ry, 32)) != 0 ||
 	    (ret = mbedtls_mpi_write_binary(d, db, 32)) != 0 ||
@@ -167,7 +167,7 @@ both_ways(mbedtls_ecp_group *grp, mbedtls_ctr_drbg_context *drbg)
 		    mbedtls_ctr_drbg_random, drbg)) != 0 ||
 		    (ret = mbedtls_ecdh_compute_shared(grp, &zb, &qa, &db,
 		    mbedtls_ctr_drbg_random, drbg)) != 0 ||
-		    (ret = mbedtls_ecp_mul(grp, &ref, &da, &qb, mbedtls_ctr_drbg_random, drbg)) != 0) {
+		    (ret = ref_ecp_mul(grp, &ref, &da, &qb, mbedtls_ctr_drbg_random, drbg)) != 0) {
 			CHECK(0, "P-256 exchange %d: -0x%04x", i, (unsigned int)-ret);
 			break;
 		}
@@ -388,7 +388,7 @@ time_ecdh(mbedtls_ecp_group *grp, mbedtls_ctr_drbg_context *drbg)
 	ours = now_us() - t0;
 	t0 = now_us();
 	for (; n < ECDH_TIMED_REF; n++)
-		if (mbedtls_ecp_mul(grp, &R, &d, &Q, mbedtls_ctr_drbg_random, drbg) != 0)
+		if (ref_ecp_mul(grp, &R, &d, &Q, mbedtls_ctr_drbg_random, drbg) != 0)
 			break;
 	theirs = now_us() - t0;
 	printf("test_tls: %d P-256 ECDH secrets in %llu ms, %llu us each; mbedtls_ecp_mul() "

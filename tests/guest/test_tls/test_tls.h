@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
 
 /* Failed checks so far; main() fails the test when it is not 0. */
 extern int failures;
@@ -18,6 +19,17 @@ extern int failures;
 		printf(" (%s:%d)\n", __FILE__, __LINE__);		\
 	}								\
 } while (0)
+
+/*
+ * mbedTLS's own mbedtls_ecp_mul(), the reference our code is checked
+ * against.  TLS images link with -Wl,--wrap=mbedtls_ecp_mul, so the name
+ * itself would reach net/tls/ecdh_alt.c's wrapper, which does multiples of
+ * the base point with our code: ours against ours.
+ */
+int __real_mbedtls_ecp_mul(mbedtls_ecp_group *grp, mbedtls_ecp_point *R,
+    const mbedtls_mpi *m, const mbedtls_ecp_point *P,
+    int (*f_rng)(void *, unsigned char *, size_t), void *p_rng);
+#define ref_ecp_mul	__real_mbedtls_ecp_mul
 
 /* Monotonic microseconds (guest time). */
 uint64_t	now_us(void);
