@@ -231,6 +231,10 @@
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V15
 #define MBEDTLS_PKCS1_V21
+/** MBEDTLS_X509_RSASSA_PSS_SUPPORT: mbedTLS offers TLS 1.3's RSA-PSS
+ * signature algorithms (rsa_pss_rsae_*) only with it: without it an RSA
+ * certificate cannot serve TLS 1.3 at all. */
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
 /** MBEDTLS_PK_C, MBEDTLS_PK_PARSE_C: the key abstraction, and parsing the
  * private key (PKCS#8 or SEC1/PKCS#1, unencrypted). */
 #define MBEDTLS_PK_C

@@ -12,7 +12,10 @@
  * a DRBG reseeded from the hardware at least once a second while it is
  * used and when the VM generation ID changes (drbg_random()).
  */
+#include <errno.h>
 #include <malloc.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +25,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
+#include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/platform_time.h>
@@ -31,11 +35,13 @@
 #include <psa/crypto.h>
 
 #include <kernel/entropy.h>
+#include <kernel/fw_cfg.h>
 #include <kernel/ktime.h>
 #include <kernel/log.h>
 #include <kernel/vmgenid.h>
 #include <limpet/tls.h>
 
+#include "sni.h"
 #include "tls_priv.h"
 
 /* 2024-01-01T00:00:00Z: an RTC before this has not been set. */
@@ -285,44 +291,180 @@ log_mbedtls_error(const char *what, int ret)
 	log_error("tls: %s: %s (-0x%04x)", what, buf, (unsigned int)-ret);
 }
 
-/* Parse the certificate and key as lwIP is about to, to say what is wrong
- * with them; 0 or -1.  mbedTLS wants PEM buffers' lengths to count the
- * terminating NUL. */
-static int
-check_cert_key(const char *cert_pem, const char *key_pem)
+/* The DNS names a certificate is for: its subjectAltName's dNSNames, or
+ * with none its subject's common name (what clients fall back to).
+ * Calls fn(name, len, arg) for each until it returns true; true then. */
+static bool
+each_name(const mbedtls_x509_crt *crt, bool (*fn)(const char *, size_t, void *), void *arg)
 {
-	mbedtls_x509_crt crt;
-	mbedtls_pk_context pk;
-	char subject[128];
-	int ret, rc = -1;
+	bool any = false;
 
-	mbedtls_x509_crt_init(&crt);
-	mbedtls_pk_init(&pk);
-	if ((ret = mbedtls_x509_crt_parse(&crt, (const unsigned char *)cert_pem,
-	    strlen(cert_pem) + 1)) != 0) {
-		log_mbedtls_error("the server certificate does not parse", ret);
-		goto out;
+	for (const mbedtls_x509_sequence *san = &crt->subject_alt_names;
+	    san != NULL && san->buf.p != NULL; san = san->next) {
+		if (san->buf.tag != (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME))
+			continue;
+		any = true;
+		if (fn((const char *)san->buf.p, san->buf.len, arg))
+			return true;
 	}
-	if ((ret = mbedtls_pk_parse_key(&pk, (const unsigned char *)key_pem,
-	    strlen(key_pem) + 1, NULL, 0, drbg_random, drbg)) != 0) {
-		log_mbedtls_error("the server's private key does not parse", ret);
-		goto out;
+	if (any)
+		return false;
+	for (const mbedtls_x509_name *n = &crt->subject; n != NULL; n = n->next)
+		if (n->oid.p != NULL && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0 &&
+		    fn((const char *)n->val.p, n->val.len, arg))
+			return true;
+	return false;
+}
+
+struct name_query {
+	const unsigned char	*host;
+	size_t			len;
+};
+
+static bool
+name_matches(const char *name, size_t len, void *arg)
+{
+	const struct name_query *q = arg;
+
+	return sni_name_matches(name, len, (const char *)q->host, q->len);
+}
+
+struct name_list {
+	char	buf[160];
+	size_t	used;
+};
+
+static bool
+list_name(const char *name, size_t len, void *arg)
+{
+	struct name_list *l = arg;
+	int n = snprintf(l->buf + l->used, sizeof(l->buf) - l->used, "%s%.*s",
+	    l->used ? ", " : "", (int)(len < 64 ? len : 64), name);
+
+	if (n < 0 || (size_t)n >= sizeof(l->buf) - l->used) {
+		l->used = sizeof(l->buf) - 1;
+		return true;		/* full: stop */
 	}
-	if (mbedtls_x509_dn_gets(subject, sizeof(subject), &crt.subject) < 0)
+	l->used += (size_t)n;
+	return false;
+}
+
+/*
+ * SNI (RFC 6066 3): the certificates whose names match the name the client
+ * asked for serve this handshake (more than one when, say, an ECDSA and an
+ * RSA certificate are both for it: mbedTLS picks by what the client
+ * supports).  A name no certificate has, or none, leaves them all, first
+ * first, as a server's default.  The name is the client's: compared with
+ * sni_name_matches(), never logged.
+ */
+static int
+choose_by_name(void *arg, mbedtls_ssl_context *ssl, const unsigned char *host, size_t len)
+{
+	struct altcp_tls_config *conf = arg;
+	struct name_query q = { host, len };
+	int ret;
+
+	for (int i = 0; i < conf->ncerts; i++) {
+		if (!each_name(&conf->certs[i].chain, name_matches, &q))
+			continue;
+		if ((ret = mbedtls_ssl_set_hs_own_cert(ssl, &conf->certs[i].chain,
+		    &conf->certs[i].key)) != 0)
+			return ret;
+		conf->sni_matched = 1;
+	}
+	return 0;
+}
+
+/*
+ * The size of the Certificate handshake message that carries chain (the
+ * larger of TLS 1.3's and 1.2's encodings): it must fit in one record of
+ * ours, MBEDTLS_SSL_OUT_CONTENT_LEN, since mbedTLS does not split
+ * handshake messages over records.
+ */
+static size_t
+certificate_message_size(const mbedtls_x509_crt *chain)
+{
+	size_t n = 4 + 1 + 3;		/* header, TLS 1.3's context, list length */
+
+	for (const mbedtls_x509_crt *c = chain; c != NULL && c->raw.p != NULL; c = c->next)
+		n += 3 + c->raw.len + 2;	/* length, DER, TLS 1.3's extensions */
+	return n;
+}
+
+/*
+ * Add a certificate chain (PEM, leaf first) and its private key (PEM,
+ * unencrypted) to conf, after checking them: they parse, the key is the
+ * leaf's, and the chain fits in the records we send.  cert and key are
+ * NUL-terminated; origin says where they came from in messages.  0, or -1
+ * after saying what is wrong.  The key is never printed.
+ */
+static int
+add_pair(struct altcp_tls_config *conf, const char *cert, const char *key, const char *origin)
+{
+	struct tls_cert *tc;
+	struct name_list names = { .used = 0 };
+	char subject[128];
+	size_t msg;
+	int ret, depth = 0;
+
+	if (conf->ncerts == TLS_MAX_CERTS) {
+		log_error("tls: %s: more than %d certificates", origin, TLS_MAX_CERTS);
+		return -1;
+	}
+	tc = &conf->certs[conf->ncerts];
+	mbedtls_x509_crt_init(&tc->chain);
+	mbedtls_pk_init(&tc->key);
+	if ((ret = mbedtls_x509_crt_parse(&tc->chain, (const unsigned char *)cert,
+	    strlen(cert) + 1)) != 0) {
+		log_mbedtls_error(origin, ret);
+		log_error("tls: %s: the certificate (chain) does not parse "
+		    "(PEM, leaf first, as openssl writes it)", origin);
+		goto fail;
+	}
+	if ((ret = mbedtls_pk_parse_key(&tc->key, (const unsigned char *)key,
+	    strlen(key) + 1, NULL, 0, drbg_random, drbg)) != 0) {
+		log_mbedtls_error(origin, ret);
+		log_error("tls: %s: the private key does not parse (PEM, unencrypted)", origin);
+		goto fail;
+	}
+	if ((ret = mbedtls_pk_check_pair(&tc->chain.pk, &tc->key, drbg_random, drbg)) != 0) {
+		log_error("tls: %s: the private key is not the certificate's "
+		    "(the first certificate of the chain must be the server's)", origin);
+		goto fail;
+	}
+	if ((msg = certificate_message_size(&tc->chain)) > MBEDTLS_SSL_OUT_CONTENT_LEN) {
+		log_error("tls: %s: the certificate chain takes %zu bytes in a handshake, more "
+		    "than a record holds here (%d: MBEDTLS_SSL_OUT_CONTENT_LEN in "
+		    "net/tls/limpet_mbedtls_config.h); leave the root out of the chain",
+		    origin, msg, MBEDTLS_SSL_OUT_CONTENT_LEN);
+		goto fail;
+	}
+	for (const mbedtls_x509_crt *c = &tc->chain; c != NULL && c->raw.p != NULL; c = c->next)
+		depth++;
+	if (mbedtls_x509_dn_gets(subject, sizeof(subject), &tc->chain.subject) < 0)
 		strcpy(subject, "?");
-	log_info("tls: certificate %s, %s key of %u bits, valid until %04d-%02d-%02d",
-	    subject, mbedtls_pk_get_name(&pk), (unsigned int)mbedtls_pk_get_bitlen(&pk),
-	    crt.valid_to.year, crt.valid_to.mon, crt.valid_to.day);
-	if (mbedtls_x509_time_is_future(&crt.valid_from) || mbedtls_x509_time_is_past(&crt.valid_to))
-		log_warn("tls: the certificate is not valid now (valid %04d-%02d-%02d to "
-		    "%04d-%02d-%02d): clients will refuse it",
-		    crt.valid_from.year, crt.valid_from.mon, crt.valid_from.day,
-		    crt.valid_to.year, crt.valid_to.mon, crt.valid_to.day);
-	rc = 0;
-out:
-	mbedtls_pk_free(&pk);
-	mbedtls_x509_crt_free(&crt);
-	return rc;
+	(void)each_name(&tc->chain, list_name, &names);
+	log_info("tls: certificate %d (%s): %s, for %s; %s key of %u bits; %d in its chain "
+	    "(%zu bytes); valid until %04d-%02d-%02d", conf->ncerts + 1, origin, subject,
+	    names.used ? names.buf : "no name", mbedtls_pk_get_name(&tc->key),
+	    (unsigned int)mbedtls_pk_get_bitlen(&tc->key), depth, msg,
+	    tc->chain.valid_to.year, tc->chain.valid_to.mon, tc->chain.valid_to.day);
+	if (mbedtls_x509_time_is_future(&tc->chain.valid_from) ||
+	    mbedtls_x509_time_is_past(&tc->chain.valid_to))
+		log_warn("tls: certificate %d is not valid now (valid %04d-%02d-%02d to "
+		    "%04d-%02d-%02d): clients will refuse it", conf->ncerts + 1,
+		    tc->chain.valid_from.year, tc->chain.valid_from.mon, tc->chain.valid_from.day,
+		    tc->chain.valid_to.year, tc->chain.valid_to.mon, tc->chain.valid_to.day);
+	if ((ret = mbedtls_ssl_conf_own_cert(&conf->ssl, &tc->chain, &tc->key)) != 0) {
+		log_mbedtls_error(origin, ret);
+		goto fail;
+	}
+	conf->ncerts++;
+	return 0;
+fail:
+	mbedtls_pk_free(&tc->key);
+	mbedtls_x509_crt_free(&tc->chain);
+	return -1;
 }
 
 static void
@@ -330,13 +472,16 @@ config_free(struct altcp_tls_config *conf)
 {
 	mbedtls_ssl_ticket_free(&conf->tickets);
 	mbedtls_ssl_config_free(&conf->ssl);
-	mbedtls_x509_crt_free(&conf->chain);
-	mbedtls_pk_free(&conf->key);
+	for (int i = 0; i < conf->ncerts; i++) {
+		mbedtls_x509_crt_free(&conf->certs[i].chain);
+		mbedtls_pk_free(&conf->certs[i].key);
+	}
 	mbedtls_free(conf);
 }
 
-struct altcp_tls_config *
-limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
+/* A configuration with no certificate yet, or NULL (said why). */
+static struct altcp_tls_config *
+config_new(void)
 {
 	struct altcp_tls_config *conf;
 	mbedtls_ssl_config *c;
@@ -350,7 +495,7 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 	}
 	require_entropy();
 	check_clock();
-	if (seed_drbg() != 0 || check_cert_key(cert_pem, key_pem) != 0)
+	if (seed_drbg() != 0)
 		return NULL;
 	if ((conf = mbedtls_calloc(1, sizeof(*conf))) == NULL) {
 		log_error("tls: out of memory for the TLS configuration");
@@ -359,15 +504,8 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 	c = &conf->ssl;
 	mbedtls_ssl_config_init(c);
 	mbedtls_ssl_ticket_init(&conf->tickets);
-	mbedtls_x509_crt_init(&conf->chain);
-	mbedtls_pk_init(&conf->key);
 	if ((ret = mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_SERVER,
 	    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)) != 0 ||
-	    (ret = mbedtls_x509_crt_parse(&conf->chain, (const unsigned char *)cert_pem,
-	    strlen(cert_pem) + 1)) != 0 ||
-	    (ret = mbedtls_pk_parse_key(&conf->key, (const unsigned char *)key_pem,
-	    strlen(key_pem) + 1, NULL, 0, drbg_random, drbg)) != 0 ||
-	    (ret = mbedtls_ssl_conf_own_cert(c, &conf->chain, &conf->key)) != 0 ||
 	    (ret = mbedtls_ssl_conf_alpn_protocols(c, alpn_protocols)) != 0 ||
 	    (ret = mbedtls_ssl_ticket_setup(&conf->tickets, drbg_random, drbg,
 	    MBEDTLS_CIPHER_AES_256_GCM, TICKET_LIFETIME)) != 0) {
@@ -381,6 +519,7 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 	mbedtls_ssl_conf_groups(c, server_groups);
 	mbedtls_ssl_conf_session_tickets_cb(c, mbedtls_ssl_ticket_write,
 	    mbedtls_ssl_ticket_parse, &conf->tickets);
+	mbedtls_ssl_conf_sni(c, choose_by_name, conf);
 	/* A server that asks for client certificates makes a browser with
 	 * certificates installed ask its user to pick one, and a client that
 	 * sends one costs a verification.  We authenticate no clients. */
@@ -389,19 +528,139 @@ limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
 }
 
 struct altcp_tls_config *
+limpet_tls_server_config_pem(const char *cert_pem, const char *key_pem)
+{
+	struct altcp_tls_config *conf = config_new();
+
+	if (conf != NULL && add_pair(conf, cert_pem, key_pem, "the certificate given") != 0) {
+		config_free(conf);
+		conf = NULL;
+	}
+	return conf;
+}
+
+/*
+ * Certificates given at boot through QEMU's fw_cfg (kernel/fw_cfg.h):
+ *	-fw_cfg name=opt/limpet/tls/cert,file=chain.pem
+ *	-fw_cfg name=opt/limpet/tls/key,file=key.pem
+ * and more pairs as cert.1 and key.1 up to cert.7 and key.7.  Read into
+ * conf: the number of pairs (0: none given), or -1 after saying what is
+ * wrong.  Copies of keys are wiped once parsed.
+ */
+#define BOOT_PEM_MAX	(64 * 1024)
+
+static char *
+read_boot_file(const char *name, int *err)
+{
+	size_t size, got;
+	char *buf;
+
+	if ((*err = fw_cfg_size(name, &size)) != 0)
+		return NULL;
+	if (size == 0 || size > BOOT_PEM_MAX) {
+		log_error("tls: fw_cfg %s is %zu bytes: a PEM file of 1 to %d bytes is expected",
+		    name, size, BOOT_PEM_MAX);
+		*err = -EINVAL;
+		return NULL;
+	}
+	if ((buf = mbedtls_calloc(1, size + 1)) == NULL) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if ((*err = fw_cfg_read(name, buf, size, &got)) != 0 || got != size ||
+	    memchr(buf, '\0', size) != NULL) {
+		log_error("tls: fw_cfg %s: could not read it, or it is not text (PEM)", name);
+		mbedtls_platform_zeroize(buf, size);
+		mbedtls_free(buf);
+		*err = -EINVAL;
+		return NULL;
+	}
+	return buf;
+}
+
+static void
+wipe(char *buf)
+{
+	if (buf != NULL) {
+		mbedtls_platform_zeroize(buf, strlen(buf));
+		mbedtls_free(buf);
+	}
+}
+
+static int
+add_boot_pairs(struct altcp_tls_config *conf)
+{
+	char cert_name[FW_CFG_NAME_MAX + 1], key_name[FW_CFG_NAME_MAX + 1];
+	int n;
+
+	for (n = 0; n < TLS_MAX_CERTS; n++) {
+		char *cert, *key;
+		int cerr, kerr, rc;
+
+		if (n == 0) {
+			strcpy(cert_name, "opt/limpet/tls/cert");
+			strcpy(key_name, "opt/limpet/tls/key");
+		} else {
+			snprintf(cert_name, sizeof(cert_name), "opt/limpet/tls/cert.%d", n);
+			snprintf(key_name, sizeof(key_name), "opt/limpet/tls/key.%d", n);
+		}
+		cert = read_boot_file(cert_name, &cerr);
+		key = read_boot_file(key_name, &kerr);
+		if (cerr == -ENOENT && kerr == -ENOENT)
+			break;		/* no more pairs (none at all for n == 0) */
+		if (cerr == -ENODEV)
+			return 0;	/* no fw_cfg device (the machine has none) */
+		if (cerr != 0 || kerr != 0) {
+			if (cerr == -ENOENT || kerr == -ENOENT)
+				log_error("tls: fw_cfg has %s but not %s: certificates and keys "
+				    "come in pairs", cerr == 0 ? cert_name : key_name,
+				    cerr == 0 ? key_name : cert_name);
+			wipe(cert);
+			wipe(key);
+			return -1;
+		}
+		rc = add_pair(conf, cert, key, cert_name);
+		wipe(cert);
+		wipe(key);
+		if (rc != 0)
+			return -1;
+	}
+	return n;
+}
+
+struct altcp_tls_config *
 limpet_tls_server_config(void)
 {
 	static struct altcp_tls_config *conf;
+	int n;
 
 	if (conf != NULL)
 		return conf;
+	if ((conf = config_new()) == NULL)
+		stop();
+	if ((n = add_boot_pairs(conf)) < 0) {
+		log_error("tls: cannot serve TLS with the certificates given at boot "
+		    "(fw_cfg opt/limpet/tls/...)");
+		stop();
+	}
+	if (n > 0) {
+		log_info("tls: serving %d certificate%s given at boot, not the image's",
+		    n, n == 1 ? "" : "s");
+		return conf;
+	}
+	for (int i = 0; i < limpet_tls_npairs; i++) {
+		char origin[40];
+
+		snprintf(origin, sizeof(origin), "built into the image, %d of %d", i + 1,
+		    limpet_tls_npairs);
+		if (add_pair(conf, limpet_tls_cert_pems[i], limpet_tls_key_pems[i], origin) != 0) {
+			log_error("tls: cannot serve TLS with the certificates built into the image");
+			stop();
+		}
+	}
 	if (limpet_tls_dev_cert)
 		log_warn("tls: serving the build's SELF-SIGNED DEVELOPMENT certificate: "
 		    "clients must be told to trust it (build with tls_cert= tls_key= "
-		    "for a real one)");
-	if ((conf = limpet_tls_server_config_pem(limpet_tls_cert_pem, limpet_tls_key_pem)) == NULL) {
-		log_error("tls: cannot serve TLS with the certificate and key built into the image");
-		stop();
-	}
+		    "for a real one, or give one at boot: ./limpet run --tls-cert --tls-key)");
 	return conf;
 }

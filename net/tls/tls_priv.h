@@ -10,12 +10,21 @@
 #include <mbedtls/ssl_ticket.h>
 #include <mbedtls/x509_crt.h>
 
+/* Certificates one configuration serves, chosen by SNI. */
+#define TLS_MAX_CERTS	8
+
+struct tls_cert {
+	mbedtls_x509_crt	chain;	/* leaf first */
+	mbedtls_pk_context	key;
+};
+
 /* lwIP's altcp_tls.h names this type; its definition is ours. */
 struct altcp_tls_config {
 	mbedtls_ssl_config		ssl;
 	mbedtls_ssl_ticket_context	tickets;
-	mbedtls_x509_crt		chain;	/* leaf first */
-	mbedtls_pk_context		key;
+	struct tls_cert			certs[TLS_MAX_CERTS];
+	int				ncerts;
+	int				sni_matched;	/* a name chose (tests) */
 };
 
 

@@ -34,23 +34,28 @@ struct altcp_tls_config;
 /* The status the machine stops with when TLS cannot be set up. */
 #define LIMPET_TLS_SETUP_STATUS	3
 
-/* The server's certificate (chain, leaf first) and private key, PEM and
- * NUL-terminated, as embedded by the build (tls_cert= and tls_key=, or a
- * generated development certificate); the lengths exclude the NUL. */
-extern const char	limpet_tls_cert_pem[];
-extern const char	limpet_tls_key_pem[];
-extern const size_t	limpet_tls_cert_pem_len;
-extern const size_t	limpet_tls_key_pem_len;
+/* The server's certificates (chains, leaf first) and private keys, PEM
+ * and NUL-terminated, as embedded by the build (tls_cert= and tls_key=,
+ * comma-separated lists of as many, or a generated development
+ * certificate): limpet_tls_npairs of each, the first the default. */
+extern const char *const limpet_tls_cert_pems[];
+extern const char *const limpet_tls_key_pems[];
+extern const int	limpet_tls_npairs;
 /* 1 when the certificate is the build's self-signed development one. */
 extern const int	limpet_tls_dev_cert;
 
 /*
- * The server configuration for the embedded certificate and key, made once
- * and shared (later calls return the same one).  Seeds the DRBG from the
- * hardware entropy source first.  Never returns NULL: without a hardware
- * entropy source, or with a certificate or key mbedTLS rejects, it says
- * why and stops the machine with LIMPET_TLS_SETUP_STATUS, so that an image
- * never serves TLS with predictable keys.  Event-loop context only.
+ * The server configuration, made once and shared (later calls return the
+ * same one): the certificates and keys given at boot through QEMU's fw_cfg
+ * (opt/limpet/tls/cert and opt/limpet/tls/key, then cert.1 and key.1 up
+ * to .7), or without them the ones built into the image; chosen by the
+ * name a client asks for (SNI), the first by default.  Seeds the DRBG from
+ * the hardware entropy source first.  Never returns NULL: without a
+ * hardware entropy source, or with a certificate or key that does not
+ * parse, does not match, or does not fit, it says why (never printing a
+ * key) and stops the machine with LIMPET_TLS_SETUP_STATUS, so that an
+ * image never serves TLS with predictable keys or the wrong certificate.
+ * Event-loop context only.
  */
 struct altcp_tls_config *limpet_tls_server_config(void);
 
