@@ -25,6 +25,8 @@ packages=(
 	# the HTTPS tests drive httpd with a second TLS stack (gnutls-cli) and
 	# check its protocols and suites with sslscan.
 	openssl gnutls-bin sslscan
+	# ... and grade it as an outside auditor would (tests/test_https.py).
+	testssl.sh
 	# The constant-time check of our P-256 and X25519 code
 	# (tests/test_ecc_ct.py) runs under valgrind's memcheck; the
 	# differential one (tests/test_ecc_differential.py) compares it with

@@ -18,6 +18,7 @@ ended with its ./limpet process group (by PID).
 
 import hashlib
 import http.client
+import json
 import os
 import re
 import socket
@@ -27,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import TOP, monitor
+from conftest import TOP, limpet, monitor
 from test_httpd import WWW, Httpd, free_port, need_tool
 
 CERT = TOP / 'build' / 'tls' / 'dev-cert.pem'
@@ -804,3 +805,99 @@ def test_clone_from_saved_state_reseeds(tmp_path):
         assert 'the VM generation ID changed' in b.output, b.describe()
     finally:
         b.stop()
+
+
+# ---- headers, compression and an outside grade -------------------------------
+
+def response_headers(out):
+    head = out.decode('utf-8', 'replace').split('\r\n\r\n')[0]
+    return {k.strip().lower(): v.strip() for k, _, v in
+            (line.partition(':') for line in head.split('\r\n')[1:])}
+
+
+def test_no_hsts_unless_asked(server):
+    p = server.tls_curl('-D', '-', '-o', '/dev/null', 'URL/')
+    h = response_headers(p.stdout)
+    assert 'strict-transport-security' not in h, h
+    assert h.get('x-content-type-options') == 'nosniff', h
+
+
+def test_hsts_when_asked():
+    h = Https(app_args=['--hsts', '31536000'])
+    try:
+        p = h.tls_curl('-D', '-', '-o', '/dev/null', 'URL/')
+        got = response_headers(p.stdout)
+        assert got.get('strict-transport-security') == 'max-age=31536000', got
+        assert got.get('x-content-type-options') == 'nosniff', got
+        # Never over plain HTTP (RFC 6797 7.2), on errors too over HTTPS.
+        status, plain, _ = h.request('GET', '/')
+        assert status == 200 and 'strict-transport-security' not in plain, plain
+        p = h.tls_curl('-D', '-', '-o', '/dev/null', 'URL/no-such-file')
+        got = response_headers(p.stdout)
+        assert got.get('strict-transport-security') == 'max-age=31536000', got
+    finally:
+        h.stop()
+
+
+def test_hsts_refused_without_tls():
+    p = limpet('run', 'httpd', '--no-build', '--timeout', '60', '--port', '%d:80' % free_port(),
+               '--', '--hsts', '60', timeout=120)
+    out = p.stdout + p.stderr
+    assert p.returncode != 0 and '--hsts is for HTTPS, which this image has not' in out, out
+
+
+def test_gzip_over_https_only_when_asked(server):
+    """No compressed variant over HTTPS by default (BREACH: what testssl
+    flags); plain HTTP keeps it, and --https-gzip gives it back."""
+    p = server.tls_curl('-D', '-', '-H', 'Accept-Encoding: gzip', '-o', '/dev/null',
+                        'URL/docs/guide.txt')
+    h = response_headers(p.stdout)
+    assert 'content-encoding' not in h and 'vary' not in h, h
+    status, h, _ = server.request('GET', '/docs/guide.txt', {'Accept-Encoding': 'gzip'})
+    assert status == 200 and h.get('content-encoding') == 'gzip', h
+    g = Https(app_args=['--https-gzip'])
+    try:
+        p = g.tls_curl('--compressed', '-D', '-', 'URL/docs/guide.txt')
+        h = response_headers(p.stdout)
+        assert h.get('content-encoding') == 'gzip', h
+        assert p.stdout.endswith((WWW / 'docs' / 'guide.txt').read_bytes()), p.stdout[-200:]
+    finally:
+        g.stop()
+
+
+# Findings testssl may report that come from the self-signed development
+# certificate (no chain of trust, no CRL or OCSP URI in it) or from testing
+# an address rather than a name (no DNS CAA record), not from the server;
+# and its own OpenSSL's missing engine support.
+TESTSSL_ALLOWED = {'cert_chain_of_trust', 'cert_revocation', 'DNS_CAArecord', 'engine_problem'}
+
+
+def test_testssl_grade(tmp_path):
+    """An outside grade: testssl (testssl.sh) against httpd with --hsts.
+    TLS 1.3 offered, ALPN http/1.1, HSTS, and nothing of severity LOW or
+    above but what the development certificate causes."""
+    need_tool('testssl', 'testssl.sh')
+    h = Https(app_args=['--hsts', '31536000'])
+    report = tmp_path / 'testssl.json'
+    try:
+        p = subprocess.run(['testssl', '--quiet', '--color', '0', '--warnings', 'off',
+                            '--jsonfile', str(report), 'https://127.0.0.1:%d/' % h.tls_port],
+                           capture_output=True, text=True, timeout=900)
+        assert report.exists(), p.stdout[-3000:] + p.stderr[-2000:]
+        findings = json.loads(report.read_text())
+        by_id = {f['id']: f for f in findings}
+        summary = '\n'.join('%s %s %s' % (f['severity'], f['id'], f['finding'])
+                            for f in findings if f['severity'] not in ('OK', 'INFO', 'DEBUG'))
+        print('\ntestssl findings above INFO:\n' + summary)
+        assert by_id['TLS1_3']['finding'].startswith('offered'), by_id['TLS1_3']
+        assert by_id['TLS1_2']['finding'].startswith('offered'), by_id['TLS1_2']
+        for old in ('SSLv2', 'SSLv3', 'TLS1', 'TLS1_1'):
+            assert by_id[old]['finding'].startswith('not offered'), by_id[old]
+        assert 'http/1.1' in by_id['ALPN']['finding'], by_id['ALPN']
+        assert by_id['HSTS_time']['severity'] == 'OK', by_id['HSTS_time']
+        bad = [f for f in findings if f['severity'] in ('LOW', 'MEDIUM', 'HIGH', 'CRITICAL')
+               and f['id'] not in TESTSSL_ALLOWED]
+        assert not bad, summary
+        h.ok()
+    finally:
+        h.stop()

@@ -27,6 +27,13 @@ struct httpd_config {
 	unsigned	https_redirect_port;
 	uint64_t	header_timeout_ns, idle_timeout_ns, send_timeout_ns;
 	bool		access_log, stats;
+	/* --hsts SECONDS: Strict-Transport-Security (RFC 6797) on HTTPS
+	 * responses, max-age SECONDS (0 tells browsers to forget it). */
+	bool		hsts;
+	uint32_t	hsts_max_age;
+	/* --https-gzip: the gzip variant of a file over HTTPS too (off: BREACH,
+	 * below in respond.c). */
+	bool		https_gzip;
 };
 
 /* Statuses counted one by one; others count as "other". */

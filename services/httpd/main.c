@@ -23,6 +23,10 @@
  * --access-log		a line per request on the console
  * --no-stats, --stats	no /_limpet/stats page, or one (default: HTTPD_STATS)
  * --no-access-log	no access log (default: HTTPD_ACCESS_LOG)
+ * --hsts SECONDS	Strict-Transport-Security: max-age=SECONDS on HTTPS
+ *			responses (RFC 6797; default: none)
+ * --https-gzip		serve files' gzip variants over HTTPS too (default:
+ *			over plain HTTP only; see respond.c on BREACH)
  *
  * Files: param.h (limits), http_parse.c (the request parser), conn.c
  * (connections, back-pressure, timeouts), https.c (the TLS layer's part),
@@ -58,7 +62,8 @@ struct httpd_counters httpd_stats;
 static const char usage[] =
     "usage: httpd [--port N] [--https-port N] [--no-http] [--redirect-https] "
     "[--https-redirect-port N] [--max-conns N] [--header-timeout MS] "
-    "[--idle-timeout MS] [--access-log | --no-access-log] [--stats | --no-stats]\n";
+    "[--idle-timeout MS] [--access-log | --no-access-log] [--stats | --no-stats] "
+    "[--hsts SECONDS] [--https-gzip]\n";
 
 static int
 parse_args(int argc, char **argv)
@@ -92,6 +97,10 @@ parse_args(int argc, char **argv)
 			httpd_cfg.redirect_https = true;
 			continue;
 		}
+		if (strcmp(a, "--https-gzip") == 0) {
+			httpd_cfg.https_gzip = true;
+			continue;
+		}
 		if (strcmp(a, "--port") == 0) {
 			if (limpet_arg_number(a, v, 65535, &n) != 0)
 				return -1;
@@ -120,6 +129,12 @@ parse_args(int argc, char **argv)
 			if (limpet_arg_number(a, v, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.header_timeout_ns = n * LIMPET_MS;
+		} else if (strcmp(a, "--hsts") == 0) {
+			/* RFC 6797 6.1.1: delta-seconds; 0 tells clients to forget. */
+			if (limpet_arg_number(a, v, 0x7fffffffUL, &n) != 0)
+				return -1;
+			httpd_cfg.hsts_max_age = (uint32_t)n;
+			httpd_cfg.hsts = true;
 		} else if (strcmp(a, "--idle-timeout") == 0) {
 			if (limpet_arg_number(a, v, 3600000, &n) != 0)
 				return -1;
@@ -129,6 +144,11 @@ parse_args(int argc, char **argv)
 			return -1;
 		}
 		i++;
+	}
+	if ((httpd_cfg.hsts || httpd_cfg.https_gzip) && !httpd_cfg.https) {
+		fprintf(stderr, "httpd: %s is for HTTPS, which this image has not "
+		    "(build it with tls=1)\n", httpd_cfg.hsts ? "--hsts" : "--https-gzip");
+		return -1;
 	}
 	if (!httpd_cfg.http && !httpd_cfg.https) {
 		fprintf(stderr, "httpd: --no-http leaves nothing to serve: this image has no "

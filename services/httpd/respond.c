@@ -143,7 +143,11 @@ access_log(const struct conn *c, const struct http_request *req, int status, uin
 		printf("[%s] %s \"-\" %d %" PRIu64 "\n", now_date(), ip, status, len);
 }
 
-/* Start a response: status line, Date, Server, Connection. */
+/* Start a response: status line, Date, Server, Connection, and the
+ * headers every response has: X-Content-Type-Options (browsers take the
+ * Content-Type as it is, never guess a script in a picture), and over
+ * HTTPS Strict-Transport-Security when --hsts asks for it (RFC 6797 7.2:
+ * never over plain HTTP). */
 static void
 head(struct conn *c, int status, bool keep_alive, int minor)
 {
@@ -160,6 +164,9 @@ head(struct conn *c, int status, bool keep_alive, int minor)
 		out(c, "Connection: close\r\n");
 	else if (minor == 0)
 		out(c, "Connection: keep-alive\r\n");
+	out(c, "X-Content-Type-Options: nosniff\r\n");
+	if (c->tls && httpd_cfg.hsts)
+		out(c, "Strict-Transport-Security: max-age=%" PRIu32 "\r\n", httpd_cfg.hsts_max_age);
 }
 
 /* A response the server writes itself: body in c->out after the header. */
@@ -423,7 +430,16 @@ httpd_respond(struct conn *c, const struct http_request *req)
 		return;
 	}
 
-	bool gz = f->gz_data != NULL && req->gzip_ok;
+	/*
+	 * The gzip variant, when the client takes it.  Over HTTPS only with
+	 * --https-gzip: compression before encryption lets an attacker who
+	 * can make a client send requests and watch record sizes guess
+	 * secrets that the response reflects (BREACH).  httpd's files are
+	 * fixed at build time and reflect nothing, so --https-gzip is safe
+	 * for them; off by default, what TLS scanners (testssl) expect.
+	 */
+	bool may_gz = f->gz_data != NULL && (!c->tls || httpd_cfg.https_gzip);
+	bool gz = may_gz && req->gzip_ok;
 	const uint8_t *data = gz ? f->gz_data : f->data;
 	uint64_t size = gz ? f->gz_size : f->size, off = 0, len = size;
 	const char *etag = gz && f->gz_etag != NULL ? f->gz_etag : f->etag;
@@ -444,7 +460,7 @@ httpd_respond(struct conn *c, const struct http_request *req)
 
 	head(c, status, req->keep_alive, req->minor);
 	out(c, "ETag: %s\r\nLast-Modified: %s\r\n", etag, f->last_modified);
-	if (f->gz_data != NULL)
+	if (may_gz)
 		out(c, "Vary: Accept-Encoding\r\n");
 	if (status == 304) {
 		out(c, "\r\n");
