@@ -146,13 +146,14 @@ fetch_source mbedtls trixie include/mbedtls/build_info.h '#define MBEDTLS_VERSIO
 # fiat-crypto's formally verified field arithmetic for P-256 and
 # Curve25519 (net/tls/p256.c, net/tls/x25519.c): generated C headers that
 # BoringSSL carries, from its Debian source package.  Only the two headers
-# and their licence are kept; the rest of BoringSSL is not used.
+# and their licence are kept; the rest of BoringSSL is not used.  From
+# bookworm (13.0.0+r24), pinned like lwIP: trixie's version is newer.
 fetch_fiat() {
 	local pkg=android-platform-external-boringssl dir=src/third_party/fiat
 	[ -f "$deps/fiat/p256_64.h" ] && [ -f "$deps/fiat/curve25519_64.h" ] && return 0
 	echo "setup: fetching fiat-crypto's headers from Debian source package $pkg"
 	rm -rf "$deps/fiat.tmp" && mkdir "$deps/fiat.tmp"
-	(cd "$deps/fiat.tmp" && apt-get source -q --download-only -o APT::Sandbox::User=root "$pkg" >/dev/null)
+	(cd "$deps/fiat.tmp" && apt-get source -q --download-only -o APT::Sandbox::User=root "$pkg/bookworm" >/dev/null)
 	local orig
 	orig=$(ls "$deps"/fiat.tmp/*.orig.tar.* 2>/dev/null | head -1)
 	[ -n "$orig" ] || { echo "setup: apt-get source $pkg downloaded no tarball" >&2; exit 1; }

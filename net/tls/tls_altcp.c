@@ -73,7 +73,7 @@ struct tls_state {
 	size_t			rx_unacked;	/* ciphertext read, not recved to TCP */
 	size_t			app_unrecved;	/* plaintext given, not recved by the service */
 	long			overhead;	/* queued bytes that are not plaintext */
-	int			busy;		/* service callbacks on the stack */
+	int			busy;		/* holds: callbacks on the stack */
 	bool			handshaken;
 	bool			rx_closed;	/* the client's FIN arrived */
 	bool			eof_given;	/* the service got its NULL pbuf */
