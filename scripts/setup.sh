@@ -27,6 +27,9 @@ packages=(
 	openssl gnutls-bin sslscan
 	# ... and grade it as an outside auditor would (tests/test_https.py).
 	testssl.sh
+	# promtool checks /_limpet/metrics as Prometheus would scrape it
+	# (tests/test_metrics.py); the server it comes with is not started.
+	prometheus
 	# The constant-time check of our P-256 and X25519 code
 	# (tests/test_ecc_ct.py) runs under valgrind's memcheck; the
 	# differential one (tests/test_ecc_differential.py) compares it with

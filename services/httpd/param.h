@@ -72,7 +72,9 @@
  * buffer for all connections (httpd_out). */
 #define HTTPD_OUT_MAX		8192
 
-/* The statistics page (--no-stats turns it off). */
+/* The statistics pages (--no-stats turns both off): JSON, and the same
+ * counters in Prometheus's text format. */
 #define HTTPD_STATS_PATH	"/_limpet/stats"
+#define HTTPD_METRICS_PATH	"/_limpet/metrics"
 
 #endif /* HTTPD_PARAM_H */

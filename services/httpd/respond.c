@@ -328,6 +328,127 @@ stats_page(struct conn *c, const struct http_request *req)
 }
 
 /*
+ * GET /_limpet/metrics: the counters in Prometheus's text exposition
+ * format (version 0.0.4), what Prometheus, VictoriaMetrics and Grafana
+ * Agent scrape; tests/test_metrics.py checks it with promtool.  Counters
+ * end in _total, sizes are in bytes, times in seconds (Prometheus's
+ * conventions).  The JSON page has more (lwIP's pools one by one).
+ */
+static void
+metrics_page(struct conn *c, const struct http_request *req)
+{
+	static char body[HTTPD_OUT_MAX - 512];
+	struct netdev_stats ns;
+	struct limpet_info info;
+	uint32_t rx_total, rx_free, rx_held, backlog, backlog_max;
+	size_t n = 0;
+
+#define M(...) do { \
+		int k_ = snprintf(body + n, sizeof(body) - n, __VA_ARGS__); \
+		n += k_ < 0 ? 0 : (size_t)k_; \
+		if (n >= sizeof(body)) n = sizeof(body) - 1; \
+	} while (0)
+#define FAMILY(name, type, help) \
+	M("# HELP " name " " help "\n# TYPE " name " " type "\n")
+
+	limpet_info(&info);
+	FAMILY("limpet_uptime_seconds", "gauge", "Time since the machine booted.");
+	M("limpet_uptime_seconds %.3f\n", (double)limpet_now_ns() / 1e9);
+	FAMILY("limpet_memory_bytes", "gauge", "The machine's usable memory, and what is free.");
+	M("limpet_memory_bytes{kind=\"total\"} %" PRIu64 "\n", info.mem_total);
+	M("limpet_memory_bytes{kind=\"free\"} %" PRIu64 "\n", info.mem_free);
+	FAMILY("limpet_heap_used_bytes", "gauge", "Bytes malloc's heap took from the machine.");
+	M("limpet_heap_used_bytes %" PRIu64 "\n", info.heap_used);
+
+	FAMILY("limpet_http_requests_total", "counter", "Requests answered, by status.");
+	for (int i = 0; httpd_statuses[i] != 0; i++)
+		M("limpet_http_requests_total{status=\"%d\"} %" PRIu64 "\n", httpd_statuses[i],
+		    httpd_stats.by_status[i]);
+	M("limpet_http_requests_total{status=\"other\"} %" PRIu64 "\n", httpd_stats.other_status);
+	FAMILY("limpet_http_sent_bytes_total", "counter", "Response bytes clients acknowledged.");
+	M("limpet_http_sent_bytes_total %" PRIu64 "\n", httpd_stats.bytes_sent);
+	FAMILY("limpet_http_connections", "gauge", "Connections open now, and the most allowed.");
+	M("limpet_http_connections{kind=\"open\"} %u\n", httpd_stats.open);
+	M("limpet_http_connections{kind=\"max\"} %u\n", httpd_cfg.max_conns);
+	FAMILY("limpet_http_connections_total", "counter",
+	    "Connections accepted, refused (at the limit) and evicted (idle, for new ones).");
+	M("limpet_http_connections_total{event=\"accepted\"} %" PRIu64 "\n", httpd_stats.accepted);
+	M("limpet_http_connections_total{event=\"refused\"} %" PRIu64 "\n", httpd_stats.refused);
+	M("limpet_http_connections_total{event=\"evicted\"} %" PRIu64 "\n", httpd_stats.evicted);
+	FAMILY("limpet_http_timeouts_total", "counter", "Connections closed by a timeout, by kind.");
+	M("limpet_http_timeouts_total{kind=\"header\"} %" PRIu64 "\n", httpd_stats.header_timeouts);
+	M("limpet_http_timeouts_total{kind=\"idle\"} %" PRIu64 "\n", httpd_stats.idle_timeouts);
+	M("limpet_http_timeouts_total{kind=\"send\"} %" PRIu64 "\n", httpd_stats.send_timeouts);
+
+	if (httpd_cfg.https) {
+		const struct limpet_tls_conn_stats *tc = httpd_tls_conn_stats();
+		size_t bytes = 0, peak = 0;
+
+		httpd_tls_memory(&bytes, &peak);
+		FAMILY("limpet_tls_handshakes_total", "counter", "TLS handshakes completed, by version.");
+		M("limpet_tls_handshakes_total{version=\"1.3\"} %lu\n", tc ? tc->handshakes_tls13 : 0UL);
+		M("limpet_tls_handshakes_total{version=\"1.2\"} %lu\n", tc ? tc->handshakes_tls12 : 0UL);
+		FAMILY("limpet_tls_handshake_failures_total", "counter",
+		    "TLS handshakes that failed (alerts, bad records, clients that left).");
+		M("limpet_tls_handshake_failures_total %lu\n", tc ? tc->handshake_failures : 0UL);
+		FAMILY("limpet_tls_memory_bytes", "gauge", "Heap TLS holds now (connections and shared).");
+		M("limpet_tls_memory_bytes %zu\n", bytes);
+	}
+
+	FAMILY("limpet_lwip_heap_used_bytes", "gauge", "Bytes of lwIP's heap in use.");
+	M("limpet_lwip_heap_used_bytes %u\n", (unsigned)lwip_stats.mem.used);
+	FAMILY("limpet_lwip_pool_used", "gauge", "Entries of lwIP's pools in use, by pool.");
+	for (int i = 0; i < MEMP_MAX; i++)
+		M("limpet_lwip_pool_used{pool=\"%s\"} %u\n", lwip_stats.memp[i]->name,
+		    (unsigned)lwip_stats.memp[i]->used);
+	FAMILY("limpet_lwip_pool_failures_total", "counter",
+	    "Allocations lwIP's pools refused, all pools.");
+	{
+		uint64_t err = 0;
+
+		for (int i = 0; i < MEMP_MAX; i++)
+			err += lwip_stats.memp[i]->err;
+		M("limpet_lwip_pool_failures_total %" PRIu64 "\n", err);
+	}
+	if (limpet_net_rx_buffers(&rx_total, &rx_free) == LIMPET_OK &&
+	    limpet_net_rx_held(&rx_held) == LIMPET_OK &&
+	    limpet_net_rx_backlog(&backlog, &backlog_max) == LIMPET_OK) {
+		FAMILY("limpet_net_rx_buffers", "gauge",
+		    "Receive buffers: free, posted to the device, held by the stack.");
+		M("limpet_net_rx_buffers{state=\"free\"} %" PRIu32 "\n", rx_free);
+		M("limpet_net_rx_buffers{state=\"posted\"} %" PRIu32 "\n",
+		    rx_total - rx_free - rx_held);
+		M("limpet_net_rx_buffers{state=\"held\"} %" PRIu32 "\n", rx_held);
+	}
+	if (limpet_net_stats(&ns) == LIMPET_OK) {
+		FAMILY("limpet_net_packets_total", "counter", "Frames the NIC received and sent.");
+		M("limpet_net_packets_total{direction=\"rx\"} %" PRIu64 "\n", ns.rx_packets);
+		M("limpet_net_packets_total{direction=\"tx\"} %" PRIu64 "\n", ns.tx_packets);
+		FAMILY("limpet_net_bytes_total", "counter", "Bytes the NIC received and sent.");
+		M("limpet_net_bytes_total{direction=\"rx\"} %" PRIu64 "\n", ns.rx_bytes);
+		M("limpet_net_bytes_total{direction=\"tx\"} %" PRIu64 "\n", ns.tx_bytes);
+		FAMILY("limpet_net_drops_total", "counter", "Frames dropped, by direction.");
+		M("limpet_net_drops_total{direction=\"rx\"} %" PRIu64 "\n", ns.rx_drops);
+		M("limpet_net_drops_total{direction=\"tx\"} %" PRIu64 "\n", ns.tx_drops);
+		FAMILY("limpet_net_interrupts_total", "counter", "The NIC's interrupts.");
+		M("limpet_net_interrupts_total %" PRIu64 "\n", ns.interrupts);
+		FAMILY("limpet_net_copied_bytes_total", "counter",
+		    "Payload bytes the data path copied (zero copy: 0).");
+		M("limpet_net_copied_bytes_total %" PRIu64 "\n", ns.bytes_copied);
+		FAMILY("limpet_net_device_resets_total", "counter", "Times the driver reset the NIC.");
+		M("limpet_net_device_resets_total %" PRIu64 "\n", ns.device_resets);
+		FAMILY("limpet_net_link_changes_total", "counter", "Link state changes seen.");
+		M("limpet_net_link_changes_total %" PRIu64 "\n", ns.link_changes);
+		FAMILY("limpet_net_tx_stalls_total", "counter", "Transmit stalls the driver detected.");
+		M("limpet_net_tx_stalls_total %" PRIu64 "\n", ns.tx_stalls);
+	}
+#undef FAMILY
+#undef M
+	small(c, req, 200, req->keep_alive, req->method == HTTP_M_GET,
+	    "text/plain; version=0.0.4; charset=utf-8", "Cache-Control: no-store\r\n", body, n);
+}
+
+/*
  * Plain HTTP with --redirect-https: 301 to the same target over HTTPS
  * (RFC 9110 15.4.2), at the host the client named (Host, its port
  * dropped; the address it reached otherwise) and --https-redirect-port,
@@ -405,6 +526,10 @@ httpd_respond(struct conn *c, const struct http_request *req)
 	}
 	if (httpd_cfg.stats && strcmp(req->path, HTTPD_STATS_PATH) == 0) {
 		stats_page(c, req);
+		return;
+	}
+	if (httpd_cfg.stats && strcmp(req->path, HTTPD_METRICS_PATH) == 0) {
+		metrics_page(c, req);
 		return;
 	}
 	snprintf(path, sizeof(path), "%s%s", req->path,
