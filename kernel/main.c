@@ -15,6 +15,7 @@
 #include <kernel/ktime.h>
 #include <kernel/log.h>
 #include <kernel/mm.h>
+#include <kernel/power.h>
 #include <kernel/symbols.h>
 #include <kernel/watchdog.h>
 
@@ -152,6 +153,8 @@ kernel_main(const struct bootinfo *bi)
 	boot_phase_done("timer");
 	watchdog_init();			/* watchdog=SECONDS: arm the i6300esb */
 	boot_phase_done("watchdog");
+	power_init();				/* the ACPI power button */
+	boot_phase_done("power");
 	sti();
 	if (net_init != NULL)
 		net_init();			/* NIC, lwIP, ip= gateway= mask= */

@@ -112,6 +112,19 @@ int	limpet_run(void);
 /* Make limpet_run() return status after the current callback. */
 void	limpet_stop(int status);
 
+/*
+ * Shutdown from outside: fn(arg) runs once, in the loop, when the machine's
+ * power button is pressed (ACPI on pc and q35: what QEMU's
+ * system_powerdown and libvirt's "virsh shutdown" send).  It should stop
+ * taking new work, let what is in flight finish within a bounded time,
+ * then limpet_stop(0); main's return ends the VM (status 0 through
+ * ./limpet run, a power-off under a hypervisor without isa-debug-exit).
+ * Without a hook, or at a second press, the loop stops with status 0 at
+ * once.  NULL removes the hook.
+ */
+typedef void (*limpet_shutdown_fn)(void *arg);
+void	limpet_on_shutdown(limpet_shutdown_fn fn, void *arg);
+
 /* ---- arguments ------------------------------------------------------------- */
 
 /*

@@ -61,6 +61,11 @@
 
 static struct conn *conns;
 static struct limpet_timer tick;
+/* The listening PCBs, closed at shutdown; draining until the deadline. */
+static struct altcp_pcb *listeners[2];
+static unsigned nlisteners;
+static bool draining;
+static uint64_t drain_deadline;
 char httpd_out[HTTPD_OUT_MAX];
 
 /*
@@ -635,6 +640,8 @@ pump(struct conn *c)
 		}
 		c->consumed = res == HTTP_DONE ? (uint32_t)used : (uint32_t)r->inlen;
 		c->responding = true;
+		if (draining)
+			r->parser.req.keep_alive = false;	/* the last on this connection */
 		set_wait(c, WAIT_SEND);
 		if (res == HTTP_DONE)
 			httpd_respond(c, &r->parser.req);
@@ -834,6 +841,16 @@ on_tick(struct limpet_timer *t, void *arg)
 	(void)t;
 	(void)arg;
 	memq_run();
+	if (draining && (httpd_stats.open == 0 || now >= drain_deadline)) {
+		if (httpd_stats.open == 0)
+			printf("httpd: shut down: every response finished\n");
+		else
+			printf("httpd: shut down: %u connection(s) still open after "
+			    "--shutdown-timeout\n", httpd_stats.open);
+		draining = false;
+		limpet_stop(0);
+		return;
+	}
 	for (c = conns; c != NULL; c = next) {
 		next = c->next;
 		if (c->closing || now < c->deadline)
@@ -898,6 +915,8 @@ listen_on(struct altcp_pcb *pcb, unsigned port, void *arg)
 	}
 	altcp_arg(lpcb, arg);
 	altcp_accept(lpcb, on_accept);
+	if (nlisteners < sizeof(listeners) / sizeof(listeners[0]))
+		listeners[nlisteners++] = lpcb;
 	return 0;
 }
 
@@ -913,4 +932,37 @@ httpd_listen(void)
 	limpet_timer_init(&tick, on_tick, NULL);
 	limpet_timer_every(&tick, HTTPD_TICK_MS * LIMPET_MS);
 	return 0;
+}
+
+/*
+ * The power button (limpet_on_shutdown()): stop listening, close the
+ * connections that wait for a next request, answer the requests under way
+ * with "Connection: close", and stop the loop once every connection is
+ * gone (on_tick()) or at --shutdown-timeout.
+ */
+void
+httpd_shutdown(void *arg)
+{
+	struct conn *c, *next;
+	unsigned idle = 0;
+
+	(void)arg;
+	for (unsigned i = 0; i < nlisteners; i++)
+		if (altcp_close(listeners[i]) != ERR_OK)
+			altcp_abort(listeners[i]);
+	nlisteners = 0;
+	draining = true;
+	drain_deadline = limpet_now_ns() + httpd_cfg.shutdown_timeout_ns;
+	for (c = conns; c != NULL; c = next) {
+		next = c->next;
+		if (!c->responding && !c->closing && c->wait == WAIT_IDLE &&
+		    (c->req == NULL || c->req->inlen == 0)) {
+			conn_close(c);
+			idle++;
+		}
+	}
+	printf("httpd: shutting down: not listening; %u idle connection(s) closed, %u "
+	    "finishing (at most %llu ms)\n", idle, httpd_stats.open,
+	    (unsigned long long)(httpd_cfg.shutdown_timeout_ns / LIMPET_MS));
+	fflush(stdout);
 }

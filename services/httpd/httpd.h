@@ -34,6 +34,7 @@ struct httpd_config {
 	/* --https-gzip: the gzip variant of a file over HTTPS too (off: BREACH,
 	 * below in respond.c). */
 	bool		https_gzip;
+	uint64_t	shutdown_timeout_ns;	/* --shutdown-timeout */
 };
 
 /* Statuses counted one by one; others count as "other". */
@@ -139,8 +140,11 @@ void	httpd_respond_error(struct conn *c, int status, const struct http_request *
 /* The lookup's view of the site, for the start-up line. */
 void	httpd_site_summary(unsigned *files, uint64_t *bytes);
 
-/* conn.c: listen and serve. */
+/* conn.c: listen and serve; and stop (limpet_on_shutdown()'s hook): no
+ * new connections or requests, the responses in flight finished, then
+ * limpet_stop(0) (at shutdown_timeout_ns at the latest). */
 int	httpd_listen(void);
+void	httpd_shutdown(void *arg);
 
 /* https.c: the TLS layer's part (stubs in images without TLS). */
 struct altcp_pcb *httpd_tls_listener(void);	/* NULL without TLS */

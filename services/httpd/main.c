@@ -25,6 +25,8 @@
  * --no-access-log	no access log (default: HTTPD_ACCESS_LOG)
  * --hsts SECONDS	Strict-Transport-Security: max-age=SECONDS on HTTPS
  *			responses (RFC 6797; default: none)
+ * --shutdown-timeout MS	after the power button, how long responses in
+ *			flight get to finish (default 10000)
  * --https-gzip		serve files' gzip variants over HTTPS too (default:
  *			over plain HTTP only; see respond.c on BREACH)
  *
@@ -54,6 +56,7 @@ struct httpd_config httpd_cfg = {
 	.header_timeout_ns = HTTPD_HEADER_TIMEOUT_MS * LIMPET_MS,
 	.idle_timeout_ns = HTTPD_IDLE_TIMEOUT_MS * LIMPET_MS,
 	.send_timeout_ns = HTTPD_SEND_TIMEOUT_MS * LIMPET_MS,
+	.shutdown_timeout_ns = HTTPD_SHUTDOWN_MS * LIMPET_MS,
 	.access_log = HTTPD_ACCESS_LOG,
 	.stats = HTTPD_STATS,
 };
@@ -63,7 +66,7 @@ static const char usage[] =
     "usage: httpd [--port N] [--https-port N] [--no-http] [--redirect-https] "
     "[--https-redirect-port N] [--max-conns N] [--header-timeout MS] "
     "[--idle-timeout MS] [--access-log | --no-access-log] [--stats | --no-stats] "
-    "[--hsts SECONDS] [--https-gzip]\n";
+    "[--hsts SECONDS] [--https-gzip] [--shutdown-timeout MS]\n";
 
 static int
 parse_args(int argc, char **argv)
@@ -129,6 +132,10 @@ parse_args(int argc, char **argv)
 			if (limpet_arg_number(a, v, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.header_timeout_ns = n * LIMPET_MS;
+		} else if (strcmp(a, "--shutdown-timeout") == 0) {
+			if (limpet_arg_number(a, v, 3600000, &n) != 0)
+				return -1;
+			httpd_cfg.shutdown_timeout_ns = n * LIMPET_MS;
 		} else if (strcmp(a, "--hsts") == 0) {
 			/* RFC 6797 6.1.1: delta-seconds; 0 tells clients to forget. */
 			if (limpet_arg_number(a, v, 0x7fffffffUL, &n) != 0)
@@ -187,6 +194,7 @@ main(int argc, char **argv)
 		    httpd_cfg.https && httpd_cfg.http ? " or the HTTPS one" : "");
 		return 1;
 	}
+	limpet_on_shutdown(httpd_shutdown, NULL);	/* the power button */
 	httpd_site_summary(&files, &bytes);
 	if (httpd_cfg.http)
 		printf("httpd: listening on port %u%s, serving %u files (%" PRIu64 " bytes), "

@@ -48,6 +48,9 @@
 /* After our FIN, how long we keep reading (and discarding) what the client
  * still sends before closing for good (see conn_close()). */
 #define HTTPD_LINGER_MS		2000
+/* After the power button (limpet_on_shutdown()): how long responses in
+ * flight get to finish before the VM stops anyway (--shutdown-timeout). */
+#define HTTPD_SHUTDOWN_MS	10000
 /* How often the timeouts are checked. */
 #define HTTPD_TICK_MS		250
 /* TCP segments (lwIP's MEMP_TCP_SEG pool) that responses leave free: lwIP

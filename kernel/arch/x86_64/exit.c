@@ -7,6 +7,7 @@
 #include <limpet/bootinfo.h>
 #include <kernel/exit.h>
 #include <kernel/param.h>
+#include <kernel/power.h>
 
 #include "cpu.h"
 
@@ -34,6 +35,9 @@ machine_exit(int status)
 	if (status < 0 || status > DEBUG_EXIT_STATUS_MAX)
 		status = DEBUG_EXIT_STATUS_MAX;
 	outb(DEBUG_EXIT_PORT, (uint8_t)(status + 1));
+	/* No isa-debug-exit (a VM libvirt or a cloud made): power off, which
+	 * the hypervisor reports as a shutdown. */
+	power_off();
 	for (;;)
 		__asm__ volatile("cli; hlt");
 }
