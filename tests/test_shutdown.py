@@ -3,12 +3,14 @@ kernel/power.c, limpet_on_shutdown()): QEMU's system_powerdown, what
 libvirt's virsh shutdown sends, pressed through QEMU's monitor.  httpd
 stops listening, closes its idle connections, answers the request under
 way with "Connection: close", and the VM exits with status 0; a request
-that never ends is cut at --shutdown-timeout.  On pc and q35 (microvm's
-power button is its generic event device, which the kernel does not
-drive).  Traffic stays on 127.0.0.1."""
+that never ends is cut at --shutdown-timeout.  On pc and q35 (ACPI's
+fixed power button) and microvm (QEMU's Generic Event Device).  And a VM
+without isa-debug-exit (as libvirt or a cloud makes one) powers itself
+off at the end (ACPI S5).  Traffic stays on 127.0.0.1."""
 
 import re
 import socket
+import subprocess
 import time
 
 import pytest
@@ -54,7 +56,7 @@ def read_response(s, timeout=20):
         data += chunk
 
 
-@pytest.mark.parametrize('platform', ['pc', 'q35'])
+@pytest.mark.parametrize('platform', ['pc', 'q35', 'microvm'])
 def test_power_button_drains_and_exits_0(tmp_path, platform):
     h = Powered(tmp_path, platform)
     try:
@@ -136,3 +138,23 @@ def test_service_without_a_hook_stops_at_once(tmp_path):
         assert re.search(r'^echo: \d+ connections', c.output, re.M), c.describe()
     finally:
         c.stop()
+
+
+@pytest.mark.parametrize('platform', ['pc', 'q35', 'microvm'])
+def test_powers_off_without_isa_debug_exit(platform):
+    """hello ends at once; with no isa-debug-exit device the kernel powers
+    the machine off (ACPI S5: PM1 control on pc and q35, the sleep control
+    register on microvm), and QEMU quits with 0 instead of the guest
+    halting for ever."""
+    build = 'microvm' if platform == 'microvm' else 'pc'
+    image = TOP / 'build' / ('%s-debug-info' % build) / 'hello.elf'
+    machine = {'pc': 'pc', 'q35': 'q35',
+               'microvm': 'microvm,x-option-roms=off,pit=off,pic=off,rtc=on'}[platform]
+    p = subprocess.run(['qemu-system-x86_64', '-M', machine, '-m', '64M', '-cpu', 'max',
+                        '-accel', 'tcg', '-kernel', str(TOP / 'build' / 'loader' /
+                                                        'limpet-loader.elf'),
+                        '-initrd', str(image), '-serial', 'stdio', '-display', 'none',
+                        '-no-reboot', '-nodefaults', '-no-user-config'],
+                       capture_output=True, text=True, timeout=60)
+    assert 'goodbye' in p.stdout, p.stdout + p.stderr
+    assert p.returncode == 0, p.stdout + p.stderr

@@ -8,8 +8,8 @@
 #define KERNEL_POWER_H
 
 /* Boot: find the machine's power button and listen to it (pc and q35:
- * ACPI's fixed power button, through the SCI).  Quietly nothing on a
- * machine without one (microvm). */
+ * ACPI's fixed power button, through the SCI; microvm: QEMU's Generic
+ * Event Device).  Quietly nothing on a machine without one. */
 void	power_init(void);
 
 /* For the arch code, once it has a power button: let the loop take its
