@@ -30,6 +30,9 @@ packages=(
 	# promtool checks /_limpet/metrics as Prometheus would scrape it
 	# (tests/test_metrics.py); the server it comes with is not started.
 	prometheus
+	# ./limpet deploy --libvirt (tests/test_deploy.py starts the daemons
+	# itself where there is no systemd).
+	libvirt-daemon-system libvirt-clients
 	# The constant-time check of our P-256 and X25519 code
 	# (tests/test_ecc_ct.py) runs under valgrind's memcheck; the
 	# differential one (tests/test_ecc_differential.py) compares it with

@@ -1,0 +1,293 @@
+#!/usr/bin/python3
+"""./limpet deploy: Limpet images as libvirt domains.
+
+    ./limpet deploy SERVICE --libvirt [--count N] [--name PREFIX]
+                    [--platform pc|q35] [--memory MIB] [--port HOSTBASE:GUEST]...
+                    [--connect URI] [KEY=VALUE build options] [-- APP-ARGS]
+    ./limpet deploy --status [--name PREFIX] [--connect URI]
+    ./limpet deploy --destroy [--name PREFIX] [--connect URI]
+
+Each domain boots the image directly (<kernel> the Limpet loader, <initrd>
+the image, <cmdline> the kernel arguments), as type='qemu' (TCG) unless
+/proc/cpuinfo shows vmx or svm, with QEMU's user networking: instance i
+(1..N) forwards 127.0.0.1:HOSTBASE+i-1 to the guest's port GUEST for each
+--port (defaults: httpd 18080:80, and 18443:443 with tls=1; echo
+17007:7).  libvirt's QEMU runs as its own user, so the loader and image
+are copied to /var/lib/libvirt/images/limpet/PREFIX/, with each domain's
+serial console log beside them.  "virsh shutdown" presses the guest's
+ACPI power button: httpd finishes its responses and powers off.
+
+--status lists the PREFIX-* domains with their state and, for httpd, their
+health from /_limpet/stats.  --destroy stops and removes them (and their
+files).  libvirtd must be running (systemctl start libvirtd; without
+systemd: virtlogd -d; libvirtd -d).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+import xml.sax.saxutils
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IMAGES = '/var/lib/libvirt/images/limpet'
+NS = 'https://limpet.invalid/deploy/1'
+DEFAULT_PORTS = {'httpd': ['18080:80'], 'echo': ['17007:7']}
+TLS_PORTS = {'httpd': ['18443:443']}
+# QEMU's user network, as ./limpet run sets it up.
+KERNEL_NET = 'ip=10.0.2.15 gateway=10.0.2.2 mask=255.255.255.0'
+EXIT_USAGE = 2
+
+
+class DeployError(Exception):
+    pass
+
+
+def virsh(uri, *args, check=True):
+    p = subprocess.run(['virsh', '-q', '-c', uri] + list(args), capture_output=True,
+                       text=True, timeout=120)
+    if check and p.returncode != 0:
+        raise DeployError('virsh %s: %s' % (' '.join(args), (p.stderr or p.stdout).strip()))
+    return p
+
+
+def check_libvirt(uri):
+    if shutil.which('virsh') is None:
+        raise DeployError('virsh is missing: ./limpet setup installs libvirt-clients')
+    p = virsh(uri, 'uri', check=False)
+    if p.returncode != 0:
+        raise DeployError('cannot reach libvirt at %s: %s\nStart it: systemctl start libvirtd '
+                          '(without systemd: virtlogd -d; libvirtd -d)'
+                          % (uri, (p.stderr or p.stdout).strip()))
+
+
+def accelerator():
+    try:
+        with open('/proc/cpuinfo') as f:
+            flags = f.read()
+    except OSError:
+        return 'qemu'
+    return 'kvm' if re.search(r'\b(vmx|svm)\b', flags) and os.path.exists('/dev/kvm') else 'qemu'
+
+
+def build(service, options):
+    """./limpet build SERVICE options...; the image's path."""
+    p = subprocess.run([os.path.join(TOP, 'limpet'), 'build', service] + options,
+                       cwd=TOP, capture_output=True, text=True, timeout=3600)
+    if p.returncode != 0:
+        raise DeployError('building %s failed:\n%s' % (service, p.stderr[-3000:]))
+    path = p.stdout.split()[-1]
+    return path if os.path.isabs(path) else os.path.join(TOP, path)
+
+
+def parse_ports(specs):
+    ports = []
+    for spec in specs:
+        m = re.match(r'^(\d{1,5}):(\d{1,5})$', spec)
+        if not m or not (1 <= int(m.group(1)) <= 65535 and 1 <= int(m.group(2)) <= 65535):
+            raise DeployError('--port %s: give HOSTBASE:GUEST, both 1 to 65535' % spec)
+        ports.append((int(m.group(1)), int(m.group(2))))
+    return ports
+
+
+def domain_xml(name, service, loader, image, cmdline, memory, machine, virt_type, fwds,
+               console):
+    e = xml.sax.saxutils.escape
+    hostfwd = ','.join('hostfwd=tcp:127.0.0.1:%d-:%d' % (h, g) for h, g in fwds)
+    ports = ' '.join('%d:%d' % (h, g) for h, g in fwds)
+    return f"""<domain type='{virt_type}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>{e(name)}</name>
+  <metadata>
+    <limpet:deploy xmlns:limpet='{NS}'>
+      <limpet:service>{e(service)}</limpet:service>
+      <limpet:ports>{ports}</limpet:ports>
+    </limpet:deploy>
+  </metadata>
+  <memory unit='MiB'>{memory}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='{machine}'>hvm</type>
+    <kernel>{e(loader)}</kernel>
+    <initrd>{e(image)}</initrd>
+    <cmdline>{e(cmdline)}</cmdline>
+  </os>
+  <features><acpi/></features>
+  <cpu mode='{'host-passthrough' if virt_type == 'kvm' else 'maximum'}' check='none'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <serial type='file'><source path='{e(console)}' append='on'/></serial>
+    <console type='file'><source path='{e(console)}' append='on'/></console>
+    <memballoon model='none'/>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-netdev'/>
+    <qemu:arg value='user,id=n0,net=10.0.2.0/24,host=10.0.2.2{',' + hostfwd if hostfwd else ''}'/>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='virtio-net-pci,disable-legacy=on,netdev=n0,addr=0x5'/>
+  </qemu:commandline>
+</domain>
+"""
+
+
+def ours(uri, prefix):
+    """{name: (service, [(host, guest)])} of the PREFIX-N domains."""
+    out = {}
+    p = virsh(uri, 'list', '--all', '--name')
+    for name in p.stdout.split():
+        if not re.match(r'^%s-\d+$' % re.escape(prefix), name):
+            continue
+        x = virsh(uri, 'dumpxml', name).stdout
+        m = re.search(r'<limpet:service>([^<]*)</limpet:service>', x)
+        if not m:
+            continue        # not one deploy made
+        ports = re.search(r'<limpet:ports>([^<]*)</limpet:ports>', x)
+        fwds = [tuple(int(v) for v in p.split(':')) for p in
+                (ports.group(1).split() if ports else [])]
+        out[name] = (m.group(1), fwds)
+    return out
+
+
+def deploy(args, uri):
+    if args.platform not in ('pc', 'q35'):
+        raise DeployError('--platform %s: libvirt deploys pc or q35 (its microvm support '
+                          'does not boot a kernel without PCI)' % args.platform)
+    if not 1 <= args.count <= 100:
+        raise DeployError('--count %d: give 1 to 100' % args.count)
+    if not re.match(r'^[A-Za-z][A-Za-z0-9_.-]{0,40}$', args.name):
+        raise DeployError('--name %s: letters, digits, _ . - (a letter first, 41 at most)'
+                          % args.name)
+    tls = any(re.match(r'^tls=(1|yes|true|on)$', o) for o in args.options)
+    specs = args.port or (DEFAULT_PORTS.get(args.service, []) +
+                          (TLS_PORTS.get(args.service, []) if tls else []))
+    fwds = parse_ports(specs)
+    existing = ours(uri, args.name)
+    if existing:
+        raise DeployError('%s already exist: ./limpet deploy --destroy --name %s first'
+                          % (', '.join(sorted(existing)), args.name))
+    image = build(args.service, ['platform=pc', 'mode=release'] + args.options)
+    loader = os.path.join(TOP, 'build', 'loader', 'limpet-loader.elf')
+    folder = os.path.join(IMAGES, args.name)
+    os.makedirs(folder, mode=0o755, exist_ok=True)
+    os.chmod(IMAGES, 0o755)
+    os.chmod(folder, 0o755)
+    for src, dst in ((loader, 'limpet-loader.elf'), (image, 'image.elf')):
+        shutil.copyfile(src, os.path.join(folder, dst))
+        os.chmod(os.path.join(folder, dst), 0o644)
+    cmdline = KERNEL_NET + (' -- ' + ' '.join(args.app) if args.app else '')
+    virt_type = accelerator()
+    for i in range(1, args.count + 1):
+        name = '%s-%d' % (args.name, i)
+        mine = [(h + i - 1, g) for h, g in fwds]
+        for h, _ in mine:
+            if h > 65535:
+                raise DeployError('--port: instance %d would forward port %d' % (i, h))
+        console = os.path.join(folder, '%s.console.log' % name)
+        xml_path = os.path.join(folder, '%s.xml' % name)
+        with open(xml_path, 'w') as f:
+            f.write(domain_xml(name, args.service, os.path.join(folder, 'limpet-loader.elf'),
+                               os.path.join(folder, 'image.elf'), cmdline, args.memory,
+                               args.platform, virt_type, mine, console))
+        virsh(uri, 'define', xml_path)
+        virsh(uri, 'start', name)
+        print('%s: %s on %s (%s), %s; console %s' % (
+            name, args.service, args.platform, 'TCG' if virt_type == 'qemu' else 'KVM',
+            ', '.join('127.0.0.1:%d -> %d' % m for m in mine) or 'no ports', console))
+    return 0
+
+
+def health(service, fwds):
+    if service != 'httpd' or not fwds:
+        return ''
+    host = [h for h, g in fwds if g == 80]
+    if not host:
+        return ''
+    try:
+        with urllib.request.urlopen('http://127.0.0.1:%d/_limpet/stats' % host[0],
+                                    timeout=5) as r:
+            st = json.load(r)
+        return 'healthy: %d requests, %d open, %d device resets' % (
+            st['requests'], st['open'], (st.get('driver') or {}).get('device_resets', 0))
+    except (OSError, ValueError, KeyError) as e:
+        return 'no answer (%s)' % getattr(e, 'reason', e)
+
+
+def status(args, uri):
+    doms = ours(uri, args.name)
+    if not doms:
+        print('no %s-* domains' % args.name)
+        return 0
+    for name in sorted(doms, key=lambda n: int(n.rsplit('-', 1)[1])):
+        service, fwds = doms[name]
+        state = virsh(uri, 'domstate', name).stdout.strip()
+        line = '%-20s %-8s %-10s %s' % (name, service, state,
+                                         ' '.join('127.0.0.1:%d->%d' % f for f in fwds))
+        if state == 'running':
+            line += '  ' + health(service, fwds)
+        print(line.rstrip())
+    return 0
+
+
+def destroy(args, uri):
+    doms = ours(uri, args.name)
+    for name in sorted(doms):
+        if virsh(uri, 'domstate', name).stdout.strip() != 'shut off':
+            virsh(uri, 'destroy', name, check=False)
+        virsh(uri, 'undefine', name)
+        print('%s: destroyed and undefined' % name)
+    shutil.rmtree(os.path.join(IMAGES, args.name), ignore_errors=True)
+    if not doms:
+        print('no %s-* domains' % args.name)
+    return 0
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog='./limpet deploy', description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('service', nargs='?', help='the service to deploy')
+    ap.add_argument('options', nargs='*', help='build options (KEY=VALUE)')
+    ap.add_argument('--libvirt', action='store_true', help='deploy as libvirt domains')
+    ap.add_argument('--status', action='store_true', help='list the domains and their health')
+    ap.add_argument('--destroy', action='store_true', help='stop and remove the domains')
+    ap.add_argument('--count', type=int, default=1, help='instances (default 1)')
+    ap.add_argument('--name', default='limpet', help='domain name prefix (default limpet)')
+    ap.add_argument('--platform', default='pc', help='pc (default) or q35')
+    ap.add_argument('--memory', type=int, default=64, help='MiB per instance (default 64)')
+    ap.add_argument('--port', action='append', help='HOSTBASE:GUEST (repeatable)')
+    ap.add_argument('--connect', default='qemu:///system', help='libvirt URI')
+    app = []
+    if '--' in argv:
+        i = argv.index('--')
+        argv, app = argv[:i], argv[i + 1:]
+    args = ap.parse_intermixed_args(argv)
+    args.app = app
+    for o in args.options:
+        if '=' not in o:
+            ap.error('expected KEY=VALUE build options, got %r' % o)
+    modes = args.libvirt + args.status + args.destroy
+    if modes != 1:
+        ap.error('give one of --libvirt (with a SERVICE), --status, --destroy')
+    if args.libvirt and not args.service:
+        ap.error('--libvirt needs a SERVICE')
+    if (args.status or args.destroy) and args.service:
+        ap.error('--status and --destroy take no SERVICE (they use --name)')
+    try:
+        check_libvirt(args.connect)
+        if args.libvirt:
+            return deploy(args, args.connect)
+        if args.status:
+            return status(args, args.connect)
+        return destroy(args, args.connect)
+    except DeployError as e:
+        print('limpet deploy: %s' % e, file=sys.stderr)
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
