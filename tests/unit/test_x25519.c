@@ -179,6 +179,62 @@ test_scalar_clamped(void **state)
 	assert_memory_equal(pub, want, 32);
 }
 
+/*
+ * limpet_x25519_base() (the fixed-base Edwards method) against the ladder
+ * on the base point: scalars whose signed digits carry all the way
+ * (nibbles of 8 and more), the smallest and largest clamped values, every
+ * single-nibble scalar, and 20,000 random ones; and its output may
+ * overwrite its scalar.
+ */
+static void
+base_vs_ladder(const uint8_t k[32])
+{
+	static const uint8_t nine[32] = { 9 };
+	uint8_t a[32], b[32];
+
+	assert_int_equal(limpet_x25519_base(a, k), 0);
+	assert_int_equal(limpet_x25519(b, k, nine), 0);
+	assert_memory_equal(a, b, 32);
+}
+
+static void
+test_base_matches_ladder(void **state)
+{
+	uint8_t k[32];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	for (int fill = 0; fill < 256; fill += 17) {
+		memset(k, fill, sizeof(k));
+		base_vs_ladder(k);
+	}
+	memset(k, 0x88, sizeof(k));
+	base_vs_ladder(k);
+	for (int i = 0; i < 32; i++)
+		for (int v = 1; v < 256; v <<= 4) {
+			memset(k, 0, sizeof(k));
+			k[i] = (uint8_t)(v * 15);
+			base_vs_ladder(k);
+		}
+	for (int n = 0; n < 20000; n++) {
+		for (int i = 0; i < 32; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			k[i] = (uint8_t)x;
+		}
+		base_vs_ladder(k);
+	}
+	unhex(k, ALICE_PRIV);
+	assert_int_equal(limpet_x25519_base(k, k), 0);
+	{
+		uint8_t want[32];
+
+		unhex(want, ALICE_PUB);
+		assert_memory_equal(k, want, 32);
+	}
+}
+
 /* The output may overwrite either input. */
 static void
 test_output_aliases_input(void **state)
@@ -227,6 +283,7 @@ main(void)
 		cmocka_unit_test(test_top_bit_of_u_masked),
 		cmocka_unit_test(test_non_canonical_u),
 		cmocka_unit_test(test_scalar_clamped),
+		cmocka_unit_test(test_base_matches_ladder),
 		cmocka_unit_test(test_output_aliases_input),
 		cmocka_unit_test(test_small_order_points_rejected),
 	};
