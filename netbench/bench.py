@@ -619,13 +619,7 @@ LATENCY_PLACEMENTS = (('', None), ('_one_cpu', 'one CPU'))
 def measure_netbench(cfg, pid, address=GUEST_IP):
     res = {}
     for proto in ('tcp', 'udp'):
-        idle = hs_lim.get('idle_memory')
-    if idle:
-        rows.append(row('https', 'HTTPS memory per idle connection, above HTTP', 'KiB', 'lower',
-                        idle['bytes_per_connection'] / 1024, None,
-                        'TLS heap (tls.memory) over %d idle TLS 1.3 connections'
-                        % idle['connections']))
-    for suffix, label in LATENCY_PLACEMENTS:
+        for suffix, label in LATENCY_PLACEMENTS:
             progress('  netbench latency %s, %d rounds%s'
                      % (proto, cfg['lat_rounds'], ', QEMU and client on one CPU' if label else ''))
             args = ['latency', proto, '-n', cfg['lat_rounds'], '-w', cfg['lat_warmup'], '-t', '1']
@@ -766,6 +760,12 @@ def make_rows(raw):
                         hs_lim.get(key, {}).get('handshakes_per_second'),
                         hs_lin.get(key, {}).get('handshakes_per_second'),
                         'a new connection each, no resumption; certificate verified'))
+    idle = hs_lim.get('idle_memory')
+    if idle:
+        rows.append(row('https', 'HTTPS memory per idle connection, above HTTP', 'KiB', 'lower',
+                        idle['bytes_per_connection'] / 1024, None,
+                        'TLS heap (tls.memory) over %d idle TLS 1.3 connections'
+                        % idle['connections']))
     for suffix, label in LATENCY_PLACEMENTS:
         for proto in ('tcp', 'udp'):
             for key in ('p50', 'p99', 'mean'):

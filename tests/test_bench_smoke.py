@@ -149,7 +149,9 @@ def test_https_rows():
                 'handshakes': {'handshakes_per_second': hs},
                 'handshakes_1.3': {'handshakes_per_second': hs * 3,
                                    'cipher': 'TLS_AES_256_GCM_SHA384'}}
-    raw = {'limpet': {'https': https(100.0, 20.0, 'ECDHE-ECDSA-AES256-GCM-SHA384')},
+    lim_https = https(100.0, 20.0, 'ECDHE-ECDSA-AES256-GCM-SHA384')
+    lim_https['idle_memory'] = {'connections': 100, 'bytes_per_connection': 23552.0}
+    raw = {'limpet': {'https': lim_https},
            'linux': {'https': https(50.0, 40.0, 'ECDHE-ECDSA-AES256-GCM-SHA384')}}
     rows = {r['name']: r for r in bench.make_rows(raw)}
     r = rows['HTTPS small page, keep-alive, requests/s, 8 conn.']
@@ -160,6 +162,8 @@ def test_https_rows():
     assert r['unit'] == 'conn/s' and r['ratio'] == 0.5, r
     r = rows['HTTPS full handshakes/s (TLS 1.3, TLS_AES_256_GCM_SHA384, 1 client)']
     assert (r['limpet'], r['linux'], r['ratio']) == (60.0, 120.0, 0.5), r
+    r = rows['HTTPS memory per idle connection, above HTTP']
+    assert (r['limpet'], r['linux'], r['unit']) == (23.0, None, 'KiB'), r
     # Nothing measured: no HTTPS rows at all.
     assert not [r for r in bench.make_rows({'limpet': {}}) if r['group'] == 'https']
 
