@@ -222,8 +222,8 @@ static void
 ged_init(const uint8_t *f, uint32_t length)
 {
 	const struct acpi_sdt *dsdt = map_dsdt(le32(f + FADT_DSDT));
-	uint32_t esel;
-	unsigned gsi, flags;
+	uint32_t esel = 0;
+	unsigned gsi = 0, flags = 0;
 	int vector;
 
 	find_s5(dsdt);
@@ -267,7 +267,7 @@ power_init(void)
 {
 	const struct acpi_sdt *fadt = acpi_find("FACP", NULL);
 	const uint8_t *f = (const void *)fadt;
-	unsigned sci, gsi, flags;
+	unsigned sci, gsi = 0, flags = 0;
 	uint32_t smi_cmd;
 	int vector, err;
 
