@@ -4,9 +4,10 @@
  * ECDSA signing.  The curve is y^2 = x^3 - 3x + b over GF(p) (FIPS 186-4
  * D.1.2.3, SEC 2 2.4.2).
  *
- * Why our own: mbedTLS 2.28 signs with its general bignum code (ecp.c's
- * comb over mbedtls_mpi): variable-length integers on the heap, with a
- * malloc, free and bounds check around every multiplication.  Under TCG a
+ * Why our own: mbedTLS (2.28, and 3.6 still) signs with its general
+ * bignum code (ecp.c's comb over mbedtls_mpi): variable-length integers
+ * on the heap, with a malloc, free and bounds check around every
+ * multiplication.  Under TCG a
  * signature took about 4 ms, most of a full ECDHE_ECDSA handshake.
  *
  * Representation: an integer mod m (m = p or n) is four 64-bit limbs,

@@ -2,9 +2,9 @@
  * X25519 (RFC 7748): arithmetic in GF(p), p = 2^255 - 19, and the
  * Montgomery ladder over Curve25519's u-coordinate.
  *
- * Why our own: mbedTLS 2.28 computes X25519 with its general bignum code
- * (ecp.c's ecp_mul_mxz() over mbedtls_mpi): variable-length integers on
- * the heap, a multiplication, reduction and bounds check per call, and an
+ * Why our own: mbedTLS (2.28, and 3.6 still) computes X25519 with its
+ * general bignum code (ecp.c's ecp_mul_mxz() over mbedtls_mpi):
+ * variable-length integers on the heap, a multiplication, reduction and bounds check per call, and an
  * inversion by extended GCD.  Under TCG that was about 23 of a full
  * handshake's 38 ms.  Field elements of fixed size do the same work about
  * 15 times faster.
