@@ -5,9 +5,9 @@
  * Why our own: mbedTLS (2.28, and 3.6 still) computes X25519 with its
  * general bignum code (ecp.c's ecp_mul_mxz() over mbedtls_mpi):
  * variable-length integers on the heap, a multiplication, reduction and
- * bounds check per call, and an inversion by extended GCD.  Under TCG that was about 23 of a full
- * handshake's 38 ms.  Field elements of fixed size do the same work about
- * 15 times faster.
+ * bounds check per call, and an inversion by extended GCD.  Under TCG
+ * that was about 23 of a full handshake's 38 ms.  Field elements of fixed
+ * size do the same work about 15 times faster.
  *
  * The field arithmetic is fiat-crypto's (curve25519_64.h: generated from
  * a proof in Coq that it computes these functions mod p, with no branch or
