@@ -177,6 +177,31 @@ fe_cswap(fe *a, fe *b, uint64_t bit)
 	}
 }
 
+/* decodeScalar25519 (RFC 7748 5): a multiple of the cofactor 8, bit 254
+ * set, bit 255 clear. */
+static void
+decode_scalar(uint8_t k[32], const uint8_t scalar[32])
+{
+	memcpy(k, scalar, 32);
+	k[0] &= 248;
+	k[31] &= 127;
+	k[31] |= 64;
+}
+
+/* 0, or -EINVAL for the all-zero value (RFC 7748 6.1), which is what
+ * small-order points give.  Which it is, is no secret: a peer chose the
+ * point (and a base-point multiple is never 0). */
+static int
+nonzero(const uint8_t out[X25519_BYTES])
+{
+	uint8_t any = 0;
+
+	for (int i = 0; i < X25519_BYTES; i++)
+		any |= out[i];
+	limpet_ct_declassify(&any, sizeof(any));
+	return any ? 0 : -EINVAL;
+}
+
 /* The ladder's state and temporaries, in one place so that they can be
  * wiped together: they are all derived from the scalar. */
 struct ladder {
@@ -202,13 +227,8 @@ limpet_x25519(uint8_t out[X25519_BYTES], const uint8_t scalar[X25519_BYTES],
 {
 	struct ladder s;
 	uint64_t swap = 0, bit;
-	uint8_t any = 0;
 
-	/* decodeScalar25519: a multiple of the cofactor 8, bit 254 set. */
-	memcpy(s.k, scalar, sizeof(s.k));
-	s.k[0] &= 248;
-	s.k[31] &= 127;
-	s.k[31] |= 64;
+	decode_scalar(s.k, scalar);
 
 	fe_frombytes(&s.x1, u);
 	memset(&s.x2, 0, sizeof(s.x2));
@@ -256,13 +276,7 @@ limpet_x25519(uint8_t out[X25519_BYTES], const uint8_t scalar[X25519_BYTES],
 	fe_mul(&s.x2, &s.x2, &s.z2);
 	fe_tobytes(out, &s.x2);
 	wipe(&s, sizeof(s));
-
-	/* RFC 7748 6.1: the all-zero value is what small-order points give.
-	 * Which it is, is no secret: the peer chose the point. */
-	for (int i = 0; i < X25519_BYTES; i++)
-		any |= out[i];
-	limpet_ct_declassify(&any, sizeof(any));
-	return any ? 0 : -EINVAL;
+	return nonzero(out);
 }
 
 /*
@@ -498,15 +512,10 @@ limpet_x25519_base(uint8_t out[X25519_BYTES], const uint8_t scalar[X25519_BYTES]
 {
 	struct fixed_base s;
 	int8_t carry = 0;
-	uint8_t any = 0;
 
 	if (!base_table_ready)
 		build_base_table();
-	/* decodeScalar25519, as limpet_x25519() does. */
-	memcpy(s.k, scalar, sizeof(s.k));
-	s.k[0] &= 248;
-	s.k[31] &= 127;
-	s.k[31] |= 64;
+	decode_scalar(s.k, scalar);
 	/* Signed digits: each 4-bit digit 8..15 becomes digit - 16 with a
 	 * carry into the next.  The last takes the carry: k < 2^255, so it
 	 * stays at most 8. */
@@ -542,11 +551,5 @@ limpet_x25519_base(uint8_t out[X25519_BYTES], const uint8_t scalar[X25519_BYTES]
 	fe_mul(&s.num, &s.num, &s.den);
 	fe_tobytes(out, &s.num);
 	wipe(&s, sizeof(s));
-
-	/* Never 0 for a clamped scalar (see ecdh_alt.c); checked like
-	 * limpet_x25519()'s result all the same. */
-	for (int i = 0; i < X25519_BYTES; i++)
-		any |= out[i];
-	limpet_ct_declassify(&any, sizeof(any));
-	return any ? 0 : -EINVAL;
+	return nonzero(out);
 }
