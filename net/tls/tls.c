@@ -370,7 +370,6 @@ choose_by_name(void *arg, mbedtls_ssl_context *ssl, const unsigned char *host, s
 		if ((ret = mbedtls_ssl_set_hs_own_cert(ssl, &conf->certs[i].chain,
 		    &conf->certs[i].key)) != 0)
 			return ret;
-		conf->sni_matched = 1;
 	}
 	return 0;
 }

@@ -24,7 +24,6 @@ struct altcp_tls_config {
 	mbedtls_ssl_ticket_context	tickets;
 	struct tls_cert			certs[TLS_MAX_CERTS];
 	int				ncerts;
-	int				sni_matched;	/* a name chose (tests) */
 };
 
 
