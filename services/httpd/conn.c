@@ -947,9 +947,10 @@ httpd_shutdown(void *arg)
 	unsigned idle = 0;
 
 	(void)arg;
+	/* Closing a listening PCB cannot fail: lwIP frees it at once (lwIP
+	 * cannot abort one, so there is no other way anyway). */
 	for (unsigned i = 0; i < nlisteners; i++)
-		if (altcp_close(listeners[i]) != ERR_OK)
-			altcp_abort(listeners[i]);
+		(void)altcp_close(listeners[i]);
 	nlisteners = 0;
 	draining = true;
 	drain_deadline = limpet_now_ns() + httpd_cfg.shutdown_timeout_ns;
