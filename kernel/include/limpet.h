@@ -114,8 +114,9 @@ void	limpet_stop(int status);
 
 /*
  * Shutdown from outside: fn(arg) runs once, in the loop, when the machine's
- * power button is pressed (ACPI on pc and q35: what QEMU's
- * system_powerdown and libvirt's "virsh shutdown" send).  It should stop
+ * power button is pressed (ACPI's on pc and q35, QEMU's Generic Event
+ * Device on microvm: what QEMU's system_powerdown and libvirt's
+ * "virsh shutdown" send).  It should stop
  * taking new work, let what is in flight finish within a bounded time,
  * then limpet_stop(0); main's return ends the VM (status 0 through
  * ./limpet run, a power-off under a hypervisor without isa-debug-exit).
