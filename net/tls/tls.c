@@ -211,32 +211,39 @@ limpet_tls_memory(size_t *bytes, size_t *peak)
 }
 
 /* Seed the DRBG from the hardware source, and start PSA crypto over it;
- * 0 or -1.  Once. */
+ * 0 or -1.  Each step once; a call after a failure tries what failed. */
 static int
 seed_drbg(void)
 {
 	static const char pers[] = "limpet tls";
+	static int hooked, psa_ready;
 	psa_status_t status;
 	int ret;
 
-	if (drbg != NULL)
-		return 0;
-	/* Before mbedTLS allocates anything. */
-	mbedtls_platform_set_calloc_free(counted_calloc, counted_free);
-	mbedtls_entropy_init(&entropy);
-	mbedtls_ctr_drbg_init(&drbg_ctx);
-	if ((ret = mbedtls_ctr_drbg_seed(&drbg_ctx, mbedtls_entropy_func, &entropy,
-	    (const unsigned char *)pers, sizeof(pers) - 1)) != 0) {
-		log_error("tls: seeding the DRBG from the hardware source failed (-0x%04x)",
-		    (unsigned int)-ret);
-		return -1;
+	if (!hooked) {
+		/* Before mbedTLS allocates anything. */
+		mbedtls_platform_set_calloc_free(counted_calloc, counted_free);
+		mbedtls_entropy_init(&entropy);
+		mbedtls_ctr_drbg_init(&drbg_ctx);
+		hooked = 1;
 	}
-	drbg = &drbg_ctx;
-	reseeded_at = now_ns();
-	have_genid = vmgenid_read(genid) == 0;
-	if ((status = psa_crypto_init()) != PSA_SUCCESS) {
-		log_error("tls: PSA crypto did not start (%d)", (int)status);
-		return -1;
+	if (drbg == NULL) {
+		if ((ret = mbedtls_ctr_drbg_seed(&drbg_ctx, mbedtls_entropy_func, &entropy,
+		    (const unsigned char *)pers, sizeof(pers) - 1)) != 0) {
+			log_error("tls: seeding the DRBG from the hardware source failed "
+			    "(-0x%04x)", (unsigned int)-ret);
+			return -1;
+		}
+		drbg = &drbg_ctx;
+		reseeded_at = now_ns();
+		have_genid = vmgenid_read(genid) == 0;
+	}
+	if (!psa_ready) {
+		if ((status = psa_crypto_init()) != PSA_SUCCESS) {
+			log_error("tls: PSA crypto did not start (%d)", (int)status);
+			return -1;
+		}
+		psa_ready = 1;
 	}
 	return 0;
 }
