@@ -156,8 +156,12 @@ static void phase1_start(void)
 #define PERIOD	(150 * LIMPET_MS)
 #define NPERIOD	6
 /* Slow callbacks take 60% of a period: a timer re-armed from the end of
- * its callback would drift by that much, well over TOL. */
+ * its callback would drift by that much at each of the three slow fires
+ * (1, 3, 5), 270 ms by the sixth.  A fire may still be late by a stall of
+ * the host under TCG (a CI run saw 118 ms once): PTOL allows one such
+ * stall and still catches the drift by the last fire. */
 #define SLOW	(PERIOD * 6 / 10)
+#define PTOL	(200 * LIMPET_MS)
 
 static struct limpet_timer periodic, after_periodic;
 static uint64_t p_lo, p_hi;
@@ -182,7 +186,7 @@ static void on_periodic(struct limpet_timer *t, void *arg)
 	(void)arg;
 	CHECK(t_now >= p_lo + k * PERIOD, "fire %d came %lld us early", k,
 	    us((int64_t)(p_lo + k * PERIOD - t_now)));
-	CHECK(t_now <= p_hi + k * PERIOD + TOL, "fire %d came %lld ms after its "
+	CHECK(t_now <= p_hi + k * PERIOD + PTOL, "fire %d came %lld ms after its "
 	    "deadline start + %d periods (drift?)", k,
 	    ms((int64_t)(t_now - p_hi - k * PERIOD)), k);
 	CHECK(limpet_timer_armed(t), "a periodic timer is not armed in its callback");
