@@ -3,6 +3,8 @@
  * linear scan: it runs only when something has already gone wrong, and
  * sorting would need memory we may not have then.
  */
+#include <string.h>
+
 #include <kernel/symbols.h>
 
 /* ELF64 symbol (System V gABI, "Symbol Table"). */
@@ -18,6 +20,8 @@ struct elf64_sym {
 #define STT_FUNC	2
 #define ELF_ST_TYPE(i)	((i) & 0xf)
 
+_Static_assert(sizeof(struct symbols_blob) == 16, "the syms follow 8-byte aligned");
+
 static struct symtab kernel_syms;
 
 void
@@ -27,6 +31,24 @@ symbols_init(const void *syms, size_t syms_size, const char *strs, size_t strs_s
 	kernel_syms.nsyms = syms != NULL ? syms_size / sizeof(struct elf64_sym) : 0;
 	kernel_syms.strs = strs;
 	kernel_syms.strs_size = strs != NULL ? strs_size : 0;
+}
+
+int
+symbols_init_blob(const void *blob, size_t size)
+{
+	const struct symbols_blob *h = blob;
+	size_t syms_bytes;
+
+	if (blob == NULL || size < sizeof(*h) ||
+	    memcmp(h->magic, SYMBOLS_BLOB_MAGIC, sizeof(h->magic)) != 0)
+		return -1;
+	if (h->nsyms > (size - sizeof(*h)) / sizeof(struct elf64_sym))
+		return -1;
+	syms_bytes = (size_t)h->nsyms * sizeof(struct elf64_sym);
+	if (h->strs_size > size - sizeof(*h) - syms_bytes)
+		return -1;
+	symbols_init(h + 1, syms_bytes, (const char *)(h + 1) + syms_bytes, h->strs_size);
+	return 0;
 }
 
 int

@@ -55,7 +55,8 @@ _Static_assert(offsetof(struct bootinfo, cmdline) == 96, "bootinfo layout");
 _Static_assert(offsetof(struct bootinfo, mmap_count) == 1120, "bootinfo layout");
 _Static_assert(offsetof(struct bootinfo, mmap) == 1128, "bootinfo layout");
 _Static_assert(sizeof(struct bootinfo_mmap) == 24, "bootinfo layout");
-_Static_assert(sizeof(struct bootinfo) == 1896, "bootinfo layout");
+_Static_assert(offsetof(struct bootinfo, rsdp) == 1896, "bootinfo layout");
+_Static_assert(sizeof(struct bootinfo) == 1904, "bootinfo layout");
 
 /* From loader.ld and entry.S. */
 extern char __loader_start[], __loader_end[];

@@ -7,13 +7,12 @@
     ./limpet deploy --status [--name PREFIX] [--connect URI]
     ./limpet deploy --destroy [--name PREFIX] [--connect URI]
 
-Each domain boots the image directly (<kernel> the Limpet loader, <initrd>
-the image, <cmdline> the kernel arguments), as type='qemu' (TCG) unless
+Each domain boots the image directly by its PVH entry (<kernel> the
+image, <cmdline> the kernel arguments), as type='qemu' (TCG) unless
 /proc/cpuinfo shows vmx or svm, with QEMU's user networking: instance i
 (1..N) forwards 127.0.0.1:HOSTBASE+i-1 to the guest's port GUEST for each
 --port (defaults: httpd 18080:80, and 18443:443 with tls=1; echo
-17007:7).  libvirt's QEMU runs as its own user, so the loader and image
-are copied to /var/lib/libvirt/images/limpet/PREFIX/, with each domain's
+17007:7).  libvirt's QEMU runs as its own user, so the image is copied to /var/lib/libvirt/images/limpet/PREFIX/, with each domain's
 serial console log beside them.  "virsh shutdown" presses the guest's
 ACPI power button: httpd finishes its responses and powers off.
 
@@ -94,8 +93,7 @@ def parse_ports(specs):
     return ports
 
 
-def domain_xml(name, service, loader, image, cmdline, memory, machine, virt_type, fwds,
-               console):
+def domain_xml(name, service, image, cmdline, memory, machine, virt_type, fwds, console):
     e = xml.sax.saxutils.escape
     hostfwd = ','.join('hostfwd=tcp:127.0.0.1:%d-:%d' % (h, g) for h, g in fwds)
     ports = ' '.join('%d:%d' % (h, g) for h, g in fwds)
@@ -111,8 +109,7 @@ def domain_xml(name, service, loader, image, cmdline, memory, machine, virt_type
   <vcpu>1</vcpu>
   <os>
     <type arch='x86_64' machine='{machine}'>hvm</type>
-    <kernel>{e(loader)}</kernel>
-    <initrd>{e(image)}</initrd>
+    <kernel>{e(image)}</kernel>
     <cmdline>{e(cmdline)}</cmdline>
   </os>
   <features><acpi/></features>
@@ -172,14 +169,12 @@ def deploy(args, uri):
         raise DeployError('%s already exist: ./limpet deploy --destroy --name %s first'
                           % (', '.join(sorted(existing)), args.name))
     image = build(args.service, ['platform=pc', 'mode=release'] + args.options)
-    loader = os.path.join(TOP, 'build', 'loader', 'limpet-loader.elf')
     folder = os.path.join(IMAGES, args.name)
     os.makedirs(folder, mode=0o755, exist_ok=True)
     os.chmod(IMAGES, 0o755)
     os.chmod(folder, 0o755)
-    for src, dst in ((loader, 'limpet-loader.elf'), (image, 'image.elf')):
-        shutil.copyfile(src, os.path.join(folder, dst))
-        os.chmod(os.path.join(folder, dst), 0o644)
+    shutil.copyfile(image, os.path.join(folder, 'image.elf'))
+    os.chmod(os.path.join(folder, 'image.elf'), 0o644)
     cmdline = KERNEL_NET + (' -- ' + ' '.join(args.app) if args.app else '')
     virt_type = accelerator()
     for i in range(1, args.count + 1):
@@ -191,8 +186,8 @@ def deploy(args, uri):
         console = os.path.join(folder, '%s.console.log' % name)
         xml_path = os.path.join(folder, '%s.xml' % name)
         with open(xml_path, 'w') as f:
-            f.write(domain_xml(name, args.service, os.path.join(folder, 'limpet-loader.elf'),
-                               os.path.join(folder, 'image.elf'), cmdline, args.memory,
+            f.write(domain_xml(name, args.service, os.path.join(folder, 'image.elf'),
+                               cmdline, args.memory,
                                args.platform, virt_type, mine, console))
         virsh(uri, 'define', xml_path)
         virsh(uri, 'start', name)

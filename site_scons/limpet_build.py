@@ -3,6 +3,7 @@ the recipe that builds newlib for our freestanding target."""
 
 import os
 import shutil
+import struct
 import subprocess
 
 from SCons.Errors import UserError
@@ -144,3 +145,63 @@ def newlib_action(target, source, env):
 # The compile-time log levels, most severe first; the index is the number
 # the C code sees as LIMPET_LOG_LEVEL.
 LOG_LEVELS = ('error', 'warn', 'info', 'debug', 'trace')
+
+
+# ---- an image's own symbols (kernel/include/kernel/symbols.h) -------------
+SHT_SYMTAB = 2
+STT_FUNC = 2
+ELF64_SYM = struct.Struct('<IBBHQQ')
+
+
+def function_symbols(path):
+    """[(name, Elf64_Sym fields)] of the STT_FUNC symbols of the ELF64
+    little-endian file at path, from its .symtab and the string table
+    that section links to."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if data[:4] != b'\x7fELF' or data[4] != 2 or data[5] != 1:
+        raise UserError('%s: not a little-endian ELF64 file' % path)
+    shoff, = struct.unpack_from('<Q', data, 0x28)
+    shentsize, shnum = struct.unpack_from('<HH', data, 0x3a)
+
+    def section(i):
+        _, kind, _, _, off, size, link, _, _, _ = struct.unpack_from(
+            '<IIQQQQIIQQ', data, shoff + i * shentsize)
+        return kind, off, size, link
+
+    for i in range(shnum):
+        kind, off, size, link = section(i)
+        if kind == SHT_SYMTAB:
+            _, stroff, strsize, _ = section(link)
+            strtab = data[stroff:stroff + strsize]
+            out = []
+            for at in range(off, off + size - ELF64_SYM.size + 1, ELF64_SYM.size):
+                sym = ELF64_SYM.unpack_from(data, at)
+                if sym[1] & 0xf == STT_FUNC and sym[4] != 0:
+                    name = strtab[sym[0]:strtab.index(b'\0', sym[0])]
+                    out.append((name, sym))
+            return out
+    raise UserError('%s has no symbol table' % path)
+
+
+def symbols_object(target, source, env):
+    """Write target[0], an object whose section .limpet_symbols holds the
+    function symbols of the image source[0] in the form symbols_init_blob()
+    reads (kernel/include/kernel/symbols.h): a header (magic, count, size
+    of the names), the Elf64_Sym entries, then the names."""
+    syms, names = [], bytearray(b'\0')
+    for name, sym in function_symbols(str(source[0])):
+        syms.append(ELF64_SYM.pack(len(names), *sym[1:]))
+        names += name + b'\0'
+    blob = (struct.pack('<8sII', b'LIMPSYM1', len(syms), len(names)) + b''.join(syms)
+            + bytes(names))
+    raw = str(target[0]) + '.bin'
+    with open(raw, 'wb') as f:
+        f.write(blob)
+    # objcopy also adds _binary_* symbols: absolute or in the new section,
+    # they move nothing.
+    return subprocess.call(['objcopy', '-I', 'binary', '-O', 'elf64-x86-64',
+                            '-B', 'i386:x86-64', '--rename-section',
+                            '.data=.limpet_symbols,alloc,load,readonly,data,contents',
+                            '--set-section-alignment', '.limpet_symbols=8',
+                            raw, str(target[0])])

@@ -100,12 +100,15 @@ def decode_status(rc):
 
 def boot(service, platform='pc', kernel_args='', app_args=None, mem='64M',
          timeout=30, image=None, initrd=True, mode='debug', log='info', cmdline=None,
-         cpu='max', qemu_args=()):
+         cpu='max', qemu_args=(), via='pvh'):
     """Boot service (or the image file `image`) under QEMU on platform
     (pc, q35, microvm); return Boot(status, serial output).
 
-    app_args (a list) go after "--"; cmdline, when given, is passed to
-    -append verbatim instead.  initrd=False leaves -initrd out.
+    via is how: 'pvh' (the image is -kernel, as ./limpet run boots it) or
+    'loader' (the multiboot loader is -kernel, the image -initrd, as GRUB
+    boots it).  app_args (a list) go after "--"; cmdline, when given, is
+    passed to -append verbatim instead.  initrd=False leaves the loader's
+    -initrd out.
     cpu is QEMU's -cpu model, features too ('qemu64,-rdrand,-rdseed');
     qemu_args go on QEMU's command line (devices, e.g. a NIC).  A boot
     still running after `timeout` seconds fails the test."""
@@ -114,15 +117,16 @@ def boot(service, platform='pc', kernel_args='', app_args=None, mem='64M',
         if not image.exists():
             pytest.fail('no image %s: build it with scons service=%s platform=%s mode=%s log=%s'
                         % (image.relative_to(TOP), service, build_platform(platform), mode, log))
-    if not LOADER.exists():
+    if via == 'loader' and not LOADER.exists():
         pytest.fail('no loader %s: run scons' % LOADER.relative_to(TOP))
     if cmdline is None:
         cmdline = make_cmdline(kernel_args, app_args)
     cmd = [shutil.which('qemu-system-x86_64') or 'qemu-system-x86_64',
-           '-M', MACHINES[platform], '-m', mem, '-cpu', cpu, '-accel', ACCEL,
-           '-kernel', str(LOADER)]
-    if initrd:
-        cmd += ['-initrd', str(image)]
+           '-M', MACHINES[platform], '-m', mem, '-cpu', cpu, '-accel', ACCEL]
+    if via == 'pvh':
+        cmd += ['-kernel', str(image)]
+    else:
+        cmd += ['-kernel', str(LOADER)] + (['-initrd', str(image)] if initrd else [])
     cmd += ['-append', cmdline, '-serial', 'stdio', '-display', 'none', '-no-reboot',
             '-nodefaults', '-no-user-config',
             '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'] + list(qemu_args)

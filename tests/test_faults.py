@@ -1,10 +1,11 @@
 """Faults: each makes the kernel print a readable dump and stop with 125."""
 
 import re
+import subprocess
 
 import pytest
 
-from conftest import FAULT_STATUS, boot, describe
+from conftest import FAULT_STATUS, boot, describe, image_path
 
 PF = r'page fault \(#PF\)'
 
@@ -54,3 +55,27 @@ def test_fault_dump_on_microvm(case):
 def test_fault_usage():
     r = boot('test_fault', app_args=['nosuch'])
     assert r.status == 2 and 'usage' in r.output, describe(r)
+
+
+@pytest.mark.parametrize('variant', ['pc-debug-info', 'pc-release-info', 'microvm-debug-info'])
+def test_symbols_linked_in_match_the_image(variant):
+    """The build links each image twice and puts the first link's function
+    symbols into the second (kernel.ld, SConstruct): no function may have
+    moved between the two, or backtraces would name the wrong ones."""
+    def functions(path):
+        out = subprocess.run(['nm', '--defined-only', str(path)], capture_output=True,
+                             text=True, check=True).stdout
+        return sorted(l for l in out.splitlines() if l.split()[1] in ('t', 'T'))
+
+    for service in ('hello', 'httpd'):
+        final = image_path(service).parent.parent / variant / (service + '.elf')
+        first = final.with_name(service + '.nosyms.elf')
+        assert final.exists() and first.exists(), final
+        assert functions(final) == functions(first), final
+        assert 'LIMPSYM1' in final.read_bytes().decode('latin-1')
+
+
+def test_fault_dump_by_loader():
+    """The multiboot loader's path (GRUB's) names functions too, from the
+    symbol table the loader copies."""
+    check_dump(boot('test_fault', app_args=['ud2'], via='loader'), 'ud2')

@@ -2,12 +2,16 @@
 VM with a non-zero status, never hang or crash.  The bad images are made
 here from a real one."""
 
+import functools
 import re
 import struct
 
 import pytest
 
-from conftest import FAULT_STATUS, GUEST_RESET, QEMU_FAILED, boot, describe, image_path
+import conftest
+from conftest import FAULT_STATUS, GUEST_RESET, QEMU_FAILED, describe, image_path
+
+boot = functools.partial(conftest.boot, via='loader')
 
 ERROR = re.compile(r'^loader: error: \S.*$', re.M)
 

@@ -151,9 +151,8 @@ def test_powers_off_without_isa_debug_exit(platform):
     machine = {'pc': 'pc', 'q35': 'q35',
                'microvm': 'microvm,x-option-roms=off,pit=off,pic=off,rtc=on'}[platform]
     p = subprocess.run(['qemu-system-x86_64', '-M', machine, '-m', '64M', '-cpu', 'max',
-                        '-accel', 'tcg', '-kernel', str(TOP / 'build' / 'loader' /
-                                                        'limpet-loader.elf'),
-                        '-initrd', str(image), '-serial', 'stdio', '-display', 'none',
+                        '-accel', 'tcg', '-kernel', str(image),
+                        '-serial', 'stdio', '-display', 'none',
                         '-no-reboot', '-nodefaults', '-no-user-config'],
                        capture_output=True, text=True, timeout=60)
     assert 'goodbye' in p.stdout, p.stdout + p.stderr

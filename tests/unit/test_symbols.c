@@ -108,6 +108,57 @@ no_symbols(void **state)
 	assert_string_equal(name, "main");
 }
 
+/* A blob as the build writes it: header, the syms above, their names. */
+static size_t
+make_blob(uint64_t *buf, size_t bufsize)
+{
+	struct symbols_blob h;
+	size_t n = 0;
+
+	memcpy(h.magic, SYMBOLS_BLOB_MAGIC, sizeof(h.magic));
+	h.nsyms = sizeof(syms) / sizeof(syms[0]);
+	h.strs_size = sizeof(strs);
+	assert_true(sizeof(h) + sizeof(syms) + sizeof(strs) <= bufsize);
+	memcpy((char *)buf + n, &h, sizeof(h));
+	n += sizeof(h);
+	memcpy((char *)buf + n, syms, sizeof(syms));
+	n += sizeof(syms);
+	memcpy((char *)buf + n, strs, sizeof(strs));
+	return n + sizeof(strs);
+}
+
+static void
+blob(void **state)
+{
+	static uint64_t buf[64];
+	size_t size = make_blob(buf, sizeof(buf));
+	struct symbols_blob *h = (struct symbols_blob *)buf;
+	const char *name;
+	uint64_t off;
+
+	(void)state;
+	symbols_init(NULL, 0, NULL, 0);
+	assert_int_equal(symbols_init_blob(buf, size), 0);
+	assert_int_equal(symbolize(0x201045, &name, &off), 0);
+	assert_string_equal(name, "helper");
+	assert_int_equal(off, 5);
+
+	/* Anything short of a whole blob is refused and changes nothing. */
+	symbols_init(NULL, 0, NULL, 0);
+	assert_int_equal(symbols_init_blob(NULL, size), -1);
+	for (size_t cut = 0; cut < size; cut++)
+		assert_int_equal(symbols_init_blob(buf, cut), -1);
+	h->magic[0] ^= 1;
+	assert_int_equal(symbols_init_blob(buf, size), -1);
+	h->magic[0] ^= 1;
+	h->nsyms = UINT32_MAX;		/* would wrap nsyms * 24 on 32 bits */
+	assert_int_equal(symbols_init_blob(buf, size), -1);
+	h->nsyms = sizeof(syms) / sizeof(syms[0]);
+	h->strs_size = UINT32_MAX;
+	assert_int_equal(symbols_init_blob(buf, size), -1);
+	assert_int_equal(symbolize(0x201045, &name, &off), -1);
+}
+
 int
 main(void)
 {
@@ -117,6 +168,7 @@ main(void)
 		cmocka_unit_test(misses),
 		cmocka_unit_test(unterminated_string_table),
 		cmocka_unit_test(no_symbols),
+		cmocka_unit_test(blob),
 	};
 
 	return cmocka_run_group_tests_name("symbols", tests, NULL, NULL);

@@ -44,6 +44,7 @@ struct rsdp {
 static enum { UNSEARCHED, FOUND, ABSENT } state;
 static const struct acpi_sdt *root;	/* the XSDT or RSDT */
 static size_t entry_size;		/* 8 (XSDT) or 4 (RSDT) */
+static uint64_t given_rsdp;		/* acpi_set_rsdp() */
 
 static uint8_t
 sum(const void *p, size_t n)
@@ -84,37 +85,62 @@ table_at(uint64_t pa)
 	return t;
 }
 
+/*
+ * Take the root table the RSDP at pa points at (len bytes at pa are
+ * mapped): 0; -EINVAL when pa holds no RSDP (signature or checksum);
+ * -ENOENT when it is one but points at no valid table.
+ */
+static int
+take_rsdp(uint64_t pa, uint64_t len)
+{
+	const struct rsdp *r = (const struct rsdp *)(uintptr_t)pa;
+
+	if (len < RSDP_V1_LEN || memcmp(r->signature, "RSD PTR ", 8) != 0 ||
+	    sum(r, RSDP_V1_LEN) != 0)
+		return -EINVAL;
+	if (r->revision >= 2 && len >= sizeof(*r) && r->length >= sizeof(*r) &&
+	    r->length <= len && sum(r, r->length) == 0 &&
+	    (root = table_at(r->xsdt)) != NULL && memcmp(root->signature, "XSDT", 4) == 0)
+		entry_size = 8;
+	else if ((root = table_at(r->rsdt)) != NULL && memcmp(root->signature, "RSDT", 4) == 0)
+		entry_size = 4;
+	else {
+		log_warn("acpi: the RSDP at 0x%llx points at no valid RSDT or XSDT",
+		    (unsigned long long)pa);
+		root = NULL;
+		return -ENOENT;
+	}
+	state = FOUND;
+	log_debug("acpi: %.4s at 0x%llx (RSDP at 0x%llx), %u tables", root->signature,
+	    (unsigned long long)(uintptr_t)root, (unsigned long long)pa,
+	    (unsigned)((root->length - sizeof(*root)) / entry_size));
+	return 0;
+}
+
+/* The RSDP the boot protocol gave (PVH does), else the BIOS area's. */
 static void
 find_root(void)
 {
 	state = ABSENT;
+	if (given_rsdp != 0) {
+		if (acpi_map(given_rsdp, sizeof(struct rsdp)) == 0 &&
+		    take_rsdp(given_rsdp, sizeof(struct rsdp)) == 0)
+			return;
+		log_warn("acpi: no valid RSDP at 0x%llx, where the boot protocol "
+		    "put it; searching the BIOS area", (unsigned long long)given_rsdp);
+	}
 	if (acpi_map(BIOS_AREA, BIOS_AREA_END - BIOS_AREA) != 0)
 		return;
 	for (uint64_t a = BIOS_AREA; a + RSDP_V1_LEN <= BIOS_AREA_END; a += 16) {
-		const struct rsdp *r = (const struct rsdp *)(uintptr_t)a;
-
-		if (memcmp(r->signature, "RSD PTR ", 8) != 0 || sum(r, RSDP_V1_LEN) != 0)
-			continue;
-		if (r->revision >= 2 && a + sizeof(*r) <= BIOS_AREA_END &&
-		    r->length >= sizeof(*r) && r->length <= BIOS_AREA_END - a &&
-		    sum(r, r->length) == 0 && (root = table_at(r->xsdt)) != NULL &&
-		    memcmp(root->signature, "XSDT", 4) == 0)
-			entry_size = 8;
-		else if ((root = table_at(r->rsdt)) != NULL &&
-		    memcmp(root->signature, "RSDT", 4) == 0)
-			entry_size = 4;
-		else {
-			log_warn("acpi: the RSDP at 0x%llx points at no valid RSDT or XSDT",
-			    (unsigned long long)a);
-			root = NULL;
+		if (take_rsdp(a, BIOS_AREA_END - a) != -EINVAL)
 			return;
-		}
-		state = FOUND;
-		log_debug("acpi: %.4s at 0x%llx, %u tables", root->signature,
-		    (unsigned long long)(uintptr_t)root,
-		    (unsigned)((root->length - sizeof(*root)) / entry_size));
-		return;
 	}
+}
+
+void
+acpi_set_rsdp(uint64_t pa)
+{
+	given_rsdp = pa;
 }
 
 const struct acpi_sdt *

@@ -31,7 +31,7 @@ flush(uint64_t va)
 		invlpg(va);
 }
 
-extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
+extern char __image_start[], __text_end[], __rodata_end[], __data_end[], __image_end[];
 extern char boot_stack_guard[], df_stack_guard[];
 
 static unsigned
@@ -176,10 +176,12 @@ image_flags(uint64_t pa, const struct bootinfo *bi)
 		return PTE_P;				/* text: R X */
 	if (pa >= (uint64_t)__text_end && pa < (uint64_t)__rodata_end)
 		return PTE_P | PTE_NX;			/* rodata */
-	if (pa >= (uint64_t)__rodata_end && pa < (uint64_t)__image_end)
+	if (pa >= (uint64_t)__rodata_end && pa < (uint64_t)__data_end)
 		return PTE_P | PTE_W | PTE_NX;		/* data, bss */
+	if (pa >= (uint64_t)__data_end && pa < (uint64_t)__image_end)
+		return PTE_P | PTE_NX;			/* the image's symbols */
 	if (pa >= (uint64_t)__image_end && pa < bi->reserved_end)
-		return PTE_P | PTE_NX;			/* symbols */
+		return PTE_P | PTE_NX;			/* the loader's copy of them */
 	return PTE_P | PTE_W | PTE_NX;
 }
 

@@ -30,6 +30,10 @@ struct acpi_sdt {
  */
 const struct acpi_sdt *acpi_find(const char *sig, const char *oem_table_id);
 
+/* Where the boot protocol put the RSDP (PVH's start info), searched
+ * before the BIOS area; 0 for none.  Call before the first acpi_find(). */
+void	acpi_set_rsdp(uint64_t pa);
+
 /* Map [pa, pa + len) read only at its physical address, where it is not
  * mapped already (firmware memory outside the RAM the kernel maps); 0 or
  * -ENOMEM. */

@@ -3,7 +3,9 @@
  *
  * The loader (a 32-bit multiboot program) fills this in, switches to long
  * mode with the first 4 GiB identity-mapped by 2 MiB pages, and jumps to
- * the image's entry point with:
+ * the image's entry point with the registers below.  An image booted by
+ * PVH (arch/x86_64/pvh_entry.S) does the same for itself: there the "loader"
+ * fields describe the PVH entry's boot page tables.
  *
  *	%rdi	physical address of struct bootinfo
  *	%rsp	a small loader stack (the kernel switches away at once)
@@ -59,6 +61,7 @@ struct bootinfo {
 	uint32_t	mmap_count;
 	uint32_t	pad;
 	struct bootinfo_mmap mmap[BOOTINFO_MMAP_MAX];
+	uint64_t	rsdp;		/* the ACPI RSDP, or 0: search the BIOS area for it */
 };
 
 /*
