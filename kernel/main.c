@@ -133,7 +133,12 @@ kernel_main(const struct bootinfo *bi)
 		machine_exit(125);
 	}
 	bootinfo = *bi;				/* the loader's memory is reclaimed */
-	acpi_set_rsdp(bootinfo.rsdp);
+	/* The RSDP where PVH said, or the loader's copy of it (GRUB's
+	 * multiboot2 under UEFI, where no search finds it). */
+	if (bootinfo.rsdp != 0)
+		acpi_set_rsdp(bootinfo.rsdp);
+	else if (memcmp(bootinfo.rsdp_copy, "RSD PTR ", 8) == 0)
+		acpi_set_rsdp((uint64_t)(uintptr_t)bootinfo.rsdp_copy);
 	cpu_init();				/* SSE */
 	gdt_init();				/* segments, TSS, double-fault stack */
 	idt_init();				/* exceptions print a dump */

@@ -1,9 +1,11 @@
 /*
- * The loader's entry from a multiboot boot loader (QEMU's -kernel) and its
- * exit into the kernel image in long mode.
+ * The loader's entry from a multiboot boot loader (QEMU's -kernel: v1;
+ * GRUB's multiboot2 command: v2) and its exit into the kernel image in
+ * long mode.
  *
- * On entry (Multiboot 0.6.96, 3.2): 32-bit protected mode, paging off,
- * %eax = MB_BOOT_MAGIC, %ebx = physical address of the multiboot info,
+ * On entry (Multiboot 0.6.96, 3.2; Multiboot 2, 3.2): 32-bit protected
+ * mode, paging off, %eax = MB_BOOT_MAGIC or MB2_BOOT_MAGIC, %ebx =
+ * physical address of the multiboot info,
  * flat CS/DS/ES/SS, no usable stack, GDTR and IDTR unspecified.
  */
 #include "multiboot.h"
@@ -16,6 +18,20 @@
 	.long	MB_HEADER_MAGIC
 	.long	MB_FLAGS
 	.long	-(MB_HEADER_MAGIC + MB_FLAGS)
+
+	/* Multiboot 2 (3.1): the ELF headers say where to load; modules on
+	 * page boundaries, as above. */
+	.balign	8
+mb2_header:
+	.long	MB2_HEADER_MAGIC
+	.long	MB2_ARCH_I386
+	.long	mb2_header_end - mb2_header
+	.long	-(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+	.word	MB2_HEADER_TAG_MODULE_ALIGN, 0
+	.long	8
+	.word	MB2_HEADER_TAG_END, 0
+	.long	8
+mb2_header_end:
 
 	.text
 	.code32

@@ -60,3 +60,11 @@ size_t strlen(const char *s)
 		n++;
 	return n;
 }
+
+int strncmp(const char *a, const char *b, size_t n)
+{
+	for (; n > 0; a++, b++, n--)
+		if (*a != *b || *a == '\0')
+			return (unsigned char)*a - (unsigned char)*b;
+	return 0;
+}

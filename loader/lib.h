@@ -10,6 +10,7 @@ void	*memcpy(void *dst, const void *src, size_t n);
 void	*memmove(void *dst, const void *src, size_t n);
 void	*memset(void *dst, int c, size_t n);
 size_t	strlen(const char *s);
+int	strncmp(const char *a, const char *b, size_t n);
 
 static inline void outb(uint16_t port, uint8_t v)
 {

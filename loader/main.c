@@ -1,5 +1,5 @@
 /*
- * The loader: from multiboot's 32-bit protected mode to the kernel image's
+ * The loader: from multiboot's (v1 or v2) 32-bit protected mode to the kernel image's
  * entry point in long mode, with a struct bootinfo in hand.
  *
  * Physical memory when the loader jumps to the kernel:
@@ -56,7 +56,8 @@ _Static_assert(offsetof(struct bootinfo, mmap_count) == 1120, "bootinfo layout")
 _Static_assert(offsetof(struct bootinfo, mmap) == 1128, "bootinfo layout");
 _Static_assert(sizeof(struct bootinfo_mmap) == 24, "bootinfo layout");
 _Static_assert(offsetof(struct bootinfo, rsdp) == 1896, "bootinfo layout");
-_Static_assert(sizeof(struct bootinfo) == 1904, "bootinfo layout");
+_Static_assert(offsetof(struct bootinfo, rsdp_copy) == 1904, "bootinfo layout");
+_Static_assert(sizeof(struct bootinfo) == 1944, "bootinfo layout");
 
 /* From loader.ld and entry.S. */
 extern char __loader_start[], __loader_end[];
@@ -168,29 +169,44 @@ static void take_mmap(const struct mb_info *mbi)
 		die("the boot loader passed no memory map");
 }
 
-/*
- * QEMU passes "<loader path> <-append string>": keep what follows the
- * first word and the one space after it, byte for byte.
- */
-static void take_cmdline(const struct mb_info *mbi)
+static void put_cmdline(const char *s)
 {
-	const char *s;
-	size_t n;
+	size_t n = strlen(s);
 
-	if (!(mbi->flags & MB_INFO_CMDLINE) || mbi->cmdline == 0)
-		return;
-	s = (const char *)mbi->cmdline;
-	while (*s == ' ')
-		s++;
-	while (*s != '\0' && *s != ' ')
-		s++;
-	if (*s == ' ')
-		s++;
-	n = strlen(s);
 	if (n > BOOTINFO_CMDLINE_MAX - 1)
 		die("the command line is %u bytes long, more than the %u the "
 		    "kernel takes", (unsigned)n, BOOTINFO_CMDLINE_MAX - 1);
 	memcpy(bootinfo.cmdline, s, n + 1);
+}
+
+/* Whether the boot loader says it is GRUB (multiboot info, bit 9). */
+static int booted_by_grub(const struct mb_info *mbi)
+{
+	return (mbi->flags & MB_INFO_LOADER_NAME) && mbi->boot_loader_name != 0 &&
+	       strncmp((const char *)mbi->boot_loader_name, "GRUB", 4) == 0;
+}
+
+/*
+ * QEMU passes "<loader path> <-append string>": keep what follows the
+ * first word and the one space after it, byte for byte.  GRUB 2 passes
+ * only what follows the file name on its multiboot line: keep it whole.
+ */
+static void take_cmdline(const struct mb_info *mbi)
+{
+	const char *s;
+
+	if (!(mbi->flags & MB_INFO_CMDLINE) || mbi->cmdline == 0)
+		return;
+	s = (const char *)mbi->cmdline;
+	if (!booted_by_grub(mbi)) {
+		while (*s == ' ')
+			s++;
+		while (*s != '\0' && *s != ' ')
+			s++;
+		if (*s == ' ')
+			s++;
+	}
+	put_cmdline(s);
 }
 
 /*
@@ -321,13 +337,80 @@ static void build_page_tables(void)
 	}
 }
 
+/*
+ * Multiboot 2's info (3.6): the memory map, the command line (GRUB passes
+ * only what follows the file name), the first module and a copy of the
+ * RSDP, which the kernel reads from its copy of the bootinfo (under UEFI
+ * it cannot search for it).  A tag that runs past the info's end stops
+ * the walk with an error.
+ */
+static void take_mb2(uint32_t info, uint32_t *mod_start, uint32_t *mod_end)
+{
+	uint32_t total = *(const uint32_t *)info, p, end = info + total;
+	const struct mb2_tag *t;
+	const struct mb2_mmap *mm;
+	const struct mb2_mmap_entry *e;
+	const struct mb2_module *mod;
+	uint32_t q, rsdp_len = 0;
+
+	*mod_start = *mod_end = 0;
+	if (total < 16 || end < info)
+		die("multiboot2 info at 0x%x has size %u", info, total);
+	for (p = info + 8; p + sizeof *t <= end; p += (t->size + 7) & ~7u) {
+		t = (const struct mb2_tag *)p;
+		if (t->type == MB2_TAG_END)
+			break;
+		if (t->size < sizeof *t || t->size > end - p)
+			die("multiboot2 tag %u at 0x%x has size %u, beyond the info",
+			    t->type, p, t->size);
+		switch (t->type) {
+		case MB2_TAG_CMDLINE:
+			if (t->size > sizeof *t && ((const char *)p)[t->size - 1] == '\0')
+				put_cmdline((const char *)(p + sizeof *t));
+			break;
+		case MB2_TAG_MODULE:
+			mod = (const struct mb2_module *)p;
+			if (*mod_end == 0 && t->size >= sizeof *mod) {
+				*mod_start = mod->mod_start;
+				*mod_end = mod->mod_end;
+			}
+			break;
+		case MB2_TAG_MMAP:
+			mm = (const struct mb2_mmap *)p;
+			if (t->size < sizeof *mm || mm->entry_size < sizeof *e)
+				die("multiboot2 memory map at 0x%x has entries of %u bytes, "
+				    "want at least %u", p, t->size < sizeof *mm ? 0 :
+				    mm->entry_size, (unsigned)sizeof *e);
+			for (q = p + sizeof *mm; t->size - (q - p) >= mm->entry_size;
+			     q += mm->entry_size) {
+				e = (const struct mb2_mmap_entry *)q;
+				add_mem(e->addr, e->len, mem_type(e->type));
+			}
+			break;
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW:
+			/* The newer copy wins: its XSDT holds 64-bit addresses. */
+			q = t->size - sizeof *t;
+			if (q > sizeof bootinfo.rsdp_copy)
+				q = sizeof bootinfo.rsdp_copy;
+			if (t->type == MB2_TAG_ACPI_NEW || rsdp_len == 0) {
+				memcpy(bootinfo.rsdp_copy, (const void *)(p + sizeof *t), q);
+				rsdp_len = q;
+			}
+			break;
+		}
+	}
+	if (bootinfo.mmap_count == 0)
+		die("the boot loader passed no memory map");
+}
+
 void loader_main(void)
 {
 	const struct mb_info *mbi = (const struct mb_info *)boot_mbi;
 	const struct mb_module *mod;
 	struct elf_info elf;
 	char err[200];
-	uint32_t mod_start, mod_size, i;
+	uint32_t mod_start, mod_end, mod_size, i;
 	uint64_t sym_dst, str_dst, end, moved;
 	const struct elf_segment *s;
 	struct piece pieces[ELF_MAX_SEGMENTS + 2];
@@ -339,27 +422,36 @@ void loader_main(void)
 	bootinfo.loader_start = (uint32_t)__loader_start;
 	bootinfo.loader_end = (uint32_t)__loader_end;
 
-	if (boot_magic != MB_BOOT_MAGIC)
+	if (boot_magic != MB_BOOT_MAGIC && boot_magic != MB2_BOOT_MAGIC)
 		die("not started by a multiboot boot loader (%%eax = 0x%x, "
-		    "want 0x%x)", boot_magic, MB_BOOT_MAGIC);
+		    "want 0x%x or 0x%x)", boot_magic, MB_BOOT_MAGIC, MB2_BOOT_MAGIC);
 	check_cpu();
 
 	/* Take what we need from the multiboot info before overwriting it. */
-	take_mmap(mbi);
-	take_cmdline(mbi);
-	if (!(mbi->flags & MB_INFO_MODS) || mbi->mods_count == 0)
+	if (boot_magic == MB2_BOOT_MAGIC) {
+		take_mb2(boot_mbi, &mod_start, &mod_end);
+	} else {
+		take_mmap(mbi);
+		take_cmdline(mbi);
+		if (!(mbi->flags & MB_INFO_MODS) || mbi->mods_count == 0)
+			mod_start = mod_end = 0;
+		else {
+			mod = (const struct mb_module *)mbi->mods_addr;
+			mod_start = mod->mod_start;
+			mod_end = mod->mod_end;
+		}
+	}
+	if (mod_start == 0 && mod_end == 0)
 		die("no kernel image: pass one as a multiboot module "
-		    "(QEMU: -initrd IMAGE)");
-	mod = (const struct mb_module *)mbi->mods_addr;
-	mod_start = mod->mod_start;
-	if (mod->mod_end < mod_start)
+		    "(QEMU: -initrd IMAGE; GRUB: module2 IMAGE)");
+	if (mod_end < mod_start)
 		die("image module ends (0x%x) before it starts (0x%x)",
-		    mod->mod_end, mod_start);
-	mod_size = mod->mod_end - mod_start;
+		    mod_end, mod_start);
+	mod_size = mod_end - mod_start;
 	if (mod_start < (uint32_t)__loader_end &&
-	    mod->mod_end > (uint32_t)__loader_start)
+	    mod_end > (uint32_t)__loader_start)
 		die("image module 0x%x-0x%x overlaps the loader (0x%x-0x%x)",
-		    mod_start, mod->mod_end, (uint32_t)__loader_start,
+		    mod_start, mod_end, (uint32_t)__loader_start,
 		    (uint32_t)__loader_end);
 
 	if (elf_check(phys(mod_start), mod_size, &elf, err, sizeof err) != 0)

@@ -33,6 +33,11 @@ packages=(
 	# ./limpet deploy --libvirt (tests/test_deploy.py starts the daemons
 	# itself where there is no systemd).
 	libvirt-daemon-system libvirt-clients
+	# ./limpet image: GRUB for BIOS and UEFI (the -bin packages only: no
+	# boot loader is installed on this machine), mtools for the FAT
+	# partition, xorriso for ISOs; OVMF is the UEFI firmware the tests
+	# boot them with (tests/test_image.py).
+	grub-common grub-pc-bin grub-efi-amd64-bin mtools xorriso ovmf
 	# The constant-time check of our P-256 and X25519 code
 	# (tests/test_ecc_ct.py) runs under valgrind's memcheck; the
 	# differential one (tests/test_ecc_differential.py) compares it with

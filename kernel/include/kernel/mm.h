@@ -20,7 +20,9 @@
  *                end of RAM ............................. RW NX
  *   0xfec0_0000  IOAPIC, 0xfee0_0000 LAPIC, PCI BARs .... RW NX uncached,
  *                                                          mapped on demand
- *   HEAP_BASE    0x0000_0080_0000_0000 (512 GiB): heap ... RW NX, grown by sbrk
+ *                (OVMF puts 64-bit BARs far above RAM: 0xe0_0000_0000,
+ *                896 GiB, on q35; anywhere below HEAP_BASE maps)
+ *   HEAP_BASE    0x0000_6000_0000_0000 (96 TiB): heap .... RW NX, grown by sbrk
  *   HEAP_LIMIT   HEAP_BASE + 64 GiB
  */
 #ifndef KERNEL_MM_H
@@ -35,7 +37,7 @@
 #define PAGE_ROUND_DOWN(x)	((x) & ~(PAGE_SIZE - 1))
 
 #define KERNEL_BASE	0x200000ULL
-#define HEAP_BASE	0x0000008000000000ULL
+#define HEAP_BASE	0x0000600000000000ULL
 #define HEAP_LIMIT	(HEAP_BASE + (64ULL << 30))
 
 /* ---- page frames (pmm.c): a bitmap over [base, base + npages pages) ---- */

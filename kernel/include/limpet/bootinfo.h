@@ -62,6 +62,8 @@ struct bootinfo {
 	uint32_t	pad;
 	struct bootinfo_mmap mmap[BOOTINFO_MMAP_MAX];
 	uint64_t	rsdp;		/* the ACPI RSDP, or 0: search the BIOS area for it */
+	/* A copy of the RSDP (multiboot 2 passes one, not its address), or zeros. */
+	uint8_t		rsdp_copy[40];
 };
 
 /*
