@@ -116,3 +116,19 @@ kargs_take(struct kargs *ka, const char *key)
 	}
 	return v;
 }
+
+int
+kargs_take_all(struct kargs *ka, const char *key, const char **values, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < ka->nkernel; i++) {
+		if (strcmp(ka->kernel[i].key, key) == 0) {
+			ka->kernel[i].used = 1;
+			if (n < max)
+				values[n] = ka->kernel[i].value;
+			n++;
+		}
+	}
+	return n;
+}

@@ -78,4 +78,14 @@ void	virtio_net_release(struct virtio_dev *d);
 int	virtio_pci_probe(void);
 int	virtio_mmio_probe(void);
 
+/* A transport announced on the command line (virtio_mmio_arg.c). */
+struct virtio_mmio_arg {
+	uint64_t	base;
+	uint64_t	size;
+	unsigned	gsi;
+};
+
+/* Parse "<size>@<base>:<irq>[:<id>]": 0, or -EINVAL (out untouched). */
+int	virtio_mmio_parse_arg(const char *s, struct virtio_mmio_arg *out);
+
 #endif

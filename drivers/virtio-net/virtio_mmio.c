@@ -4,7 +4,8 @@
  * `-global virtio-mmio.force-legacy=false`.
  *
  * microvm lays its transports out at 0xfeb00000 + 512 * n
- * (hw/i386/microvm.c).  Their interrupt lines: GSI 5 + n for the eight
+ * (hw/i386/microvm.c); a VMM that puts them elsewhere (Firecracker) names
+ * them with virtio_mmio.device= arguments, which replace the scan.  Their interrupt lines: GSI 5 + n for the eight
  * transports of the classic layout, GSI 24 + n for the 24 transports when
  * the machine has its second I/O APIC (ioapic2, on by default with ACPI).
  * An empty transport answers with the magic value and device id 0.
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include <kernel/cmdline.h>
 #include <kernel/ioapic.h>
 #include <kernel/ktime.h>
 #include <kernel/log.h>
@@ -154,40 +156,88 @@ static const struct virtio_ops mmio_ops = {
 	.irq_ack	= irq_ack,
 };
 
+/*
+ * Attach the transport at regs when it is a modern virtio-net device: 1,
+ * or 0 when it is something else (or empty), -ENODEV past the last one.
+ */
+static int
+attach(volatile uint8_t *regs, unsigned gsi, const char *where)
+{
+	volatile uint32_t *r = (volatile uint32_t *)regs;
+	struct virtio_dev *d;
+	uint32_t version;
+
+	if (r[VIRTIO_MMIO_MAGIC_VALUE / 4] != VIRTIO_MMIO_MAGIC)
+		return -ENODEV;
+	if (r[VIRTIO_MMIO_DEVICE_ID / 4] != VIRTIO_ID_NET)
+		return 0;			/* empty, or another device */
+	version = r[VIRTIO_MMIO_VERSION / 4];
+	if (version != VIRTIO_MMIO_VERSION_MODERN) {
+		log_warn("virtio-net: mmio %s is version %u (legacy); run QEMU "
+		    "with -global virtio-mmio.force-legacy=false", where, version);
+		return 0;
+	}
+	if ((d = virtio_net_new()) == NULL) {
+		log_warn("virtio-net: mmio %s: too many devices, ignored", where);
+		return 0;
+	}
+	d->ops = &mmio_ops;
+	d->mmio.regs = regs;
+	d->mmio.gsi = gsi;
+	return virtio_net_attach(d) == 0 ? 1 : 0;
+}
+
+/*
+ * The transports the command line announces (virtio_mmio.device=, as
+ * Firecracker passes them): -1 when there are none, else how many
+ * virtio-net devices attached.
+ */
+static int
+probe_args(void)
+{
+	const char *v[MICROVM_MMIO_SLOTS];
+	struct virtio_mmio_arg a;
+	char where[48];
+	int n, count = 0;
+
+	n = kargs_take_all(&boot_args, "virtio_mmio.device", v, MICROVM_MMIO_SLOTS);
+	if (n == 0)
+		return -1;
+	if (n > MICROVM_MMIO_SLOTS) {
+		log_warn("virtio-net: %d virtio_mmio.device= arguments; the first %d taken",
+		    n, MICROVM_MMIO_SLOTS);
+		n = MICROVM_MMIO_SLOTS;
+	}
+	for (int i = 0; i < n; i++) {
+		if (virtio_mmio_parse_arg(v[i], &a) != 0) {
+			log_warn("virtio-net: virtio_mmio.device=%s: not SIZE@BASE:IRQ "
+			    "(e.g. 4K@0xd0000000:5); ignored", v[i]);
+			continue;
+		}
+		ksnprintf(where, sizeof(where), "at 0x%llx", (unsigned long long)a.base);
+		if (attach(mmio_map(a.base, a.size), a.gsi, where) > 0)
+			count++;
+	}
+	return count;
+}
+
 int
 virtio_mmio_probe(void)
 {
-	volatile uint8_t *base = mmio_map(MICROVM_MMIO_BASE,
-	    MICROVM_MMIO_SLOTS * MICROVM_MMIO_SIZE);
-	unsigned irq_base = ioapic_gsi_count() > MICROVM_IRQ_BASE2
-	    ? MICROVM_IRQ_BASE2 : MICROVM_IRQ_BASE;
-	int count = 0;
+	volatile uint8_t *base;
+	unsigned irq_base;
+	char where[24];
+	int count = 0, rc;
 
+	if ((rc = probe_args()) >= 0)
+		return rc;
+	base = mmio_map(MICROVM_MMIO_BASE, MICROVM_MMIO_SLOTS * MICROVM_MMIO_SIZE);
+	irq_base = ioapic_gsi_count() > MICROVM_IRQ_BASE2 ? MICROVM_IRQ_BASE2 : MICROVM_IRQ_BASE;
 	for (unsigned n = 0; n < MICROVM_MMIO_SLOTS; n++) {
-		volatile uint8_t *regs = base + n * MICROVM_MMIO_SIZE;
-		volatile uint32_t *r = (volatile uint32_t *)regs;
-		struct virtio_dev *d;
-		uint32_t version;
-
-		if (r[VIRTIO_MMIO_MAGIC_VALUE / 4] != VIRTIO_MMIO_MAGIC)
+		ksnprintf(where, sizeof(where), "slot %u", n);
+		if ((rc = attach(base + n * MICROVM_MMIO_SIZE, irq_base + n, where)) < 0)
 			break;			/* past the last transport */
-		if (r[VIRTIO_MMIO_DEVICE_ID / 4] != VIRTIO_ID_NET)
-			continue;		/* empty, or another device */
-		version = r[VIRTIO_MMIO_VERSION / 4];
-		if (version != VIRTIO_MMIO_VERSION_MODERN) {
-			log_warn("virtio-net: mmio slot %u is version %u (legacy); run QEMU "
-			    "with -global virtio-mmio.force-legacy=false", n, version);
-			continue;
-		}
-		if ((d = virtio_net_new()) == NULL) {
-			log_warn("virtio-net: mmio slot %u: too many devices, ignored", n);
-			continue;
-		}
-		d->ops = &mmio_ops;
-		d->mmio.regs = regs;
-		d->mmio.gsi = irq_base + n;
-		if (virtio_net_attach(d) == 0)
-			count++;
+		count += rc;
 	}
 	return count;
 }

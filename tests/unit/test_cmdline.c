@@ -133,6 +133,21 @@ take_marks_used_last_wins(void **state)
 }
 
 static void
+take_all_in_order(void **state)
+{
+	const char *err, *v[2] = { NULL, NULL };
+
+	(void)state;
+	assert_int_equal(parse("dev=a log=info dev=b dev=c", &err), 0);
+	assert_int_equal(kargs_take_all(&ka, "dev", v, 2), 3);	/* three, two fit */
+	assert_string_equal(v[0], "a");
+	assert_string_equal(v[1], "b");
+	assert_true(ka.kernel[0].used && ka.kernel[2].used && ka.kernel[3].used);
+	assert_false(ka.kernel[1].used);
+	assert_int_equal(kargs_take_all(&ka, "nosuch", v, 2), 0);
+}
+
+static void
 max_app_args_fit(void **state)
 {
 	const char *err;
@@ -157,6 +172,7 @@ main(void)
 		cmocka_unit_test(quotes_and_escapes),
 		cmocka_unit_test(errors),
 		cmocka_unit_test(take_marks_used_last_wins),
+		cmocka_unit_test(take_all_in_order),
 		cmocka_unit_test(max_app_args_fit),
 	};
 

@@ -39,6 +39,11 @@ int	cmdline_parse(char *s, const char *progname, struct kargs *ka, const char **
  * that name used), or NULL if there is none. */
 const char *kargs_take(struct kargs *ka, const char *key);
 
+/* Every value of the kernel arguments named key, in order, into values
+ * (at most max; each marked used); how many there are, which may be more
+ * than max. */
+int	kargs_take_all(struct kargs *ka, const char *key, const char **values, int max);
+
 /* The kernel's arguments, parsed at boot (main.c). */
 extern struct kargs boot_args;
 
