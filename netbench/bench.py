@@ -87,12 +87,14 @@ FULL = dict(floor_runs=7, limpet_boots=7, linux_boots=5, wrk_seconds=10,
             connections=(1, 8, 64), lat_rounds=100000, lat_warmup=1000,
             bw_tcp_rounds=1000, bw_udp_rounds=100000, bisect_linux=True,
             https_connections=(1, 8), handshake_seconds=10,
-            many_connections=(512, 10000), many_seconds=30)
+            many_connections=(512, 10000), many_seconds=30,
+            density_cap=1000, density_wave=50)
 QUICK = dict(floor_runs=3, limpet_boots=5, linux_boots=1, wrk_seconds=3,
              connections=(1, 8, 64), lat_rounds=2000, lat_warmup=100,
              bw_tcp_rounds=20, bw_udp_rounds=5000, bisect_linux=False,
              https_connections=(1, 8), handshake_seconds=3,
-             many_connections=(512, 10000), many_seconds=10)
+             many_connections=(512, 10000), many_seconds=10,
+             density_cap=40, density_wave=20)
 # Many connections: wrk with two threads (one per CPU of the host) and a
 # 30 s request timeout (with 10,000 connections a request waits for the
 # others' turn; wrk's default of 2 s would count that wait as failures),
@@ -669,6 +671,103 @@ def bisect_memory(make_guest, lo, hi, step, timeout):
     return hi
 
 
+# ---- density: how many instances one host holds --------------------------------
+
+DENSITY_PORT = 20000          # instance i forwards 127.0.0.1:DENSITY_PORT+i (in the namespace)
+DENSITY_RESERVE_MIB = 2048    # host memory left free: no instance is started into it
+
+
+class DensityGuest:
+    """httpd on microvm with QEMU's user network, its port forwarded on
+    the namespace's loopback: no tap each, as a fleet on one host would
+    not have one per instance either."""
+
+    def __init__(self, image, mem_mib, index):
+        self.port = DENSITY_PORT + index
+        cmd = ['qemu-system-x86_64', '-M', MACHINES['microvm'], '-m', '%dM' % mem_mib,
+               '-cpu', 'max', '-accel', ACCEL, '-kernel', str(image),
+               '-append', 'ip=10.0.2.15 gateway=10.0.2.2 mask=255.255.255.0',
+               '-serial', 'null', '-display', 'none', '-no-reboot', '-nodefaults',
+               '-no-user-config', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+               '-netdev', 'user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80' % self.port,
+               '-global', 'virtio-mmio.force-legacy=false',
+               '-device', 'virtio-net-device,netdev=n0']
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+    def healthy(self):
+        """Whether GET /_limpet/stats answers 200 now."""
+        try:
+            with socket.create_connection(('127.0.0.1', self.port), timeout=5) as c:
+                c.sendall(b'GET /_limpet/stats HTTP/1.1\r\nHost: x\r\n'
+                          b'Connection: close\r\n\r\n')
+                c.settimeout(10)
+                return re.match(rb'HTTP/1\.[01] 200 ', c.recv(64)) is not None
+        except OSError:
+            return False
+
+    def memory_kib(self):
+        """QEMU's proportional set size (shared pages split among the
+        QEMUs that map them), from smaps_rollup; None once it is gone."""
+        try:
+            with open('/proc/%d/smaps_rollup' % self.proc.pid) as f:
+                m = re.search(r'^Pss:\s+(\d+) kB', f.read(), re.M)
+        except OSError:
+            return None
+        return int(m.group(1)) if m else None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def mem_available_mib():
+    with open('/proc/meminfo') as f:
+        return int(re.search(r'^MemAvailable:\s+(\d+) kB', f.read(), re.M).group(1)) // 1024
+
+
+def measure_density(image, mem_mib, cap, wave):
+    """Start instances `wave` at a time until `cap`, until a wave does not
+    all answer within 120 s, or until the next wave would eat into
+    DENSITY_RESERVE_MIB; then check that every one still answers.  The
+    first wave, started on an empty host, gives the boot rate."""
+    guests, rates, stopped_by = [], [], 'the cap of %d' % cap
+    per_instance = None
+    try:
+        while len(guests) < cap:
+            n = min(wave, cap - len(guests))
+            if mem_available_mib() < n * (per_instance or 64) + DENSITY_RESERVE_MIB:
+                stopped_by = 'host memory (%d MiB kept free)' % DENSITY_RESERVE_MIB
+                break
+            start = time.monotonic()
+            new = [DensityGuest(image, mem_mib, len(guests) + i) for i in range(n)]
+            guests += new
+            waiting = list(new)
+            while waiting and time.monotonic() - start < 120:
+                waiting = [g for g in waiting if g.proc.poll() is None and not g.healthy()]
+                if waiting:
+                    time.sleep(0.05)
+            dead = sum(1 for g in new if g.proc.poll() is not None)
+            if waiting or dead:
+                stopped_by = ('%d of a wave of %d did not answer within 120 s'
+                              % (len(waiting) + dead, n))
+                break
+            rates.append(n / (time.monotonic() - start))
+            kib = [k for k in (g.memory_kib() for g in new) if k is not None]
+            per_instance = max(kib) // 1024 + 1 if kib else per_instance
+        healthy = sum(1 for g in guests if g.healthy())
+        pss = [k / 1024 for k in (g.memory_kib() for g in guests) if k is not None]
+    finally:
+        for g in guests:
+            g.stop()
+    return {'instances_healthy': healthy, 'instances_started': len(guests),
+            'stopped_by': stopped_by, 'memory_mib': mem_mib, 'wave': wave,
+            'boots_per_second_first_wave': rates[0] if rates else None,
+            'boots_per_second_per_cpu': rates[0] / (os.cpu_count() or 1) if rates else None,
+            'qemu_pss_mib': median(pss)}
+
+
 # ---- results ---------------------------------------------------------------------
 
 def median(xs):
@@ -810,6 +909,22 @@ def make_rows(raw):
                         % plural(lim.get('default_site_files', 0), 'file')))
         rows.append(row('size', 'smallest -m: httpd with its default site (microvm)', 'MiB',
                         'lower', lim.get('default_min_memory_mib'), None))
+    d = lim.get('density')
+    if d:
+        rows.append(row('density', 'httpd instances held at once, each answering (microvm, '
+                        '-m %d MiB)' % d['memory_mib'], 'VMs', 'higher',
+                        d['instances_healthy'], None,
+                        'of %d started; stopped by %s' % (d['instances_started'],
+                                                          d['stopped_by'])))
+        rows.append(row('density', 'boots per second per host CPU (%d started at once)'
+                        % d['wave'], '1/s', 'higher', d['boots_per_second_per_cpu'], None,
+                        'to every one answering; OSv: 25/s per CPU, under KVM'))
+        pss = d.get('qemu_pss_mib')
+        rows.append(row('density', "memory per instance: QEMU's PSS, the guest's -m in it",
+                        'MiB', 'lower', pss, None,
+                        'the guest: %d MiB; QEMU itself: %.1f MiB'
+                        % (d['memory_mib'], pss - d['memory_mib']) if pss is not None
+                        else ''))
     rows.append(row('cost', 'QEMU CPU time per 10,000 requests (small page, 8 conn.)', 's',
                     'lower', cpu_per_10k(lim), cpu_per_10k(lin)))
     rows.append(row('cost', 'QEMU resident memory after boot (%s, -m %s)'
@@ -1130,6 +1245,13 @@ def run_inside(opts):
             lambda mem: limpet_guest('microvm', img, mem, tag='limpet-mem-default'),
             0, 64, 1, 20)
     step('smallest -m for Limpet httpd with its default site', bisect_default)
+
+    def density():
+        img = boot_copy(default_image)
+        mem = lim.get('default_min_memory_mib') or 4
+        lim['density'] = measure_density(img, mem, cfg['density_cap'], cfg['density_wave'])
+    step('density: httpd instances on microvm, %d at a time up to %d'
+         % (cfg['density_wave'], cfg['density_cap']), density)
     if lin is not None and cfg['bisect_linux']:
         def bisect_linux():
             lin['min_memory_mib'] = bisect_memory(
