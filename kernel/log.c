@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include <kernel/cmdline.h>
 #include <kernel/console.h>
 #include <kernel/exit.h>
 #include <kernel/intr.h>
@@ -84,4 +85,21 @@ panic(const char *fmt, ...)
 	backtrace_from(fp[1], fp[0]);	/* from panic()'s caller */
 	kprintf("*** stopping with status 125\n");
 	machine_exit(125);
+}
+
+void
+log_level_arg(void)
+{
+	const char *v = kargs_take(&boot_args, "log");
+	int level;
+
+	if (v == NULL)
+		return;
+	if ((level = log_level_parse(v)) < 0)
+		log_warn("log=%s: unknown level; valid levels: error, warn, info, debug, trace", v);
+	else if (level > LIMPET_LOG_LEVEL)
+		log_warn("log=%s: below the compiled-in level %s; rebuild with log=%s",
+		    v, log_level_name(LIMPET_LOG_LEVEL), v);
+	else
+		log_level = level;
 }

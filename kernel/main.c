@@ -12,6 +12,7 @@
 #include <kernel/console.h>
 #include <kernel/entropy.h>
 #include <kernel/exit.h>
+#include <kernel/init.h>
 #include <kernel/intr.h>
 #include <kernel/ktime.h>
 #include <kernel/log.h>
@@ -34,51 +35,15 @@ extern const char __symbols_start[], __symbols_end[];	/* kernel.ld */
 void	kernel_main(const struct bootinfo *bi);
 int	main(int argc, char **argv);
 void	__libc_init_array(void);
-/* Defined by net/ when the image has networking (weak: absent otherwise). */
-void	net_init(void) __attribute__((weak));
+extern const struct limpet_init __limpet_init_start[], __limpet_init_end[];	/* kernel.ld */
 
-static void
-cpu_init(void)
+void
+limpet_init_run(void)
 {
-	/* SSE for newlib and the service (SDM vol. 3, 13.1.3). */
-	write_cr0((read_cr0() & ~(1ULL << 2)) | (1ULL << 1));	/* EM off, MP on */
-	write_cr4(read_cr4() | (1ULL << 9) | (1ULL << 10));	/* OSFXSR, OSXMMEXCPT */
-}
-
-/* log=LEVEL: may make the log quieter than compiled in, never louder. */
-static void
-apply_log_level(void)
-{
-	const char *v = kargs_take(&boot_args, "log");
-	int level;
-
-	if (v == NULL)
-		return;
-	if ((level = log_level_parse(v)) < 0)
-		log_warn("log=%s: unknown level; valid levels: error, warn, info, debug, trace", v);
-	else if (level > LIMPET_LOG_LEVEL)
-		log_warn("log=%s: below the compiled-in level %s; rebuild with log=%s",
-		    v, log_level_name(LIMPET_LOG_LEVEL), v);
-	else
-		log_level = level;
-}
-
-/* -freq MHz: the TSC frequency, skipping calibration; 0 if absent or bad. */
-static uint64_t
-freq_arg(void)
-{
-	const char *v = kargs_take(&boot_args, "freq");
-	char *end;
-	unsigned long long mhz;
-
-	if (v == NULL)
-		return 0;
-	mhz = strtoull(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || mhz == 0 || mhz > 100000) {
-		log_warn("-freq %s: not a frequency in MHz (1..100000); calibrating instead", v);
-		return 0;
+	for (const struct limpet_init *e = __limpet_init_start; e < __limpet_init_end; e++) {
+		e->fn();
+		boot_phase_done(e->name);
 	}
-	return mhz;
 }
 
 static void
@@ -139,7 +104,7 @@ kernel_main(const struct bootinfo *bi)
 		acpi_set_rsdp(bootinfo.rsdp);
 	else if (memcmp(bootinfo.rsdp_copy, "RSD PTR ", 8) == 0)
 		acpi_set_rsdp((uint64_t)(uintptr_t)bootinfo.rsdp_copy);
-	cpu_init();				/* SSE */
+	cpu_enable_sse();			/* for newlib and the service */
 	gdt_init();				/* segments, TSS, double-fault stack */
 	idt_init();				/* exceptions print a dump */
 	/* The loader's copy of the symbol table, else the image's own. */
@@ -152,12 +117,12 @@ kernel_main(const struct bootinfo *bi)
 		kprintf("kernel: error: command line: %s: \"%s\"\n", err, bi->cmdline);
 		machine_exit(EXIT_USAGE);
 	}
-	apply_log_level();			/* log=LEVEL */
+	log_level_arg();			/* log=LEVEL */
 	entropy_init();				/* entropy_fault= (debug) */
 	boot_phase_done("cpu");
 	mm_init(&bootinfo);			/* frames, page tables with W^X */
 	boot_phase_done("memory");
-	time_init(freq_arg());			/* TSC calibration */
+	time_init();				/* TSC calibration, or -freq */
 	boot_phase_done("tsc");
 	platform_init();			/* legacy PIC off, ... */
 	lapic_init();				/* local APIC */
@@ -168,9 +133,7 @@ kernel_main(const struct bootinfo *bi)
 	power_init();				/* the ACPI power button */
 	boot_phase_done("power");
 	sti();
-	if (net_init != NULL)
-		net_init();			/* NIC, lwIP, ip= gateway= mask= */
-	boot_phase_done("net");
+	limpet_init_run();			/* what registered: net/, ... */
 	warn_unknown_args();
 	print_phases();
 

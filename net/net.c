@@ -14,6 +14,7 @@
 #include <limpet.h>
 #include <kernel/cmdline.h>
 #include <kernel/exit.h>
+#include <kernel/init.h>
 #include <kernel/ktime.h>
 #include <kernel/log.h>
 #include <kernel/loop.h>
@@ -222,9 +223,10 @@ announce_address(struct limpet_work *w, void *arg)
 		etharp_gratuitous(&netif);
 }
 
-void net_init(void);
-
-void
+/* The NIC, lwIP and the address (ip= gateway= mask=), in the boot's init
+ * table (kernel/include/kernel/init.h): images without networking do
+ * not link net/ and so have no entry. */
+static void
 net_init(void)
 {
 	ip4_addr_t ip, mask, gw;
@@ -284,6 +286,8 @@ net_init(void)
 		limpet_soon(&announce);
 	}
 }
+
+LIMPET_INIT(net_init, LIMPET_STAGE_NET);
 
 /* ---- the service side (limpet/net.h) ---------------------------------------- */
 

@@ -88,7 +88,7 @@ FULL = dict(floor_runs=7, limpet_boots=7, linux_boots=5, wrk_seconds=10,
             bw_tcp_rounds=1000, bw_udp_rounds=100000, bisect_linux=True,
             https_connections=(1, 8), handshake_seconds=10,
             many_connections=(512, 10000), many_seconds=30,
-            density_cap=1000, density_wave=50)
+            density_cap=2000, density_wave=50)
 QUICK = dict(floor_runs=3, limpet_boots=5, linux_boots=1, wrk_seconds=3,
              connections=(1, 8, 64), lat_rounds=2000, lat_warmup=100,
              bw_tcp_rounds=20, bw_udp_rounds=5000, bisect_linux=False,
@@ -538,6 +538,42 @@ def measure_handshakes(seconds, version=ssl.TLSVersion.TLSv1_2):
             'handshakes_per_second': count / elapsed, 'cipher': cipher}
 
 
+def measure_resumed(seconds, version):
+    """Resumed HTTPS requests per second, one after another from one
+    client (Python's ssl, Nagle on as by default): a new TCP connection,
+    a handshake resuming the first one's session (a TLS 1.2 ticket, a TLS
+    1.3 PSK with ECDHE), GET of the small page, read to the end, close.
+    What a client that comes back does; a server that delays its ACK of
+    the client's last handshake flight makes each one wait for it."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(str(DEV_CERT))
+    ctx.minimum_version = ctx.maximum_version = version
+    request = ('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n'
+               % (SMALL_PAGE, GUEST_IP)).encode()
+    session, count, resumed, failures = None, 0, 0, 0
+    start = time.monotonic()
+    end = start + seconds
+    now = start
+    while now < end:
+        try:
+            with socket.create_connection((GUEST_IP, HTTPS_PORT), timeout=10) as raw:
+                with ctx.wrap_socket(raw, server_hostname=GUEST_IP, session=session) as tls:
+                    tls.sendall(request)
+                    while tls.recv(65536):
+                        pass
+                    resumed += tls.session_reused
+                    session = tls.session       # with the newest ticket
+            count += 1
+        except (OSError, ssl.SSLError) as e:
+            failures += 1
+            if failures > 10:
+                raise BenchError('resumed HTTPS requests keep failing: %s' % e)
+        now = time.monotonic()
+    elapsed = now - start
+    return {'requests': count, 'resumed': resumed, 'failures': failures, 'seconds': elapsed,
+            'requests_per_second': count / elapsed}
+
+
 def measure_https(guest, cfg):
     """HTTPS with keep-alive (wrk on the small page) and full handshakes/s."""
     wait_for_port(guest, HTTPS_PORT, 30)
@@ -553,6 +589,9 @@ def measure_https(guest, cfg):
         progress('  full TLS %s handshakes, %ds' % (name, cfg['handshake_seconds']))
         res['handshakes' if name == '1.2' else 'handshakes_' + name] = \
             measure_handshakes(cfg['handshake_seconds'], version)
+    for name, version in HANDSHAKE_VERSIONS:
+        progress('  resumed TLS %s requests, %ds' % (name, cfg['handshake_seconds']))
+        res['resumed_' + name] = measure_resumed(cfg['handshake_seconds'], version)
     return res
 
 
@@ -875,6 +914,17 @@ def make_rows(raw):
                         hs_lim.get(key, {}).get('handshakes_per_second'),
                         hs_lin.get(key, {}).get('handshakes_per_second'),
                         'a new connection each, no resumption; certificate verified'))
+    for name, _ in HANDSHAKE_VERSIONS:
+        key = 'resumed_' + name
+        if not (hs_lim.get(key) or hs_lin.get(key)):
+            continue
+        lim_r, lin_r = hs_lim.get(key, {}), hs_lin.get(key, {})
+        rows.append(row('https', 'HTTPS resumed requests/s (TLS %s, new connection, GET, '
+                        '1 client)' % name, 'req/s', 'higher',
+                        lim_r.get('requests_per_second'), lin_r.get('requests_per_second'),
+                        '%s of %s resumed on Limpet' % (lim_r.get('resumed'),
+                                                       lim_r.get('requests'))
+                        if lim_r else ''))
     idle = hs_lim.get('idle_memory')
     if idle:
         rows.append(row('https', 'HTTPS memory per idle connection, above HTTP', 'KiB', 'lower',

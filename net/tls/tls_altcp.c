@@ -45,6 +45,7 @@
 #include <lwip/altcp_tls.h>
 #include <lwip/pbuf.h>
 #include <lwip/priv/altcp_priv.h>
+#include <lwip/priv/tcp_priv.h>
 #include <lwip/tcp.h>
 #include <mbedtls/error.h>
 #include <mbedtls/platform.h>
@@ -94,6 +95,24 @@ state_of(struct altcp_pcb *conn)
 }
 
 /* ---- sending ------------------------------------------------------------- */
+
+extern const struct altcp_functions altcp_tcp_functions;	/* lwIP's altcp_tcp.c */
+
+/*
+ * Make TCP's next output acknowledge at once what it has received: during
+ * the handshake no ACK is delayed.  A client flight the server does not
+ * answer (TLS 1.2 resumption ends with the client's ChangeCipherSpec and
+ * Finished, which OpenSSL sends apart) would otherwise wait for lwIP's
+ * delayed ACK, and a client with Nagle on holds what follows until then:
+ * 42 ms on every resumed request, measured.  The inner connection is
+ * always lwIP's altcp_tcp, whose state is its tcp_pcb.
+ */
+static void
+ack_now(struct altcp_pcb *inner)
+{
+	if (inner != NULL && inner->fns == &altcp_tcp_functions && inner->state != NULL)
+		tcp_ack_now((struct tcp_pcb *)inner->state);
+}
 
 /* Queue the backlog in TCP as far as it has room; 0, or -1 when TCP
  * refused for good (not for lack of room). */
@@ -439,6 +458,7 @@ process(struct tls_state *st)
 		ret = mbedtls_ssl_handshake(&st->ssl);
 		if (ret == MBEDTLS_ERR_SSL_WANT_READ && !st->rx_closed) {
 			ack_rx(st);
+			ack_now(st->conn->inner_conn);
 			(void)flush_tx(st);
 			return;
 		}
@@ -453,6 +473,7 @@ process(struct tls_state *st)
 		} else {
 			counts.handshakes_tls12++;
 		}
+		ack_now(st->conn->inner_conn);
 		(void)flush_tx(st);
 	}
 	if (st->refused != NULL) {

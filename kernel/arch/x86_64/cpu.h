@@ -48,6 +48,16 @@ static inline void write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" : : 
 static inline uint64_t read_cr4(void)
 { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 static inline void write_cr4(uint64_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
+
+/* SSE on for newlib and the service (SDM vol. 3, 13.1.3): EM off, MP on,
+ * OSFXSR and OSXMMEXCPT.  (The PVH entry and the loader set these too;
+ * the kernel does not count on it.) */
+static inline void
+cpu_enable_sse(void)
+{
+	write_cr0((read_cr0() & ~(1ULL << 2)) | (1ULL << 1));
+	write_cr4(read_cr4() | (1ULL << 9) | (1ULL << 10));
+}
 static inline void invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }

@@ -13,7 +13,9 @@
  * usually decides (see platform-*.c).
  */
 #include <stdint.h>
+#include <stdlib.h>
 
+#include <kernel/cmdline.h>
 #include <kernel/ktime.h>
 #include <kernel/log.h>
 
@@ -158,15 +160,30 @@ static uint64_t cpuid_hz(void)
 	return 0;
 }
 
-void time_init(uint64_t freq_mhz)
+/* -freq MHz: the TSC frequency, skipping calibration; 0 if absent or bad. */
+static uint64_t freq_arg(void)
 {
-	uint64_t t0 = rdtsc(), f = 0;
+	const char *v = kargs_take(&boot_args, "freq");
+	char *end;
+	unsigned long long mhz;
+
+	if (v == NULL)
+		return 0;
+	mhz = strtoull(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || mhz == 0 || mhz > 100000) {
+		log_warn("-freq %s: not a frequency in MHz (1..100000); calibrating instead", v);
+		return 0;
+	}
+	return mhz;
+}
+
+void time_init(void)
+{
+	uint64_t t0 = rdtsc(), f = freq_arg() * 1000000;
 	const char *src = "default";
 
-	if (freq_mhz > 0) {
-		f = freq_mhz * 1000000;
+	if (f != 0)
 		src = "-freq";
-	}
 	if (f == 0 && (f = cpuid_hz()) != 0)
 		src = "cpuid";
 	if (f == 0) {

@@ -24,8 +24,8 @@
 void	time_set_origin(uint64_t tsc);
 uint64_t time_origin(void);
 
-/* Calibrate the TSC; freq_mhz > 0 overrides calibration. */
-void	time_init(uint64_t freq_mhz);
+/* Calibrate the TSC; the kernel argument -freq MHz overrides calibration. */
+void	time_init(void);
 uint64_t tsc_hz(void);
 /* How the frequency was found: "-freq", "cpuid", "pit", "lapic", "rtc" or
  * "default". */

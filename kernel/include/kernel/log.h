@@ -39,6 +39,9 @@ void	log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Parse "error".."trace"; returns the level or -1. */
 int	log_level_parse(const char *name);
 const char *log_level_name(int level);
+/* log=LEVEL on the command line: may make the log quieter than compiled
+ * in, never louder (a warning says so). */
+void	log_level_arg(void);
 
 #define LOG(level, ...) do {						\
 	if ((level) <= LIMPET_LOG_LEVEL && (level) <= log_level)	\
