@@ -141,8 +141,12 @@ net_pools_init(void)
 	 * the heap in the image's .bss as before, it never happened.  The
 	 * cause is not found: the timing of the first writes to fresh pages
 	 * seems to expose a race in how the transmit ring is notified.  It
-	 * costs about a millisecond of boot per 8 MiB, and that much of the
-	 * host's memory.
+	 * is likely QEMU's: the bench's Linux guest (Debian's 6.1, its own
+	 * virtio-net driver) on the same QEMU 7.2 under TCG, over tap, had
+	 * its transmit queue time out the same way under wrk on 2026-12-05
+	 * ("NETDEV WATCHDOG: transmit queue 0 timed out"), and never
+	 * recovered.  Touching costs about a millisecond of boot per 8 MiB,
+	 * and that much of the host's memory.
 	 */
 	for (size_t off = 0; off < heap_bytes(heap_extra); off += PAGE_SIZE)
 		((volatile uint8_t *)mem)[off] = 0;
