@@ -3,12 +3,16 @@
 
     ./limpet deploy SERVICE --libvirt [--count N] [--name PREFIX]
                     [--platform pc|q35] [--memory MIB] [--port HOSTBASE:GUEST]...
+                    [--disk raw|qcow2 [--firmware bios|uefi]]
                     [--connect URI] [KEY=VALUE build options] [-- APP-ARGS]
     ./limpet deploy --status [--name PREFIX] [--connect URI]
     ./limpet deploy --destroy [--name PREFIX] [--connect URI]
 
 Each domain boots the image directly by its PVH entry (<kernel> the
-image, <cmdline> the kernel arguments), as type='qemu' (TCG) unless
+image, <cmdline> the kernel arguments), or with --disk a disk image made
+by ./limpet image (GRUB, the same command line in its grub.cfg; shared
+read-only by the instances) through SeaBIOS or, with --firmware uefi,
+OVMF; as type='qemu' (TCG) unless
 /proc/cpuinfo shows vmx or svm, with QEMU's user networking: instance i
 (1..N) forwards 127.0.0.1:HOSTBASE+i-1 to the guest's port GUEST for each
 --port (defaults: httpd 18080:80, and 18443:443 with tls=1; echo
@@ -93,25 +97,57 @@ def parse_ports(specs):
     return ports
 
 
-def domain_xml(name, service, image, cmdline, memory, machine, virt_type, fwds, console):
+def os_xml(image, cmdline, machine, disk):
+    """The <os> element and the disk, if any: the image booted directly by
+    PVH, or a disk image from ./limpet image booted by the firmware (disk
+    = (path, format, firmware)); UEFI is OVMF as libvirt picks it from the
+    firmware descriptors, without secure boot (GRUB here is unsigned)."""
+    e = xml.sax.saxutils.escape
+    if disk is None:
+        return ("  <os>\n"
+                "    <type arch='x86_64' machine='%s'>hvm</type>\n"
+                "    <kernel>%s</kernel>\n"
+                "    <cmdline>%s</cmdline>\n"
+                "  </os>" % (machine, e(image), e(cmdline))), ''
+    path, fmt, firmware = disk
+    efi = firmware == 'uefi'
+    os_part = ("  <os%s>\n"
+               "    <type arch='x86_64' machine='%s'>hvm</type>\n%s"
+               "    <boot dev='hd'/>\n"
+               "  </os>" % (" firmware='efi'" if efi else '', machine,
+                            "    <firmware><feature enabled='no' name='secure-boot'/>"
+                            "</firmware>\n" if efi else ''))
+    disk_part = ("\n    <disk type='file' device='disk'>\n"
+                 "      <driver name='qemu' type='%s'/>\n"
+                 "      <source file='%s'/>\n"
+                 "      <target dev='vda' bus='virtio'/>\n"
+                 "      <readonly/>\n"
+                 # Beside the NIC (slot 5, given on QEMU's command line).
+                 "      <address type='pci' domain='0x0000' bus='0x00' slot='0x06' "
+                 "function='0x0'/>\n"
+                 "    </disk>" % (fmt, e(path)))
+    return os_part, disk_part
+
+
+def domain_xml(name, service, image, cmdline, memory, machine, virt_type, fwds, console,
+               disk=None):
     e = xml.sax.saxutils.escape
     hostfwd = ','.join('hostfwd=tcp:127.0.0.1:%d-:%d' % (h, g) for h, g in fwds)
     ports = ' '.join('%d:%d' % (h, g) for h, g in fwds)
+    os_part, disk_part = os_xml(image, cmdline, machine, disk)
+    boot = 'pvh' if disk is None else '%s-%s' % (disk[1], disk[2])
     return f"""<domain type='{virt_type}' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
   <name>{e(name)}</name>
   <metadata>
     <limpet:deploy xmlns:limpet='{NS}'>
       <limpet:service>{e(service)}</limpet:service>
       <limpet:ports>{ports}</limpet:ports>
+      <limpet:boot>{boot}</limpet:boot>
     </limpet:deploy>
   </metadata>
   <memory unit='MiB'>{memory}</memory>
   <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='{machine}'>hvm</type>
-    <kernel>{e(image)}</kernel>
-    <cmdline>{e(cmdline)}</cmdline>
-  </os>
+{os_part}
   <features><acpi/></features>
   <cpu mode='{'host-passthrough' if virt_type == 'kvm' else 'maximum'}' check='none'/>
   <on_poweroff>destroy</on_poweroff>
@@ -121,7 +157,7 @@ def domain_xml(name, service, image, cmdline, memory, machine, virt_type, fwds, 
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <serial type='file'><source path='{e(console)}' append='on'/></serial>
     <console type='file'><source path='{e(console)}' append='on'/></console>
-    <memballoon model='none'/>
+    <memballoon model='none'/>{disk_part}
   </devices>
   <qemu:commandline>
     <qemu:arg value='-netdev'/>
@@ -155,6 +191,9 @@ def deploy(args, uri):
     if args.platform not in ('pc', 'q35'):
         raise DeployError('--platform %s: libvirt deploys pc or q35 (its microvm support '
                           'does not boot a kernel without PCI)' % args.platform)
+    if args.firmware != 'bios' and not args.disk:
+        raise DeployError('--firmware %s: only with --disk (the image boots by PVH, with '
+                          'no firmware of its own)' % args.firmware)
     if not 1 <= args.count <= 100:
         raise DeployError('--count %d: give 1 to 100' % args.count)
     if not re.match(r'^[A-Za-z][A-Za-z0-9_.-]{0,40}$', args.name):
@@ -168,14 +207,29 @@ def deploy(args, uri):
     if existing:
         raise DeployError('%s already exist: ./limpet deploy --destroy --name %s first'
                           % (', '.join(sorted(existing)), args.name))
-    image = build(args.service, ['platform=pc', 'mode=release'] + args.options)
     folder = os.path.join(IMAGES, args.name)
     os.makedirs(folder, mode=0o755, exist_ok=True)
     os.chmod(IMAGES, 0o755)
     os.chmod(folder, 0o755)
-    shutil.copyfile(image, os.path.join(folder, 'image.elf'))
-    os.chmod(os.path.join(folder, 'image.elf'), 0o644)
     cmdline = KERNEL_NET + (' -- ' + ' '.join(args.app) if args.app else '')
+    disk = None
+    if args.disk:
+        # ./limpet image's disk, its grub.cfg holding the same command
+        # line; read only, so the instances share it.
+        path = os.path.join(folder, 'disk.' + args.disk)
+        p = subprocess.run([os.path.join(TOP, 'limpet'), 'image', args.service,
+                            '--format', args.disk, '--firmware', args.firmware, '-o', path,
+                            '--kernel-args', KERNEL_NET] + args.options +
+                           (['--'] + args.app if args.app else []),
+                           cwd=TOP, capture_output=True, text=True, timeout=3600)
+        if p.returncode != 0:
+            raise DeployError('making the disk image failed:\n%s' % p.stderr[-3000:])
+        os.chmod(path, 0o644)
+        disk = (path, args.disk, args.firmware)
+    else:
+        image = build(args.service, ['platform=pc', 'mode=release'] + args.options)
+        shutil.copyfile(image, os.path.join(folder, 'image.elf'))
+        os.chmod(os.path.join(folder, 'image.elf'), 0o644)
     virt_type = accelerator()
     for i in range(1, args.count + 1):
         name = '%s-%d' % (args.name, i)
@@ -188,11 +242,12 @@ def deploy(args, uri):
         with open(xml_path, 'w') as f:
             f.write(domain_xml(name, args.service, os.path.join(folder, 'image.elf'),
                                cmdline, args.memory,
-                               args.platform, virt_type, mine, console))
+                               args.platform, virt_type, mine, console, disk))
         virsh(uri, 'define', xml_path)
         virsh(uri, 'start', name)
-        print('%s: %s on %s (%s), %s; console %s' % (
+        print('%s: %s on %s (%s%s), %s; console %s' % (
             name, args.service, args.platform, 'TCG' if virt_type == 'qemu' else 'KVM',
+            '' if disk is None else ', %s disk, %s' % (disk[1], disk[2].upper()),
             ', '.join('127.0.0.1:%d -> %d' % m for m in mine) or 'no ports', console))
     return 0
 
@@ -234,7 +289,7 @@ def destroy(args, uri):
     for name in sorted(doms):
         if virsh(uri, 'domstate', name).stdout.strip() != 'shut off':
             virsh(uri, 'destroy', name, check=False)
-        virsh(uri, 'undefine', name)
+        virsh(uri, 'undefine', '--nvram', name)     # UEFI's variables too
         print('%s: destroyed and undefined' % name)
     shutil.rmtree(os.path.join(IMAGES, args.name), ignore_errors=True)
     if not doms:
@@ -255,6 +310,11 @@ def main(argv):
     ap.add_argument('--platform', default='pc', help='pc (default) or q35')
     ap.add_argument('--memory', type=int, default=64, help='MiB per instance (default 64)')
     ap.add_argument('--port', action='append', help='HOSTBASE:GUEST (repeatable)')
+    ap.add_argument('--disk', choices=['raw', 'qcow2'],
+                    help='boot a disk image of ./limpet image through the firmware '
+                    'instead of the image directly by PVH')
+    ap.add_argument('--firmware', choices=['bios', 'uefi'], default='bios',
+                    help='with --disk: SeaBIOS (default) or UEFI (OVMF)')
     ap.add_argument('--connect', default='qemu:///system', help='libvirt URI')
     app = []
     if '--' in argv:

@@ -145,6 +145,41 @@ def test_deploy_refuses_bad_input(libvirtd):
                       (['httpd', '--libvirt', '--count', '0'], '--count 0: give 1 to 100'),
                       (['httpd', '--libvirt', '--name', '9bad'], '--name 9bad'),
                       (['httpd', '--libvirt', '--port', '80'], '--port 80: give HOSTBASE:GUEST'),
-                      (['--status', 'httpd'], 'take no SERVICE')):
+                      (['--status', 'httpd'], 'take no SERVICE'),
+                      (['httpd', '--libvirt', '--firmware', 'uefi'], 'only with --disk'),
+                      (['httpd', '--libvirt', '--disk', 'vmdk'], 'invalid choice')):
         p = limpet('deploy', *args, timeout=300)
         assert p.returncode != 0 and why in p.stderr, (args, p.stdout, p.stderr)
+
+
+@pytest.mark.parametrize('fmt,firmware,platform', [('qcow2', 'uefi', 'q35'), ('raw', 'bios', 'pc')])
+def test_deploy_from_a_disk_image(libvirtd, fmt, firmware, platform):
+    """--disk: the instances boot ./limpet image's disk through the
+    firmware (OVMF as libvirt picks it, or SeaBIOS), share it read-only,
+    answer, report their health, and shut down cleanly by the power
+    button, which under UEFI needs the RSDP GRUB's multiboot2 passes."""
+    prefix = 'ld%d%s' % (os.getpid(), firmware)
+    base = free_port_run(2)
+    try:
+        p = limpet('deploy', 'httpd', '--libvirt', '--count', '2', '--name', prefix,
+                   '--platform', platform, '--disk', fmt, '--firmware', firmware,
+                   '--port', '%d:80' % base, timeout=1200)
+        assert p.returncode == 0, p.stdout + p.stderr
+        names = ['%s-%d' % (prefix, i) for i in (1, 2)]
+        for i, name in enumerate(names):
+            assert re.search(r'^%s: httpd on %s \((TCG|KVM), %s disk, %s\), 127\.0\.0\.1:%d -> 80'
+                             % (name, platform, fmt, firmware.upper(), base + i),
+                             p.stdout, re.M), p.stdout
+        for i in range(2):
+            wait_until(lambda: answers(base + i), 180, 'instance %d never answered' % (i + 1))
+        st = limpet('deploy', '--status', '--name', prefix)
+        assert len(re.findall(r'^%s-\d+\s+httpd\s+running\s.*healthy: ' % prefix, st.stdout,
+                              re.M)) == 2, st.stdout
+        virsh('shutdown', names[0])
+        wait_until(lambda: virsh('domstate', '--reason', names[0]).stdout.strip() ==
+                   'shut off (shutdown)', 90, 'virsh shutdown did not shut it down')
+        assert answers(base + 1)
+    finally:
+        d = limpet('deploy', '--destroy', '--name', prefix, timeout=300)
+    assert d.returncode == 0, d.stdout + d.stderr
+    assert not os.path.exists('/var/lib/libvirt/images/limpet/%s' % prefix)
