@@ -5,7 +5,8 @@
  *
  * microvm lays its transports out at 0xfeb00000 + 512 * n
  * (hw/i386/microvm.c); a VMM that puts them elsewhere (Firecracker) names
- * them with virtio_mmio.device= arguments, which replace the scan.  Their interrupt lines: GSI 5 + n for the eight
+ * them with virtio_mmio.device= arguments, which replace the scan.
+ * Their interrupt lines: GSI 5 + n for the eight
  * transports of the classic layout, GSI 24 + n for the 24 transports when
  * the machine has its second I/O APIC (ioapic2, on by default with ACPI).
  * An empty transport answers with the magic value and device id 0.

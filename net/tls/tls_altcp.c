@@ -102,10 +102,10 @@ extern const struct altcp_functions altcp_tcp_functions;	/* lwIP's altcp_tcp.c *
  * Make TCP's next output acknowledge at once what it has received: during
  * the handshake no ACK is delayed.  A client flight the server does not
  * answer (TLS 1.2 resumption ends with the client's ChangeCipherSpec and
- * Finished, which OpenSSL sends apart) would otherwise wait for lwIP's
- * delayed ACK, and a client with Nagle on holds what follows until then:
- * 42 ms on every resumed request, measured.  The inner connection is
- * always lwIP's altcp_tcp, whose state is its tcp_pcb.
+ * Finished) would otherwise wait for lwIP's delayed ACK, and a client
+ * with Nagle on holds its request until then: 23 to 210 ms a resumed
+ * request over tap, measured, against 0.5 ms now.  The inner connection
+ * is always lwIP's altcp_tcp, whose state is its tcp_pcb.
  */
 static void
 ack_now(struct altcp_pcb *inner)
