@@ -1,5 +1,6 @@
 /*
- * The x86 control-register, MSR and CPUID bits the loader touches, from
+ * The x86 control-register, MSR and CPUID bits the loader (and the
+ * kernel's PVH entry, kernel/arch/x86_64/pvh_entry.S) touches, from
  * the Intel SDM vol. 3A (2.5 "Control Registers", 2.2.1 "Extended Feature
  * Enable Register") and vol. 2A (CPUID).  Usable from C and assembly.
  */

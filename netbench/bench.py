@@ -504,15 +504,22 @@ def tls_session_info():
     return info
 
 
+def client_context(version):
+    """A TLS client of exactly `version` that trusts the development
+    certificate (both servers serve it)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(str(DEV_CERT))
+    ctx.minimum_version = ctx.maximum_version = version
+    return ctx
+
+
 def measure_handshakes(seconds, version=ssl.TLSVersion.TLSv1_2):
     """Full TLS handshakes of version per second, one after another from
     one client: a new TCP connection, a handshake with no session to
     resume (ECDHE over the server's preferred group, X25519; in TLS 1.2
     HANDSHAKE_CIPHER), the certificate checked against the development
     one, then close."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.load_verify_locations(str(DEV_CERT))
-    ctx.minimum_version = ctx.maximum_version = version
+    ctx = client_context(version)
     if version == ssl.TLSVersion.TLSv1_2:
         ctx.set_ciphers(HANDSHAKE_CIPHER)
     count, failures, cipher, last_error = 0, 0, None, None
@@ -545,9 +552,7 @@ def measure_resumed(seconds, version):
     1.3 PSK with ECDHE), GET of the small page, read to the end, close.
     What a client that comes back does; a server that delays its ACK of
     the client's last handshake flight makes each one wait for it."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.load_verify_locations(str(DEV_CERT))
-    ctx.minimum_version = ctx.maximum_version = version
+    ctx = client_context(version)
     request = ('GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n'
                % (SMALL_PAGE, GUEST_IP)).encode()
     session, count, resumed, failures = None, 0, 0, 0

@@ -223,6 +223,16 @@ class Console:
         pytest.fail('no %r from %s within %ss%s' % (regex.pattern, self.who, timeout,
                                                    self.describe()))
 
+    def wait_exit(self, timeout, why):
+        """The command's exit code once it ends on its own within timeout
+        seconds (why: what should have ended it, for the failure)."""
+        end = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            assert time.monotonic() < end, 'still running after %s%s' % (why, self.describe())
+            time.sleep(0.2)
+        self.reader.join(5)
+        return self.proc.returncode
+
     def stop(self):
         if self.proc.poll() is None:
             try:

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import Console, TOP, decode_status, limpet, monitor
+from conftest import Console, decode_status, limpet, monitor
 from test_httpd import free_port
 
 OVMF = '/usr/share/ovmf/OVMF.fd'
@@ -78,13 +78,7 @@ class Firmware(Console):
 
     def power_off(self, timeout=60):
         monitor(self.mon, 'system_powerdown')
-        end = time.monotonic() + timeout
-        while self.proc.poll() is None:
-            assert time.monotonic() < end, 'still running after the power button' + \
-                self.describe()
-            time.sleep(0.2)
-        self.reader.join(5)
-        return decode_status(self.proc.returncode)
+        return decode_status(self.wait_exit(timeout, 'the power button'))
 
 
 def boots_and_powers_off(tmp_path, disk, fmt, firmware, machine, cdrom=False):

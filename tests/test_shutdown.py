@@ -37,13 +37,7 @@ class Powered(Httpd):
         monitor(self.mon, 'system_powerdown')
 
     def exit_status(self, timeout=60):
-        end = time.monotonic() + timeout
-        while self.proc.poll() is None:
-            assert time.monotonic() < end, 'still running after the power button' + \
-                self.describe()
-            time.sleep(0.2)
-        self.reader.join(5)
-        return self.proc.returncode
+        return self.wait_exit(timeout, 'the power button')
 
 
 def read_response(s, timeout=20):

@@ -16,23 +16,9 @@
  * tables lie in their own pages of the bss, which the kernel frees once
  * it has its own (bootinfo's loader_start and loader_end name them).
  */
-#define XEN_ELFNOTE_PHYS32_ENTRY	18
+#include "../../../loader/x86.h"	/* CR0, CR4, EFER, CPUID and PTE bits, shared with the loader */
 
-#define CR0_MP		(1 << 1)
-#define CR0_EM		(1 << 2)
-#define CR0_TS		(1 << 3)
-#define CR0_NE		(1 << 5)
-#define CR0_PG		(1 << 31)
-#define CR4_PAE		(1 << 5)
-#define CR4_OSFXSR	(1 << 9)
-#define CR4_OSXMMEXCPT	(1 << 10)
-#define MSR_EFER	0xc0000080
-#define EFER_LME	(1 << 8)
-#define EFER_NXE	(1 << 11)
-#define CPUID_EDX_NX	(1 << 20)
-#define CPUID_EDX_LM	(1 << 29)
-#define PTE_P_W		0x003
-#define PTE_P_W_PS	0x083
+#define XEN_ELFNOTE_PHYS32_ENTRY	18
 
 #define COM1		0x3f8
 #define DEBUG_EXIT	0xf4
@@ -61,15 +47,15 @@ pvh_start:
 	movl	%esi, pvh_start_info
 
 	/* Long mode and NX, or a line on COM1 and the loader's status. */
-	movl	$0x80000000, %eax
+	movl	$CPUID_EXT, %eax
 	cpuid
-	cmpl	$0x80000001, %eax
+	cmpl	$CPUID_EXT_FEATURES, %eax
 	jb	no_long_mode
-	movl	$0x80000001, %eax
+	movl	$CPUID_EXT_FEATURES, %eax
 	cpuid
-	testl	$CPUID_EDX_LM, %edx
+	testl	$CPUID_EXT_EDX_LM, %edx
 	jz	no_long_mode
-	testl	$CPUID_EDX_NX, %edx
+	testl	$CPUID_EXT_EDX_NX, %edx
 	jz	no_long_mode
 
 	/*
@@ -77,11 +63,11 @@ pvh_start:
 	 * n.  The tables are in the bss, which the VMM zeroed as the ELF
 	 * segment says; only the entries in use are written.
 	 */
-	movl	$pvh_pdpt + PTE_P_W, pvh_pml4
+	movl	$pvh_pdpt + (PTE_P | PTE_W), pvh_pml4
 	xorl	%ecx, %ecx
 1:	movl	%ecx, %eax		/* pdpt[i] = pd + 4096 * i */
 	shll	$12, %eax
-	addl	$pvh_pd + PTE_P_W, %eax
+	addl	$pvh_pd + (PTE_P | PTE_W), %eax
 	movl	%eax, pvh_pdpt(,%ecx,8)
 	incl	%ecx
 	cmpl	$4, %ecx
@@ -89,7 +75,7 @@ pvh_start:
 	xorl	%ecx, %ecx
 2:	movl	%ecx, %eax
 	shll	$21, %eax
-	orl	$PTE_P_W_PS, %eax
+	orl	$(PTE_P | PTE_W | PTE_PS), %eax
 	movl	%ecx, %edx
 	shrl	$11, %edx		/* bits 32 and up of n << 21 */
 	movl	%eax, pvh_pd(,%ecx,8)
@@ -113,11 +99,11 @@ pvh_start:
 	movl	%eax, %cr0
 
 	lgdt	pvh_gdt_ptr
-	ljmp	$0x08, $pvh_long
+	ljmp	$GDT_CODE64, $pvh_long
 
 	.code64
 pvh_long:
-	movl	$0x10, %eax
+	movl	$GDT_DATA, %eax
 	movl	%eax, %ds
 	movl	%eax, %es
 	movl	%eax, %ss
@@ -153,8 +139,8 @@ no_lm_msg:
 	.balign	8
 pvh_gdt:
 	.quad	0
-	.quad	0x00af9a000000ffff	/* 0x08: 64-bit code, DPL 0 */
-	.quad	0x00cf92000000ffff	/* 0x10: data, 4 GiB */
+	.quad	0x00af9a000000ffff	/* GDT_CODE64: 64-bit code, DPL 0 */
+	.quad	0x00cf92000000ffff	/* GDT_DATA: data, 4 GiB */
 pvh_gdt_end:
 pvh_gdt_ptr:
 	.word	pvh_gdt_end - pvh_gdt - 1
