@@ -4,7 +4,11 @@
  *
  * The address is fixed at build time (scons ip= gateway= mask=, which
  * arrive as LIMPET_NET_IP, _GATEWAY, _MASK) and can be overridden at boot
- * with the kernel arguments ip= gateway= mask=, or ip=dhcp.  A malformed
+ * with the kernel arguments ip= gateway= mask=, or ip=dhcp.  IPv6 runs
+ * beside it (scons ip6= gateway6=, LIMPET_NET_IP6 and _GATEWAY6; kernel
+ * arguments ip6= gateway6=): a link-local address from the MAC, and a
+ * static address with its prefix (ip6=ADDR/PREFIX), or SLAAC's from
+ * router advertisements (ip6=slaac); ip6=off turns IPv6 off.  A malformed
  * address is bad input, not a bug: the kernel says which and stops with
  * status 2, as for any unusable command line.
  */
@@ -23,6 +27,9 @@
 #include <lwip/etharp.h>
 #include <lwip/init.h>
 #include <lwip/ip4_addr.h>
+#include <lwip/ip6_addr.h>
+#include <lwip/mld6.h>
+#include <lwip/nd6.h>
 #include <lwip/netif.h>
 #include <lwip/priv/tcp_priv.h>
 #include <lwip/timeouts.h>
@@ -31,44 +38,32 @@
 #include <limpet/net.h>
 #include <netdev.h>
 
+#include "addr_text.h"
 #include "netif/virtio_netif.h"
 #include "port/pools.h"
 #include "lwip_hooks.h"
 
-#ifndef LIMPET_NET_IP
-#error "LIMPET_NET_IP, LIMPET_NET_GATEWAY and LIMPET_NET_MASK come from the build"
+#if !defined(LIMPET_NET_IP) || !defined(LIMPET_NET_IP6)
+#error "LIMPET_NET_IP, _GATEWAY, _MASK, _IP6 and _GATEWAY6 come from the build"
 #endif
 
 
 static struct netif netif;
 static struct netdev *dev;
 static int use_dhcp;
+NETIF_DECLARE_EXT_CALLBACK(ext_callback)
 
 /* ---- addresses ------------------------------------------------------------ */
 
-/* Strict dotted quad: four decimal numbers 0..255, nothing else (lwIP's
- * ip4addr_aton() also takes "10.5", hex and octal, which would surprise). */
+/* Strict dotted quad (net/addr_text.c). */
 static int
 parse_ipv4(const char *s, ip4_addr_t *out)
 {
-	uint32_t addr = 0;
+	uint8_t a[4];
 
-	for (int part = 0; part < 4; part++) {
-		unsigned v = 0, digits = 0;
-
-		while (*s >= '0' && *s <= '9' && digits < 4) {
-			v = v * 10 + (unsigned)(*s++ - '0');
-			digits++;
-		}
-		if (digits == 0 || digits > 3 || v > 255)
-			return -1;
-		addr = addr << 8 | v;
-		if (part < 3 && *s++ != '.')
-			return -1;
-	}
-	if (*s != '\0')
+	if (addr4_parse(s, a) != 0)
 		return -1;
-	ip4_addr_set_u32(out, lwip_htonl(addr));
+	memcpy(&out->addr, a, 4);
 	return 0;
 }
 
@@ -147,6 +142,162 @@ configure(ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
 		log_warn("net: gateway %s is outside %s's subnet", ip4addr_ntoa(gw), v ? v : LIMPET_NET_IP);
 }
 
+/* ---- IPv6 ------------------------------------------------------------------ */
+
+/* An IPv6 address as text in RFC 5952's lower case (lwIP writes upper). */
+static char *
+ntoa6(const ip6_addr_t *a, char *buf, size_t size)
+{
+	ip6addr_ntoa_r(a, buf, (int)size);
+	for (char *c = buf; *c != '\0'; c++)
+		if (*c >= 'A' && *c <= 'F')
+			*c = (char)(*c - 'A' + 'a');
+	return buf;
+}
+
+static struct {
+	enum limpet_ip6_mode mode;
+	ip6_addr_t	addr;		/* the static address (LIMPET_IP6_STATIC) */
+	unsigned	plen;		/* its prefix length, 1..128 */
+	int		has_gw;
+	ip6_addr_t	gw;		/* gateway6=, if has_gw */
+} v6;
+
+/* A unicast address a host may have (or a gateway be): not unspecified,
+ * loopback, multicast or IPv4-mapped. */
+static const char *
+unusable6(const uint8_t a[16], int gateway)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	int zero = 1;
+
+	for (int i = 0; i < 15; i++)
+		zero &= a[i] == 0;
+	if (zero && a[15] <= 1)
+		return "not a usable host address (unspecified or loopback)";
+	if (a[0] == 0xff)
+		return "a multicast address";
+	if (memcmp(a, mapped, sizeof(mapped)) == 0)
+		return "an IPv4-mapped address (give IPv4 addresses to ip=)";
+	if (!gateway && a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return "a link-local address (the guest makes its own, from the MAC)";
+	return NULL;
+}
+
+static void
+configure6(void)
+{
+	const char *v = kargs_take(&boot_args, "ip6");
+	const char *g = kargs_take(&boot_args, "gateway6");
+	const char *what = v != NULL ? v : LIMPET_NET_IP6, *why;
+	uint8_t a[16];
+
+	if (strcmp(what, "off") == 0) {
+		v6.mode = LIMPET_IP6_OFF;
+		if (g != NULL)
+			log_warn("net: ip6=off: gateway6= ignored");
+		return;
+	}
+	if (strcmp(what, "slaac") == 0) {
+		v6.mode = LIMPET_IP6_SLAAC;
+		/* The build's gateway goes with the build's static address;
+		 * with SLAAC the routers say, unless the command line does. */
+		if (g == NULL)
+			return;
+	} else {
+		v6.mode = LIMPET_IP6_STATIC;
+		if (addr6_parse_prefix(what, a, &v6.plen) != 0 || v6.plen == 0) {
+			if (v == NULL)
+				panic("net: the build's ip6 %s is not ADDR/PREFIX", what);
+			bad_arg("ip6", v, "expected an IPv6 address and prefix length "
+			    "(e.g. fd00:5::3/64), slaac or off");
+		}
+		if ((why = unusable6(a, 0)) != NULL) {
+			if (v == NULL)
+				panic("net: the build's ip6 %s: %s", what, why);
+			bad_arg("ip6", v, why);
+		}
+		memcpy(v6.addr.addr, a, sizeof(a));
+		if (g == NULL)
+			g = LIMPET_NET_GATEWAY6;
+	}
+	if (g[0] == '\0')
+		return;		/* none */
+	if (addr6_parse(g, a) != 0)
+		bad_arg("gateway6", g, "not an IPv6 address (e.g. fd00:5::1)");
+	if ((why = unusable6(a, 1)) != NULL)
+		bad_arg("gateway6", g, why);
+	memcpy(v6.gw.addr, a, sizeof(a));
+	v6.has_gw = 1;
+}
+
+/*
+ * LWIP_HOOK_ND6_GET_GW: the next hop of a destination that is not on a
+ * prefix a router advertised: itself when the static address's prefix
+ * holds it (lwIP's own on-link test knows advertised /64s only), else the
+ * static gateway; NULL leaves it to the routers lwIP heard from.
+ */
+const ip6_addr_t *
+net_ip6_next_hop(struct netif *nif, const ip6_addr_t *dest)
+{
+	(void)nif;
+	if (v6.mode == LIMPET_IP6_STATIC &&
+	    addr6_same_prefix((const uint8_t *)dest->addr, (const uint8_t *)v6.addr.addr, v6.plen))
+		return dest;
+	return v6.has_gw ? &v6.gw : NULL;
+}
+
+/* The addresses at boot: link-local from the MAC, then the static one or
+ * SLAAC.  Each is tentative until duplicate address detection passes. */
+static void
+start6(void)
+{
+	s8_t idx;
+	err_t err;
+
+	if (v6.mode == LIMPET_IP6_OFF)
+		return;
+	netif_create_ip6_linklocal_address(&netif, 1);
+	if (v6.mode == LIMPET_IP6_STATIC) {
+		if ((err = netif_add_ip6_address(&netif, &v6.addr, &idx)) != ERR_OK)
+			log_error("net: ip6: could not add the address (%d)", err);
+	} else {
+		netif.ip6_autoconfig_enabled = 1;	/* netif_set_ip6_autoconfig_enabled() */
+	}
+}
+
+/* The prefix length of address slot i: the static one's, else SLAAC's
+ * and link-local's 64. */
+static unsigned
+prefix_len6(s8_t i)
+{
+	if (v6.mode == LIMPET_IP6_STATIC && ip6_addr_cmp(netif_ip6_addr(&netif, i), &v6.addr))
+		return v6.plen;
+	return 64;
+}
+
+/* An address came or went (DAD passed or failed, SLAAC added one). */
+static void
+ip6_changed(struct netif *nif, netif_nsc_reason_t reason, const netif_ext_callback_args_t *args)
+{
+	char a[IP6ADDR_STRLEN_MAX];
+	s8_t i;
+	u8_t state, old;
+
+	if (!(reason & LWIP_NSC_IPV6_ADDR_STATE_CHANGED))
+		return;
+	i = args->ipv6_addr_state_changed.addr_index;
+	old = args->ipv6_addr_state_changed.old_state;
+	state = netif_ip6_addr_state(nif, i);
+	ntoa6(netif_ip6_addr(nif, i), a, sizeof(a));
+	if (ip6_addr_isvalid(state) && !ip6_addr_isvalid(old))
+		kprintf("net: ip6 %s/%u ready%s\n", a, prefix_len6(i),
+		    i == 0 ? " (link-local)" : v6.mode == LIMPET_IP6_SLAAC ? " (slaac)" : "");
+	else if (ip6_addr_isduplicated(state))
+		log_error("net: ip6 %s: another host on the link has it (duplicate address "
+		    "detection); not used", a);
+}
+
 /* ---- lwIP's timers in the event loop --------------------------------------- */
 
 static int
@@ -195,6 +346,30 @@ print_config(const char *how)
 	    netdev_info(dev)->name, how);
 }
 
+/* IPv6's line: the addresses still tentative (ip6_changed() says when
+ * each is ready) and the gateway. */
+static void
+print_config6(void)
+{
+	char a[IP6ADDR_STRLEN_MAX], ll[IP6ADDR_STRLEN_MAX], gw[IP6ADDR_STRLEN_MAX + 4] = "";
+
+	if (v6.mode == LIMPET_IP6_OFF) {
+		kprintf("net: ip6 off\n");
+		return;
+	}
+	ntoa6(netif_ip6_addr(&netif, 0), ll, sizeof(ll));
+	if (v6.has_gw) {
+		memcpy(gw, " gw ", 4);
+		ntoa6(&v6.gw, gw + 4, sizeof(gw) - 4);
+	}
+	if (v6.mode == LIMPET_IP6_STATIC) {
+		ntoa6(&v6.addr, a, sizeof(a));
+		kprintf("net: ip6 %s/%u%s, %s (link-local)\n", a, v6.plen, gw, ll);
+	} else {
+		kprintf("net: ip6 slaac%s, %s (link-local)\n", gw, ll);
+	}
+}
+
 /* DHCP (re)configured the interface. */
 static void
 status_changed(struct netif *nif)
@@ -210,7 +385,8 @@ status_changed(struct netif *nif)
  * interface comes up during boot: a peer that has been trying to reach
  * the guest (a client polling a booting server) sends the SYN it queued
  * as soon as it hears it, and that SYN must find the port open rather
- * than get a reset and wait for its next try.
+ * than get a reset and wait for its next try.  IPv6's addresses start
+ * their duplicate address detection then too.
  */
 static struct limpet_work announce;
 
@@ -219,8 +395,17 @@ announce_address(struct limpet_work *w, void *arg)
 {
 	(void)w;
 	(void)arg;
-	if (netif_is_up(&netif) && netif_is_link_up(&netif))
-		etharp_gratuitous(&netif);
+	if (!netif_is_up(&netif) || !netif_is_link_up(&netif))
+		return;
+	if (!use_dhcp)
+		etharp_gratuitous(&netif);	/* DHCP announces its own */
+	if (v6.mode != LIMPET_IP6_OFF) {
+		/* Duplicate address detection and the router solicitation
+		 * start (lwIP's timer sends them), and the multicast groups
+		 * are reported. */
+		nd6_restart_netif(&netif);
+		mld6_report_groups(&netif);
+	}
 }
 
 /* The NIC, lwIP and the address (ip= gateway= mask=), in the boot's init
@@ -235,6 +420,7 @@ net_init(void)
 
 	/* Check the arguments first: a typo is reported with or without a NIC. */
 	configure(&ip, &mask, &gw);
+	configure6();
 
 	if ((n = netdev_probe()) <= 0 || (dev = netdev_get(0)) == NULL) {
 		if (n < 0)
@@ -261,9 +447,14 @@ net_init(void)
 		dev = NULL;
 		return;
 	}
+	/* lwIP gives IPv6 the netif's MTU, which is 64 KiB with TSO: IPv6
+	 * keeps to the link's (virtio_netif_init()). */
+	netif.mtu6 = netdev_info(dev)->mtu;
 	boot_phase_done("netif");
 	netif_set_default(&netif);
 	netif_set_status_callback(&netif, status_changed);
+	netif_add_ext_callback(&ext_callback, ip6_changed);
+	start6();
 	/* Up without the announcement netif_set_up() makes on a link that is
 	 * up (announce_address() makes it later); the link flag is the
 	 * netif's own, as its init function set it. */
@@ -282,9 +473,10 @@ net_init(void)
 			log_error("net: dhcp_start failed; the interface has no address");
 	} else {
 		print_config("");
-		limpet_work_init(&announce, announce_address, NULL);
-		limpet_soon(&announce);
 	}
+	print_config6();
+	limpet_work_init(&announce, announce_address, NULL);
+	limpet_soon(&announce);
 }
 
 LIMPET_INIT(net_init, LIMPET_STAGE_NET);
@@ -316,6 +508,20 @@ limpet_net_config(struct limpet_net_config *cfg)
 	cfg->gateway = ip4_addr_get_u32(netif_ip4_gw(&netif));
 	if (cfg->ip != 0)
 		ip4addr_ntoa_r(netif_ip4_addr(&netif), cfg->ip_str, sizeof(cfg->ip_str));
+	cfg->ip6_mode = v6.mode;
+	for (s8_t i = 0; i < LWIP_IPV6_NUM_ADDRESSES; i++) {
+		u8_t state = netif_ip6_addr_state(&netif, i);
+		struct limpet_net_ip6 *a = &cfg->ip6[cfg->ip6_count];
+
+		if (ip6_addr_isinvalid(state) || ip6_addr_isduplicated(state))
+			continue;
+		ntoa6(netif_ip6_addr(&netif, i), a->str, sizeof(a->str));
+		a->prefix = (uint8_t)prefix_len6(i);
+		a->ready = ip6_addr_isvalid(state);
+		cfg->ip6_count++;
+	}
+	if (v6.has_gw)
+		ntoa6(&v6.gw, cfg->gateway6_str, sizeof(cfg->gateway6_str));
 	return LIMPET_OK;
 }
 

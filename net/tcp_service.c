@@ -42,9 +42,9 @@ limpet_tcp_listen(uint16_t port, const struct limpet_tcp_service *svc)
 {
 	struct tcp_pcb *pcb, *lpcb;
 
-	if ((pcb = tcp_new_ip_type(IPADDR_TYPE_V4)) == NULL)
+	if ((pcb = tcp_new_ip_type(IPADDR_TYPE_ANY)) == NULL)
 		return LIMPET_ENOMEM;
-	if (tcp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
+	if (tcp_bind(pcb, IP_ANY_TYPE, port) != ERR_OK) {
 		tcp_close(pcb);
 		return LIMPET_EINVAL;
 	}

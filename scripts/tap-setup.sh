@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Create (or remove) the tap device a Limpet guest attaches to with
 # `./limpet run SERVICE --net tap`: tap10, host side 10.0.5.1/24 with its
-# broadcast address, link up, proxy ARP on, as in the seed.  The guest's
-# compiled-in address is 10.0.5.3 with gateway 10.0.5.1.
+# broadcast address and fd00:5::1/64, link up, proxy ARP on.  The guest's
+# compiled-in addresses are 10.0.5.3 with gateway 10.0.5.1, and
+# fd00:5::3/64 with gateway fd00:5::1.
 #
 # With --netns NAME everything happens inside that network namespace
 # (created when missing, with its lo up), so that traffic to the guest
@@ -16,18 +17,21 @@ prog=$(basename "$0")
 
 usage() {
 	cat <<EOF
-Usage: $prog [--name IF] [--address A/N] [--netns NAME] [--user U]
+Usage: $prog [--name IF] [--address A/N] [--address6 A/N|none] [--netns NAME] [--user U]
        $prog --down [--name IF] [--netns NAME]
 
 Sets up a tap device for a Limpet guest: creates it (owned by U, so that
 QEMU can open it without root), gives the host side the address A/N and
-its broadcast address, sets the link up and turns proxy ARP on.  Run it
-again and it changes nothing.
+its broadcast address, and an IPv6 address, sets the link up and turns
+proxy ARP on.  Run it again and it changes nothing.
 
 Options:
   --name IF       the tap device (default tap10)
   --address A/N   the host's address on it (default 10.0.5.1/24; the
                   guest's default is 10.0.5.3, gateway 10.0.5.1)
+  --address6 A/N  the host's IPv6 address on it (default fd00:5::1/64, a
+                  unique local address; the guest's default is
+                  fd00:5::3/64, gateway fd00:5::1), or none
   --netns NAME    work inside network namespace NAME, creating it if it
                   does not exist (and setting its lo up)
   --user U        the tap's owner (default: the invoking user, \$SUDO_USER
@@ -50,7 +54,7 @@ usage_error() { echo "$prog: $*" >&2; echo "Try '$prog -h'." >&2; exit 2; }
 say() { echo "$prog: $*"; }
 
 args=("$@")
-name=tap10 address=10.0.5.1/24 netns='' user='' down=0
+name=tap10 address=10.0.5.1/24 address6=fd00:5::1/64 netns='' user='' down=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h|--help)	usage; exit 0 ;;
@@ -58,6 +62,8 @@ while [ $# -gt 0 ]; do
 	--name=*)	name=${1#*=}; shift ;;
 	--address)	address=${2-}; shift 2 || usage_error "--address needs a value" ;;
 	--address=*)	address=${1#*=}; shift ;;
+	--address6)	address6=${2-}; shift 2 || usage_error "--address6 needs a value" ;;
+	--address6=*)	address6=${1#*=}; shift ;;
 	--netns)	netns=${2-}; shift 2 || usage_error "--netns needs a value" ;;
 	--netns=*)	netns=${1#*=}; shift ;;
 	--user)		user=${2-}; shift 2 || usage_error "--user needs a value" ;;
@@ -86,6 +92,15 @@ addr=${address%/*} plen=${address#*/}
 [ "$address" != "$addr" ] && valid_ipv4 "$addr" && [[ "$plen" =~ ^[0-9]{1,2}$ ]] &&
 	[ "$plen" -ge 1 ] && [ "$plen" -le 30 ] ||
 	usage_error "--address: '$address' is not an IPv4 address with a prefix length 1-30, like 10.0.5.1/24"
+
+# IPv6: hex digits, colons and perhaps a dotted quad, then /1-128 (ip(8)
+# rejects what only looks right).
+if [ "$address6" != none ]; then
+	addr6=${address6%/*} plen6=${address6#*/}
+	[ "$address6" != "$addr6" ] && [[ "$addr6" =~ ^[0-9A-Fa-f:.]+$ ]] && [[ "$addr6" == *:* ]] &&
+		[[ "$plen6" =~ ^[0-9]{1,3}$ ]] && [ "$plen6" -ge 1 ] && [ "$plen6" -le 128 ] ||
+		usage_error "--address6: '$address6' is not an IPv6 address with a prefix length 1-128, like fd00:5::1/64, or none"
+fi
 
 # The broadcast address: the host part all ones.
 broadcast() {
@@ -178,6 +193,16 @@ if ! ip_ns -4 -o addr show dev "$name" | grep -q " inet $addr/$plen "; then
 	say "$name: address $addr/$plen broadcast $brd"
 	changed=1
 fi
+if [ "$address6" != none ]; then
+	# nodad: the address serves at once (the tap has no carrier until
+	# QEMU opens it, which would hold duplicate address detection).
+	if ! ip_ns -6 -o addr show dev "$name" | grep -qi " inet6 $addr6/$plen6 "; then
+		ip_ns -6 addr replace "$addr6/$plen6" dev "$name" nodad ||
+			usage_error "--address6: ip(8) refused '$address6'"
+		say "$name: address $addr6/$plen6"
+		changed=1
+	fi
+fi
 if ! ip_ns link show dev "$name" | grep -q '[<,]UP[,>]'; then
 	ip_ns link set dev "$name" up
 	changed=1
@@ -188,8 +213,9 @@ if [ "$(in_ns cat "$proxy")" != 1 ]; then
 	changed=1
 fi
 
+host="$addr/$plen${addr6:+ and $addr6/$plen6}"
 if [ $changed = 1 ]; then
-	say "ready: $name$where, host $addr/$plen, up, proxy ARP on"
+	say "ready: $name$where, host $host, up, proxy ARP on"
 else
-	say "already set up: $name$where, host $addr/$plen, up, proxy ARP on (nothing changed)"
+	say "already set up: $name$where, host $host, up, proxy ARP on (nothing changed)"
 fi

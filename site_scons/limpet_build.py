@@ -1,6 +1,7 @@
 """Helpers for Limpet's SConstruct: service discovery, option checks and
 the recipe that builds newlib for our freestanding target."""
 
+import ipaddress
 import os
 import shutil
 import struct
@@ -98,6 +99,44 @@ def check_netmask(key, value, env):
     if inverted & (inverted + 1):
         raise UserError("Invalid value for option %s: %r is not a netmask "
                         "(the ones must come first, e.g. 255.255.255.0)" % (key, value))
+
+
+def _ipv6_unicast(text):
+    """text as an IPv6 unicast host address a static configuration may
+    use, or the reason it may not."""
+    try:
+        a = ipaddress.IPv6Address(text)
+    except ValueError:
+        return 'not an IPv6 address (e.g. fd00:5::3)'
+    if a.is_multicast or a.is_unspecified or a.is_loopback or a.ipv4_mapped:
+        return 'not a usable host address'
+    return None
+
+
+def check_ipv6(key, value, env):
+    """ip6=: ADDR/PREFIX (a static address), slaac or off.  The kernel
+    argument ip6= takes the same forms (net/net.c)."""
+    if value in ('slaac', 'off'):
+        return
+    addr, sep, plen = value.partition('/')
+    why = _ipv6_unicast(addr) if sep else 'no prefix length (e.g. fd00:5::3/64)'
+    if why is None and not (plen.isdigit() and 1 <= int(plen) <= 128 and
+                            (plen == '0' or not plen.startswith('0'))):
+        why = 'the prefix length is not 1-128'
+    if why is None and ipaddress.IPv6Address(addr).is_link_local:
+        why = 'a link-local address (the guest makes its own from the MAC)'
+    if why:
+        raise UserError("Invalid value for option %s: %r: %s; expected ADDR/PREFIX, "
+                        "slaac or off" % (key, value, why))
+
+
+def check_gateway6(key, value, env):
+    """gateway6=: an IPv6 unicast address, or empty for none."""
+    if value == '':
+        return
+    why = _ipv6_unicast(value)
+    if why:
+        raise UserError("Invalid value for option %s: %r: %s" % (key, value, why))
 
 
 def gcc_include_dir():

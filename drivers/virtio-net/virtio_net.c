@@ -14,10 +14,11 @@
  * (the device fills in the TCP/UDP checksums the upper layer leaves it),
  * GUEST_CSUM (it tells us which received checksums need no check),
  * MRG_RXBUF (a frame may span several receive buffers) and, with both of
- * those, GUEST_TSO4 (the host hands over up to 64 KiB of TCP segments as
- * one frame, which lwIP takes as one large segment: one trip through the
- * ring and the stack instead of 44), and HOST_TSO4 with CSUM (the device
- * cuts a large TCP frame of ours into segments).  The kernel argument
+ * those, GUEST_TSO4 and GUEST_TSO6 (the host hands over up to 64 KiB of
+ * TCP segments, over IPv4 or IPv6, as one frame, which lwIP takes as one
+ * large segment: one trip through the ring and the stack instead of 44),
+ * and HOST_TSO4 with CSUM (the device cuts a large TCP frame of ours into
+ * segments; IPv4 only, as net/netif/virtio_netif.c explains).  The kernel argument
  * offload=off keeps to plain 1514-byte frames with software checksums.
  * Every receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
  *
@@ -373,9 +374,9 @@ offload_wanted(void)
 	machine_exit(EXIT_USAGE);
 }
 
-/* The features we ask for, of those offered.  5.1.3.1: GUEST_TSO4 needs
- * GUEST_CSUM and HOST_TSO4 needs CSUM; we also want MRG_RXBUF with
- * GUEST_TSO4, or every receive buffer would have to hold 64 KiB. */
+/* The features we ask for, of those offered.  5.1.3.1: GUEST_TSO4 and
+ * GUEST_TSO6 need GUEST_CSUM and HOST_TSO4 needs CSUM; we also want
+ * MRG_RXBUF with them, or every receive buffer would have to hold 64 KiB. */
 static uint64_t
 negotiate(uint64_t offered)
 {
@@ -387,7 +388,8 @@ negotiate(uint64_t offered)
 		want |= VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)
 		    | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 		if ((offered & tso) == tso)
-			want |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4);
+			want |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+			    VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6);
 		/* HOST_TSO4 needs CSUM. */
 		if (offered & VIRTIO_BIT(VIRTIO_NET_F_CSUM))
 			want |= VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4);
@@ -548,10 +550,12 @@ virtio_net_attach(struct virtio_dev *d)
 		nd->info.offloads |= NETDEV_OFF_TX_TSO;
 	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM))
 		nd->info.offloads |= NETDEV_OFF_RX_CSUM;
-	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4)) {
+	if (nd->features & (VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+	    VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6))) {
 		nd->info.offloads |= NETDEV_OFF_RX_LARGE;
 		/* An IPv4 packet is at most 64 KiB, and so is a pbuf; the
-		 * window we advertise (TCP_WND) keeps the host below it. */
+		 * window we advertise (TCP_WND) keeps the host below it,
+		 * over IPv6 too. */
 		nd->info.rx_frame_max = 0xffff;
 	}
 	/* A frame must fit the ring even at two descriptors a segment. */

@@ -29,6 +29,7 @@
 #define VIRTIO_NET_F_GUEST_CSUM		1	/* driver handles partial csum */
 #define VIRTIO_NET_F_MTU		3	/* config mtu is valid */
 #define VIRTIO_NET_F_GUEST_TSO4		7	/* driver takes merged TCPv4 */
+#define VIRTIO_NET_F_GUEST_TSO6		8	/* driver takes merged TCPv6 */
 #define VIRTIO_NET_F_HOST_TSO4		11	/* device segments TCPv4 */
 #define VIRTIO_NET_F_MAC		5	/* config mac is valid */
 #define VIRTIO_NET_F_MRG_RXBUF		15	/* RX buffers may be merged */

@@ -47,10 +47,12 @@
 #include <kernel/mm.h>
 
 #include <lwip/etharp.h>
+#include <lwip/ethip6.h>
 #include <lwip/ip4_frag.h>
 #include <lwip/pbuf.h>
 #include <lwip/prot/ip.h>
 #include <lwip/prot/ip4.h>
+#include <lwip/prot/ip6.h>
 #include <lwip/prot/tcp.h>
 #include <lwip/tcp.h>
 #include <lwip/snmp.h>
@@ -172,15 +174,23 @@ frag_pbuf(const struct netdev_frag *f)
 
 /* The frames whose TCP/UDP checksum the device vouches for: a whole
  * (unfragmented) IPv4 packet, so that a datagram lwIP reassembles is
- * checked as a whole. */
+ * checked as a whole; an IPv6 packet whose TCP or UDP header follows the
+ * IPv6 header (with extension headers, or a fragment header, lwIP checks
+ * the sum itself). */
 static int
 csum_ok(const struct netdev_frag *f, unsigned flags)
 {
 	const struct eth_hdr *eth = f->data;
-	const struct ip_hdr *ip = (const struct ip_hdr *)((const uint8_t *)f->data + SIZEOF_ETH_HDR);
+	const void *l3 = (const uint8_t *)f->data + SIZEOF_ETH_HDR;
+	const struct ip_hdr *ip = l3;
+	const struct ip6_hdr *ip6 = l3;
 
-	return (flags & NETDEV_RX_CSUM_OK) && f->len >= SIZEOF_ETH_HDR + IP_HLEN &&
-	    eth->type == PP_HTONS(ETHTYPE_IP) &&
+	if (!(flags & NETDEV_RX_CSUM_OK))
+		return 0;
+	if (eth->type == PP_HTONS(ETHTYPE_IPV6))
+		return f->len >= SIZEOF_ETH_HDR + IP6_HLEN &&
+		    (IP6H_NEXTH(ip6) == IP6_NEXTH_TCP || IP6H_NEXTH(ip6) == IP6_NEXTH_UDP);
+	return f->len >= SIZEOF_ETH_HDR + IP_HLEN && eth->type == PP_HTONS(ETHTYPE_IP) &&
 	    (IPH_OFFSET(ip) & PP_HTONS(IP_MF | IP_OFFMASK)) == 0;
 }
 
@@ -354,15 +364,64 @@ to_segs(struct vnif *vn, struct pbuf *p, struct netdev_seg *segs)
 	return n;
 }
 
+/* The ones' complement sum of n 16-bit words at w, in memory order. */
+static uint32_t
+sum16(const void *w, size_t n)
+{
+	const uint8_t *b = w;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		u16_t v;
+
+		memcpy(&v, b + 2 * i, 2);
+		sum += v;
+	}
+	return sum;
+}
+
+static u16_t
+fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (u16_t)sum;
+}
+
+/* tx_offload() for an IPv6 frame: lwIP puts no extension header in front
+ * of TCP, and never fragments it. */
+static const struct netdev_offload *
+tx_offload6(struct pbuf *p, struct netdev_offload *off)
+{
+	uint8_t *f = p->payload;
+	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)(f + SIZEOF_ETH_HDR);
+	struct tcp_hdr *tcp;
+
+	if (p->len < SIZEOF_ETH_HDR + IP6_HLEN || IP6H_NEXTH(ip6) != IP6_NEXTH_TCP)
+		return NULL;
+	if (p->len < SIZEOF_ETH_HDR + IP6_HLEN + TCP_HLEN)
+		panic("netif: an IPv6 TCP frame whose headers are split (%u bytes in the "
+		    "first pbuf)", p->len);
+	tcp = (struct tcp_hdr *)(f + SIZEOF_ETH_HDR + IP6_HLEN);
+	/* RFC 8200 8.1: both addresses, the upper-layer length (the
+	 * payload's: no extension header) and the next header, 6. */
+	tcp->chksum = fold(sum16(&ip6->src, 16) + ip6->_plen + PP_HTONS(IP6_NEXTH_TCP));
+	*off = (struct netdev_offload){
+		.csum_start = (uint16_t)(SIZEOF_ETH_HDR + IP6_HLEN),
+		.csum_offset = (uint16_t)offsetof(struct tcp_hdr, chksum),
+	};
+	return off;
+}
+
 /*
  * With the device summing TCP (the netif then has lwIP leave TCP
- * checksums at zero): seed the frame's checksum field with the
- * pseudo-header sum (RFC 9293 3.1) and say where the sum goes; a frame
- * larger than the MTU (a connection tcp_tso_hook() gave large segments)
- * is also to be cut into segments of the real MSS.  NULL for every other
- * frame, which lwIP summed.  The sum is kept in memory order: a ones'
- * complement sum does not care which byte order its words are in, as
- * long as all are in the same one.
+ * checksums at zero, over IPv4 and IPv6): seed the frame's checksum field
+ * with the pseudo-header sum (RFC 9293 3.1, RFC 8200 8.1) and say where
+ * the sum goes; an IPv4 frame larger than the MTU (a connection
+ * tcp_tso_hook() gave large segments) is also to be cut into segments of
+ * the real MSS.  NULL for every other frame, which lwIP summed.  The sum
+ * is kept in memory order: a ones' complement sum does not care which
+ * byte order its words are in, as long as all are in the same one.
  */
 static const struct netdev_offload *
 tx_offload(const struct vnif *vn, struct pbuf *p, struct netdev_offload *off)
@@ -373,7 +432,11 @@ tx_offload(const struct vnif *vn, struct pbuf *p, struct netdev_offload *off)
 	uint32_t sum;
 	u16_t ihl, thl;
 
-	if (!(vn->offloads & NETDEV_OFF_TX_CSUM) || p->len < SIZEOF_ETH_HDR + IP_HLEN ||
+	if (!(vn->offloads & NETDEV_OFF_TX_CSUM) || p->len < SIZEOF_ETH_HDR)
+		return NULL;
+	if (((const struct eth_hdr *)f)->type == PP_HTONS(ETHTYPE_IPV6))
+		return tx_offload6(p, off);
+	if (p->len < SIZEOF_ETH_HDR + IP_HLEN ||
 	    ((const struct eth_hdr *)f)->type != PP_HTONS(ETHTYPE_IP) ||
 	    IPH_PROTO(ip) != IP_PROTO_TCP)
 		return NULL;
@@ -386,12 +449,9 @@ tx_offload(const struct vnif *vn, struct pbuf *p, struct netdev_offload *off)
 		    "the first pbuf)", p->len);
 	tcp = (struct tcp_hdr *)(f + SIZEOF_ETH_HDR + ihl);
 	thl = (u16_t)(TCPH_HDRLEN(tcp) * 4);
-	sum = (ip->src.addr & 0xffff) + (ip->src.addr >> 16) +
-	    (ip->dest.addr & 0xffff) + (ip->dest.addr >> 16) +
-	    PP_HTONS(IP_PROTO_TCP) + lwip_htons((u16_t)(lwip_ntohs(IPH_LEN(ip)) - ihl));
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	tcp->chksum = (u16_t)sum;
+	sum = sum16(&ip->src, 4) + PP_HTONS(IP_PROTO_TCP) +
+	    lwip_htons((u16_t)(lwip_ntohs(IPH_LEN(ip)) - ihl));
+	tcp->chksum = fold(sum);
 	*off = (struct netdev_offload){
 		.csum_start = (uint16_t)(SIZEOF_ETH_HDR + ihl),
 		.csum_offset = (uint16_t)offsetof(struct tcp_hdr, chksum),
@@ -433,8 +493,8 @@ tcp_tso_hook(struct tcp_pcb *pcb)
 	const struct vnif *vn = &vnif;
 	u16_t seg = (u16_t)(vn->mtu - 40), mss;
 
-	if (vn->tso_mss == 0)
-		return ERR_OK;
+	if (vn->tso_mss == 0 || IP_IS_V6_VAL(pcb->remote_ip))
+		return ERR_OK;		/* IPv4 only (virtio_netif_init()) */
 	if (pcb->state == SYN_RCVD && pcb->mss == seg) {
 		pcb->mss = (u16_t)(NET_TSO_SEGS * seg);
 		pcb->snd_buf = pcb->ssthresh = NET_TSO_SND_BUF;
@@ -563,6 +623,28 @@ output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dest)
 	return err;
 }
 
+/*
+ * netif->output_ip6: IPv6 packets on their way to ethip6_output(), which
+ * finds the next hop in lwIP's neighbour discovery.  IPv6 keeps to the
+ * link's MTU (netif->mtu6; no TSO over IPv6, see virtio_netif_init()), but
+ * when LWIP_HOOK_ND6_GET_GW gives a destination's next hop (the static
+ * prefix and gateway, net/net.c), nd6 records netif->mtu as its path MTU,
+ * which TCP's MSS and IPv6 fragmentation then follow: it must read the
+ * link's, not TSO's 64 KiB.
+ */
+static err_t
+output_ip6(struct netif *netif, struct pbuf *p, const ip6_addr_t *dest)
+{
+	struct vnif *vn = netif->state;
+	u16_t mtu = netif->mtu;
+	err_t err;
+
+	netif->mtu = vn->mtu;
+	err = ethip6_output(netif, p, dest);
+	netif->mtu = mtu;
+	return err;
+}
+
 /* ---- set up --------------------------------------------------------------- */
 
 /* ---- link ------------------------------------------------------------------ */
@@ -580,6 +662,7 @@ link_changed(void *ctx, int up)
 		netif_set_link_up(vn->netif);
 	else
 		netif_set_link_down(vn->netif);
+	vn->netif->mtu6 = vn->mtu;	/* lwIP sets it to netif->mtu */
 }
 
 static const struct netdev_upper upper = {
@@ -668,16 +751,24 @@ virtio_netif_init(struct netif *netif)
 	netif->name[0] = 'v';
 	netif->name[1] = 'n';
 	netif->output = output_ip;
+	netif->output_ip6 = output_ip6;
 	netif->linkoutput = linkoutput;
 	netif->mtu = vn->mtu = info->mtu;
 	netif->hwaddr_len = ETH_HWADDR_LEN;
 	memcpy(netif->hwaddr, info->mac, ETH_HWADDR_LEN);
-	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
+	    NETIF_FLAG_MLD6;
 	/* TCP checksums on transmit are the device's when it offers to
 	 * (tx_offload()); received ones are skipped frame by frame (rx()). */
 	vn->offloads = info->offloads;
 	if (vn->offloads & NETDEV_OFF_TX_CSUM)
 		NETIF_SET_CHECKSUM_CTRL(netif, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
+	/* TSO is IPv4's alone.  lwIP takes an IPv6 connection's MSS, the MSS
+	 * it advertises and when it fragments from one number, the path
+	 * MTU; a 64 KiB one, for large frames, would advertise TCP_MSS,
+	 * 20 bytes more than a 1500-byte link carries over IPv6.  IPv6 TCP
+	 * has its checksums offloaded, frames of the link's MTU, and takes
+	 * the host's large frames on receive (GUEST_TSO6). */
 	if ((vn->offloads & NETDEV_OFF_TX_TSO) && NET_TSO_SEGS > 1) {
 		/* As many segments as an IP packet holds, at most
 		 * NET_TSO_SEGS_MAX (fewer on a link with a larger MTU).

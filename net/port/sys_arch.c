@@ -66,13 +66,27 @@ limpet_lwip_rand(void)
  * it starts a reused address and port pair over in the old connection's
  * sequence space, where M moves on.
  */
+/* An address into tuple at n: its 4 or 16 bytes.  Both ends of a
+ * connection are of one family, so the lengths tell them apart. */
+static size_t
+tuple_addr(uint8_t *tuple, size_t n, const ip_addr_t *ip)
+{
+	if (IP_IS_V6(ip)) {
+		memcpy(tuple + n, ip_2_ip6(ip)->addr, 16);
+		return n + 16;
+	}
+	memcpy(tuple + n, &ip_2_ip4(ip)->addr, 4);
+	return n + 4;
+}
+
 u32_t
 limpet_tcp_isn(const ip_addr_t *local_ip, u16_t local_port, const ip_addr_t *remote_ip,
     u16_t remote_port)
 {
 	static uint8_t key[16];
 	static int keyed;
-	uint8_t tuple[12];
+	uint8_t tuple[2 * 16 + 4];
+	size_t n = 0;
 	uint32_t a;
 
 	if (!keyed) {
@@ -82,11 +96,9 @@ limpet_tcp_isn(const ip_addr_t *local_ip, u16_t local_port, const ip_addr_t *rem
 		}
 		keyed = 1;
 	}
-	a = ip4_addr_get_u32(ip_2_ip4(local_ip));
-	memcpy(tuple, &a, 4);
-	a = ip4_addr_get_u32(ip_2_ip4(remote_ip));
-	memcpy(tuple + 4, &a, 4);
-	memcpy(tuple + 8, &local_port, 2);
-	memcpy(tuple + 10, &remote_port, 2);
-	return (u32_t)(limpet_now_ns() / 4000) + (u32_t)siphash24(key, tuple, sizeof(tuple));
+	n = tuple_addr(tuple, n, local_ip);
+	n = tuple_addr(tuple, n, remote_ip);
+	memcpy(tuple + n, &local_port, 2);
+	memcpy(tuple + n + 2, &remote_port, 2);
+	return (u32_t)(limpet_now_ns() / 4000) + (u32_t)siphash24(key, tuple, n + 4);
 }

@@ -1,5 +1,6 @@
 /*
- * A segment's connection in constant time (LWIP_HOOK_IP4_INPUT).
+ * A segment's connection in constant time (LWIP_HOOK_IP4_INPUT and
+ * LWIP_HOOK_IP6_INPUT).
  *
  * tcp_input() looks for a segment's connection by walking the list of
  * active connections from the head, then the TIME_WAIT ones, and only
@@ -17,7 +18,7 @@
  * connection believed to be right before it in the active list.  A
  * connection is added after the packet that made it (and at the latest
  * when the next segment reaches it), and removed when lwIP frees it (the
- * ext-arg destroy callback).  Then, before ip4_input():
+ * ext-arg destroy callback).  Then, before ip4_input() or ip6_input():
  *   - A segment for a connection in the active list: the connection moves
  *     to the head, as lwIP would move it, and lwIP finds it first.
  *     Unlinking it takes the one before it: the remembered one when it
@@ -27,10 +28,11 @@
  *     what the connections around it remember).
  *   - A SYN to a port with a listener, whose tuple the index does not
  *     hold: nothing to find in either list.  It goes through ip4_input()
- *     with both lists hidden (empty), and the connection lwIP makes for
+ *     (or ip6_input()) with both lists hidden (empty), and the connection lwIP makes for
  *     it is put in front of the real list afterwards.
  *   - Everything else (a retransmitted SYN, a segment for a TIME_WAIT
- *     connection or one the index lacks, fragments) goes lwIP's own way.
+ *     connection or one the index lacks, fragments, IPv6 packets with
+ *     extension headers) goes lwIP's own way.
  *
  * What lwIP might look for in the hidden lists while it handles the SYN:
  * - A connection of our own (tcp_connect()) with the SYN's tuple: it
@@ -46,9 +48,11 @@
 #include <kernel/mm.h>
 
 #include <lwip/ip4.h>
+#include <lwip/ip6.h>
 #include <lwip/pbuf.h>
 #include <lwip/priv/tcp_priv.h>
 #include <lwip/prot/ip4.h>
+#include <lwip/prot/ip6.h>
 #include <lwip/prot/tcp.h>
 #include <lwip/stats.h>
 #include <lwip/tcp.h>
@@ -57,8 +61,8 @@
 #include "pools.h"
 #include "siphash.h"
 
-#if SO_REUSE || LWIP_TCP_PCB_NUM_EXT_ARGS < 1 || !MEMP_STATS || LWIP_IPV6
-#error "tcp_lookup.c: no SO_REUSE (a connection of ours could share a listener's port), an ext-arg slot of its own, MEMP_STATS, and IPv4 only"
+#if SO_REUSE || LWIP_TCP_PCB_NUM_EXT_ARGS < 1 || !MEMP_STATS || !LWIP_IPV4 || !LWIP_IPV6
+#error "tcp_lookup.c: no SO_REUSE (a connection of ours could share a listener's port), an ext-arg slot of its own, MEMP_STATS, IPv4 and IPv6"
 #endif
 
 /* A connection's entry, its ext-arg data while it is in the index. */
@@ -73,7 +77,7 @@ static size_t nslots;			/* a power of two, at least twice the PCBs */
 static struct entry *entries, *free_entries;
 static uint8_t key[16];
 static u8_t ext_id;
-static int busy;			/* inside ip4_input() from the hook */
+static int busy;			/* inside ip4/6_input() from the hook */
 
 struct tcp_lookup_stats tcp_lookup_stats;
 
@@ -84,26 +88,34 @@ static const struct tcp_ext_arg_callbacks index_cbs = { .destroy = forget };
  * out: lwIP zeroes it (tcp_pcb_remove()) before it frees the PCB, when
  * forget() has to find its slot again. */
 static size_t
-slot_of(uint32_t remote, uint16_t rport)
+slot_of(const ip_addr_t *remote, uint16_t rport)
 {
-	uint8_t t[6];
+	uint8_t t[19];
+	size_t n;
 
-	memcpy(t, &remote, 4);
-	memcpy(t + 4, &rport, 2);
-	return (size_t)siphash24(key, t, sizeof(t)) & (nslots - 1);
+	t[0] = IP_GET_TYPE(remote);
+	if (IP_IS_V6(remote)) {
+		memcpy(t + 1, ip_2_ip6(remote)->addr, 16);
+		n = 17;
+	} else {
+		memcpy(t + 1, &ip_2_ip4(remote)->addr, 4);
+		n = 5;
+	}
+	memcpy(t + n, &rport, 2);
+	return (size_t)siphash24(key, t, n + 2) & (nslots - 1);
 }
 
 static int
-same(const struct tcp_pcb *pcb, uint32_t remote, uint16_t rport, uint16_t lport)
+same(const struct tcp_pcb *pcb, const ip_addr_t *remote, uint16_t rport, uint16_t lport)
 {
-	return ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) == remote &&
-	    pcb->remote_port == rport && pcb->local_port == lport;
+	return pcb->remote_port == rport && pcb->local_port == lport &&
+	    ip_addr_cmp(&pcb->remote_ip, remote);
 }
 
 static size_t
 slot_of_pcb(const struct tcp_pcb *pcb)
 {
-	return slot_of(ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)), pcb->remote_port);
+	return slot_of(&pcb->remote_ip, pcb->remote_port);
 }
 
 static struct entry *
@@ -175,7 +187,7 @@ forget(u8_t id, void *data)
 
 /* The indexed connection with this tuple, or NULL. */
 static struct tcp_pcb *
-find(uint32_t remote, uint16_t rport, uint16_t lport)
+find(const ip_addr_t *remote, uint16_t rport, uint16_t lport)
 {
 	for (size_t i = slot_of(remote, rport); slots[i] != NULL;
 	    i = (i + 1) & (nslots - 1))
@@ -231,10 +243,11 @@ listening(uint16_t port)
 	return 0;
 }
 
-/* A TCP segment's tuple and flags, when it is one whole (unfragmented)
- * with both headers in its first pbuf. */
+/* A TCP segment's tuple and flags, when it is one whole (unfragmented,
+ * and in IPv6 with no extension header) with both headers in its first
+ * pbuf. */
 struct seg {
-	uint32_t	remote;
+	ip_addr_t	remote;
 	uint16_t	rport, lport;
 	uint8_t		flags;
 };
@@ -243,17 +256,27 @@ static int
 parse(const struct pbuf *p, struct seg *s)
 {
 	const struct ip_hdr *ip = p->payload;
+	const struct ip6_hdr *ip6 = p->payload;
 	const struct tcp_hdr *tcp;
 	size_t hlen;
 
-	if (p->len < IP_HLEN || IPH_V(ip) != 4 || IPH_PROTO(ip) != IP_PROTO_TCP ||
-	    (IPH_OFFSET(ip) & PP_HTONS(IP_OFFMASK | IP_MF)) != 0)
+	if (p->len < IP_HLEN)
 		return 0;
-	hlen = (size_t)IPH_HL_BYTES(ip);
-	if (hlen < IP_HLEN || p->len < hlen + TCP_HLEN)
-		return 0;
-	tcp = (const struct tcp_hdr *)((const uint8_t *)p->payload + hlen);
-	s->remote = ip4_addr_get_u32(&ip->src);
+	if (IPH_V(ip) == 6) {
+		if (p->len < IP6_HLEN + TCP_HLEN || IP6H_NEXTH(ip6) != IP6_NEXTH_TCP)
+			return 0;
+		tcp = (const struct tcp_hdr *)((const uint8_t *)p->payload + IP6_HLEN);
+		ip_addr_copy_from_ip6_packed(s->remote, ip6->src);
+	} else {
+		if (IPH_V(ip) != 4 || IPH_PROTO(ip) != IP_PROTO_TCP ||
+		    (IPH_OFFSET(ip) & PP_HTONS(IP_OFFMASK | IP_MF)) != 0)
+			return 0;
+		hlen = (size_t)IPH_HL_BYTES(ip);
+		if (hlen < IP_HLEN || p->len < hlen + TCP_HLEN)
+			return 0;
+		tcp = (const struct tcp_hdr *)((const uint8_t *)p->payload + hlen);
+		ip_addr_copy_from_ip4(s->remote, ip->src);
+	}
 	s->rport = lwip_ntohs(tcp->src);
 	s->lport = lwip_ntohs(tcp->dest);
 	s->flags = TCPH_FLAGS(tcp);
@@ -271,7 +294,7 @@ new_syn(const struct seg *s)
 		return 0;
 	net_pools_grow();
 	return pool->used < pool->avail && listening(s->lport) &&
-	    find(s->remote, s->rport, s->lport) == NULL;
+	    find(&s->remote, s->rport, s->lport) == NULL;
 }
 
 /* The first few connections of the list, which a packet may have made or
@@ -289,19 +312,36 @@ remember_head(void)
 	}
 }
 
+static void
+input(struct pbuf *p, struct netif *inp, int v6)
+{
+	if (v6)
+		ip6_input(p, inp);
+	else
+		ip4_input(p, inp);
+}
+
 int
 tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 {
 	struct tcp_pcb *hidden, *tw, *t, *pcb;
 	struct entry *e;
 	struct seg seg;
-	int parsed;
+	int parsed, v6;
 
 	if (busy || slots == NULL)
 		return 0;	/* lwIP goes on with the packet */
 	busy = 1;
+	/* Whose hook this is: ip4_input() and ip6_input() have checked the
+	 * version, and count the packet again. */
+	v6 = IPH_V((const struct ip_hdr *)p->payload) == 6;
 #if IP_STATS
-	lwip_stats.ip.recv--;	/* ip4_input() counts the packet again */
+	if (!v6)
+		lwip_stats.ip.recv--;
+#endif
+#if IP6_STATS
+	if (v6)
+		lwip_stats.ip6.recv--;
 #endif
 	parsed = parse(p, &seg);
 	if (parsed && new_syn(&seg)) {
@@ -310,7 +350,7 @@ tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 		tw = tcp_tw_pcbs;
 		tcp_active_pcbs = NULL;
 		tcp_tw_pcbs = NULL;
-		ip4_input(p, inp);
+		input(p, inp, v6);
 		remember_head();
 		/* Ours (the new connection, if any) in front of the rest. */
 		if (tcp_active_pcbs == NULL) {
@@ -330,10 +370,10 @@ tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 			t->next = tw;
 		}
 	} else {
-		if (parsed && (pcb = find(seg.remote, seg.rport, seg.lport)) != NULL &&
+		if (parsed && (pcb = find(&seg.remote, seg.rport, seg.lport)) != NULL &&
 		    active(pcb))
 			to_front(pcb);
-		ip4_input(p, inp);
+		input(p, inp, v6);
 		remember_head();
 	}
 	busy = 0;

@@ -262,8 +262,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "echo: cannot listen on TCP port %lu\n", port);
 		return 1;
 	}
-	if ((upcb = udp_new_ip_type(IPADDR_TYPE_V4)) == NULL ||
-	    udp_bind(upcb, IP4_ADDR_ANY, (u16_t)port) != ERR_OK) {
+	if ((upcb = udp_new_ip_type(IPADDR_TYPE_ANY)) == NULL ||
+	    udp_bind(upcb, IP_ANY_TYPE, (u16_t)port) != ERR_OK) {
 		fprintf(stderr, "echo: cannot bind UDP port %lu\n", port);
 		return 1;
 	}

@@ -908,7 +908,7 @@ listen_on(struct altcp_pcb *pcb, unsigned port, void *arg)
 
 	if (pcb == NULL)
 		return -1;
-	if (altcp_bind(pcb, IP4_ADDR_ANY, (u16_t)port) != ERR_OK ||
+	if (altcp_bind(pcb, IP_ANY_TYPE, (u16_t)port) != ERR_OK ||
 	    (lpcb = altcp_listen(pcb)) == NULL) {
 		altcp_close(pcb);
 		return -1;
@@ -923,7 +923,7 @@ listen_on(struct altcp_pcb *pcb, unsigned port, void *arg)
 int
 httpd_listen(void)
 {
-	if (httpd_cfg.http && listen_on(altcp_tcp_new_ip_type(IPADDR_TYPE_V4),
+	if (httpd_cfg.http && listen_on(altcp_tcp_new_ip_type(IPADDR_TYPE_ANY),
 	    httpd_cfg.port, NULL) != 0)
 		return -1;
 	if (httpd_cfg.https && listen_on(httpd_tls_listener(),

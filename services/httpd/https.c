@@ -26,7 +26,7 @@ httpd_tls_listener(void)
 	/* Never NULL: stops the machine when TLS cannot be set up. */
 	struct altcp_tls_config *conf = limpet_tls_server_config();
 
-	return altcp_tls_new(conf, IPADDR_TYPE_V4);
+	return altcp_tls_new(conf, IPADDR_TYPE_ANY);
 }
 
 bool

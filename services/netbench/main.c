@@ -315,9 +315,9 @@ bind_udp(u16_t port, udp_recv_fn fn)
 {
 	struct udp_pcb *pcb;
 
-	if ((pcb = udp_new_ip_type(IPADDR_TYPE_V4)) == NULL)
+	if ((pcb = udp_new_ip_type(IPADDR_TYPE_ANY)) == NULL)
 		return -1;
-	if (udp_bind(pcb, IP4_ADDR_ANY, port) != ERR_OK) {
+	if (udp_bind(pcb, IP_ANY_TYPE, port) != ERR_OK) {
 		udp_remove(pcb);
 		return -1;
 	}

@@ -1,6 +1,6 @@
 // unit-sources: net/port/tcp_lookup.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c net/port/sys_arch.c net/port/siphash.c net/netif/virtio_netif.c drivers/virtio-net/virtio_net.c drivers/virtio-net/virtqueue.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
 // unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio-net
-// unit-deps: deps/lwip/src/core/*.c deps/lwip/src/core/ipv4/*.c deps/lwip/src/netif/ethernet.c
+// unit-deps: deps/lwip/src/core/*.c deps/lwip/src/core/ipv4/*.c deps/lwip/src/core/ipv6/*.c deps/lwip/src/netif/ethernet.c
 /*
  * Host unit tests of net/port/tcp_lookup.c, the index that lets a SYN for
  * a new connection skip lwIP's walk over every connection: lwIP's core as
@@ -48,6 +48,15 @@
 static struct netif nif;
 static struct tcp_pcb *listener;
 static int sent_synacks, sent_rsts;
+
+/* LWIP_HOOK_ND6_GET_GW's, from net/net.c, which is not under test. */
+const ip6_addr_t *
+net_ip6_next_hop(struct netif *n, const ip6_addr_t *dest)
+{
+	(void)n;
+	(void)dest;
+	return NULL;
+}
 
 /* ---- packets ----------------------------------------------------------------- */
 

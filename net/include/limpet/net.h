@@ -26,12 +26,29 @@
 #ifndef LIMPET_NET_H
 #define LIMPET_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <lwip/tcp.h>
 
 #include <netdev.h>	/* struct netdev_stats */
+
+/* How IPv6 is configured (kernel argument ip6=, scons ip6=). */
+enum limpet_ip6_mode {
+	LIMPET_IP6_OFF,			/* no IPv6 at all */
+	LIMPET_IP6_STATIC,		/* link-local and ADDR/PREFIX */
+	LIMPET_IP6_SLAAC,		/* link-local and what routers advertise */
+};
+
+#define LIMPET_NET_IP6_MAX	3	/* LWIP_IPV6_NUM_ADDRESSES */
+
+/* One of the interface's IPv6 addresses. */
+struct limpet_net_ip6 {
+	char		str[46];	/* as text, "fe80::5054:ff:fe12:3456" */
+	uint8_t		prefix;		/* the prefix length */
+	bool		ready;		/* duplicate address detection passed */
+};
 
 struct limpet_net_config {
 	const char	*device;	/* "virtio-net-pci", "virtio-net-mmio" */
@@ -41,6 +58,12 @@ struct limpet_net_config {
 	/* Network byte order, as lwIP's ip4_addr_t; 0 until DHCP is bound. */
 	uint32_t	ip, mask, gateway;
 	char		ip_str[16];	/* the address as text, "" until known */
+	enum limpet_ip6_mode ip6_mode;
+	/* The IPv6 addresses, link-local first, those being checked
+	 * (tentative) included, duplicates left out. */
+	unsigned	ip6_count;
+	struct limpet_net_ip6 ip6[LIMPET_NET_IP6_MAX];
+	char		gateway6_str[46];	/* gateway6=, "" for none */
 };
 
 /* True once the interface is up and has an address (at once with a fixed
@@ -110,7 +133,7 @@ struct limpet_tcp_service {
 };
 
 /*
- * Listen on TCP port (IPv4, any address) and serve every connection as svc
+ * Listen on TCP port (IPv4 and IPv6, any address) and serve every connection as svc
  * says, with Nagle's algorithm off so that small writes leave at once.
  * A connection that finds no memory for its state is reset.  svc must stay
  * valid as long as the listener, forever in practice.  Call from main(),

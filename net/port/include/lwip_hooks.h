@@ -45,6 +45,10 @@ struct tcp_lookup_stats {
 };
 extern struct tcp_lookup_stats tcp_lookup_stats;
 
+/* LWIP_HOOK_ND6_GET_GW: the next hop towards dest, NULL for lwIP's
+ * routers (net/net.c). */
+const ip6_addr_t *net_ip6_next_hop(struct netif *netif, const ip6_addr_t *dest);
+
 /* LWIP_HOOK_TCP_ISN: initial sequence numbers as RFC 6528 makes them
  * (net/port/sys_arch.c). */
 u32_t	limpet_tcp_isn(const ip_addr_t *local_ip, u16_t local_port,

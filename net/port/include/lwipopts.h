@@ -1,7 +1,7 @@
 /*
  * lwIP's configuration for Limpet: NO_SYS=1 and the raw API, driven by the
  * kernel's event loop (one CPU, no threads, no lwIP calls from interrupt
- * handlers), IPv4 only, sized for throughput and for many short
+ * handlers), IPv4 and IPv6, sized for throughput and for many short
  * connections.  Every option that differs from lwIP's opt.h, or that the
  * design depends on, is here with the reason; lwIP's own defaults apply to
  * the rest.  The last section holds the netif glue's own limits, since
@@ -132,10 +132,66 @@ void	limpet_heap_free(void *p);
 
 /* ---- protocols ---------------------------------------------------------- */
 
-/** LWIP_IPV4: IPv4 only ... */
+/** LWIP_IPV4, LWIP_IPV6: both, on the one interface (net/net.c configures
+ * them: ip= and ip6=).  IPv6 has a link-local address from the MAC, a
+ * static address (ip6=ADDR/PREFIX) or SLAAC's (ip6=slaac), neighbour
+ * discovery and duplicate address detection, MLD for the multicast groups
+ * neighbour discovery listens to, ICMPv6 echo, fragmentation and
+ * reassembly.  Services listen on both (IPADDR_TYPE_ANY). */
 #define LWIP_IPV4			1
-/** LWIP_IPV6: ... for now: the address options and kernel arguments are IPv4. */
-#define LWIP_IPV6			0
+#define LWIP_IPV6			1
+/** LWIP_IPV6_NUM_ADDRESSES: the link-local address, the static or SLAAC
+ * one, and room for a second prefix that a router advertises (lwIP
+ * ignores prefixes once every slot is taken, so a flood of router
+ * advertisements cannot grow the list). */
+#define LWIP_IPV6_NUM_ADDRESSES		3
+/** LWIP_IPV6_DUP_DETECT_ATTEMPTS: one neighbour solicitation for each new
+ * address (RFC 4862's default); the address serves once it passes, about
+ * a second after boot (LWIP_ND6_RETRANS_TIMER). */
+#define LWIP_IPV6_DUP_DETECT_ATTEMPTS	1
+/** LWIP_ND6_NUM_NEIGHBORS: the neighbour cache, ARP's counterpart.  lwIP
+ * recycles its entries oldest first, routers last; spoofed sources of a
+ * flood take the incomplete ones.  Each holds at most
+ * LWIP_ND6_MAX_NEIGHBOR_QUEUE packets. */
+#define LWIP_ND6_NUM_NEIGHBORS		64
+/** LWIP_ND6_NUM_DESTINATIONS: the destination cache (next hop and path
+ * MTU per destination), recycled oldest first. */
+#define LWIP_ND6_NUM_DESTINATIONS	64
+/** LWIP_ND6_NUM_PREFIXES, LWIP_ND6_NUM_ROUTERS: on-link prefixes and
+ * default routers from router advertisements, lwIP's defaults: more
+ * advertised ones than that are ignored. */
+#define LWIP_ND6_NUM_PREFIXES		5
+#define LWIP_ND6_NUM_ROUTERS		3
+/** LWIP_ND6_QUEUEING, MEMP_NUM_ND6_QUEUE: packets waiting for a neighbour
+ * to answer (as ARP_QUEUEING), all neighbours together; when the pool is
+ * empty lwIP drops the oldest. */
+#define LWIP_ND6_QUEUEING		1
+#define MEMP_NUM_ND6_QUEUE		64
+/** LWIP_ND6_ALLOW_RA_UPDATES: a router's advertisement may lower the
+ * link's MTU (never above the device's) and set the timers. */
+#define LWIP_ND6_ALLOW_RA_UPDATES	1
+/** LWIP_IPV6_MLD, MEMP_NUM_MLD6_GROUP: the solicited-node groups of our
+ * addresses, and all-nodes. */
+#define LWIP_IPV6_MLD			1
+#define MEMP_NUM_MLD6_GROUP		(LWIP_IPV6_NUM_ADDRESSES + 2)
+/** LWIP_IPV6_AUTOCONFIG, LWIP_IPV6_SEND_ROUTER_SOLICIT: SLAAC, turned on
+ * at boot with ip6=slaac only (net/net.c); the solicitation asks a router
+ * to advertise at once. */
+#define LWIP_IPV6_AUTOCONFIG		1
+#define LWIP_IPV6_SEND_ROUTER_SOLICIT	1
+/** LWIP_IPV6_DHCP6: no. */
+#define LWIP_IPV6_DHCP6			0
+/** LWIP_IPV6_REASS, LWIP_IPV6_FRAG, IPV6_REASS_MAXAGE: as for IPv4, with
+ * limits of their own of the same sizes (IP_REASS_MAX_PBUFS fragments,
+ * MEMP_NUM_REASSDATA datagrams); an incomplete datagram goes after 15 s,
+ * as an IPv4 one (lwIP's 60 held a flood's fragments four times longer).
+ * IPV6_FRAG_COPYHEADER: lwIP's bookkeeping of a fragment (a pointer and
+ * two offsets) is larger than the fragment header it would overwrite on
+ * a 64-bit machine, so it keeps a copy. */
+#define LWIP_IPV6_REASS			1
+#define LWIP_IPV6_FRAG			1
+#define IPV6_REASS_MAXAGE		15
+#define IPV6_FRAG_COPYHEADER		1
 /** LWIP_ARP: Ethernet needs ARP. */
 #define LWIP_ARP			1
 /** LWIP_ETHERNET: virtio-net carries Ethernet frames. */
@@ -157,8 +213,9 @@ void	limpet_heap_free(void *p);
  * spoofed off-link sources all go to the gateway's one entry.  Lookups
  * of a destination other than the last one scan the table. */
 #define ARP_TABLE_SIZE			256
-/** LWIP_ICMP: answer ping. */
+/** LWIP_ICMP, LWIP_ICMP6: answer ping and ping6. */
 #define LWIP_ICMP			1
+#define LWIP_ICMP6			1
 /** LWIP_RAW: no raw IP sockets for now. */
 #define LWIP_RAW			0
 /** LWIP_UDP: UDP echo, DHCP. */
@@ -195,6 +252,9 @@ void	limpet_heap_free(void *p);
 #define MEMP_NUM_FRAG_PBUF		(2 * 45)
 /** LWIP_NETIF_STATUS_CALLBACK: net.c reports the address DHCP assigns. */
 #define LWIP_NETIF_STATUS_CALLBACK	1
+/** LWIP_NETIF_EXT_STATUS_CALLBACK: net.c says when an IPv6 address is
+ * ready (duplicate address detection passed) or found taken. */
+#define LWIP_NETIF_EXT_STATUS_CALLBACK	1
 /** LWIP_NETIF_LINK_CALLBACK: not used (the link state is read at start). */
 #define LWIP_NETIF_LINK_CALLBACK	0
 /** LWIP_NETIF_TX_SINGLE_PBUF: no: the driver takes pbuf chains as
@@ -370,12 +430,18 @@ void	limpet_heap_free(void *p);
 	(net_pools_grow(), \
 	    (pcb)->state == LISTEN ? tcp_syn_hook((struct tcp_pcb_listen *)(pcb), (hdr)) : \
 	    (tcp_lookup_seen(pcb), tcp_tso_hook(pcb)))
-/** LWIP_HOOK_IP4_INPUT: a segment finds its connection, and a SYN for a
- * new connection finds that none has its address and ports, in an index
- * (net/port/tcp_lookup.c) instead of walking every one of them, with the
- * hook above keeping a connection's entry.  LWIP_TCP_PCB_NUM_EXT_ARGS: a
- * slot for the index's entry. */
+/** LWIP_HOOK_IP4_INPUT, LWIP_HOOK_IP6_INPUT: a segment finds its
+ * connection, and a SYN for a new connection finds that none has its
+ * address and ports, in an index (net/port/tcp_lookup.c) instead of
+ * walking every one of them, with the hook above keeping a connection's
+ * entry.  LWIP_TCP_PCB_NUM_EXT_ARGS: a slot for the index's entry. */
 #define LWIP_HOOK_IP4_INPUT(p, inp)	tcp_lookup_hook(p, inp)
+#define LWIP_HOOK_IP6_INPUT(p, inp)	tcp_lookup_hook(p, inp)
+/** LWIP_HOOK_ND6_GET_GW: the next hop of an IPv6 destination that no
+ * router advertisement put on the link: itself inside the static
+ * address's prefix (ip6=ADDR/PREFIX, any length), else the static
+ * gateway (gateway6=), else none of ours (net/net.c). */
+#define LWIP_HOOK_ND6_GET_GW(netif, dest) net_ip6_next_hop(netif, dest)
 #define LWIP_TCP_PCB_NUM_EXT_ARGS	1
 /** LWIP_HOOK_TCP_ISN: unpredictable initial sequence numbers (RFC 6528;
  * net/port/sys_arch.c): lwIP's own are the same for every connection. */
