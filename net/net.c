@@ -144,15 +144,13 @@ configure(ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
 
 /* ---- IPv6 ------------------------------------------------------------------ */
 
-/* An IPv6 address as text in RFC 5952's lower case (lwIP writes upper). */
 static char *
 ntoa6(const ip6_addr_t *a, char *buf, size_t size)
 {
-	ip6addr_ntoa_r(a, buf, (int)size);
-	for (char *c = buf; *c != '\0'; c++)
-		if (*c >= 'A' && *c <= 'F')
-			*c = (char)(*c - 'A' + 'a');
-	return buf;
+	ip_addr_t x;
+
+	ip_addr_copy_from_ip6(x, *a);
+	return limpet_net_addr_text(&x, buf, size);
 }
 
 static struct {
@@ -482,6 +480,16 @@ net_init(void)
 LIMPET_INIT(net_init, LIMPET_STAGE_NET);
 
 /* ---- the service side (limpet/net.h) ---------------------------------------- */
+
+char *
+limpet_net_addr_text(const ip_addr_t *a, char *buf, size_t size)
+{
+	ipaddr_ntoa_r(a, buf, (int)size);
+	for (char *c = buf; *c != '\0'; c++)
+		if (*c >= 'A' && *c <= 'F')
+			*c = (char)(*c - 'A' + 'a');
+	return buf;
+}
 
 int
 limpet_net_ready(void)

@@ -379,7 +379,7 @@ def test_run_net_user_arguments(qemu_args):
     assert 'virtio-net-pci,disable-legacy=on,netdev=n0' in a, a
     # The guest's address first, the user's kernel arguments after (they win).
     assert a[a.index('-append') + 1] == \
-        'ip=10.0.2.15 gateway=10.0.2.2 mask=255.255.255.0 ip=10.0.2.99', a
+        'ip=10.0.2.15 gateway=10.0.2.2 mask=255.255.255.0 ip6=slaac ip=10.0.2.99', a
     assert 'forwarded 127.0.0.1:8000 -> guest port 80' in p.stderr, p.stderr
 
 

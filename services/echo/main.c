@@ -269,8 +269,9 @@ main(int argc, char **argv)
 	}
 	udp_recv(upcb, on_datagram, NULL);
 
-	printf("echo: listening on %s port %lu (tcp, udp)\n",
-	    cfg.ip_str[0] != '\0' ? cfg.ip_str : "0.0.0.0 (address from dhcp)", port);
+	printf("echo: listening on %s%s port %lu (tcp, udp)\n",
+	    cfg.ip_str[0] != '\0' ? cfg.ip_str : "0.0.0.0 (address from dhcp)",
+	    cfg.ip6_mode != LIMPET_IP6_OFF ? " and IPv6" : "", port);
 	fflush(stdout);
 	if (echo.stats_ms != 0) {
 		limpet_timer_init(&stats_timer, print_in_use, NULL);

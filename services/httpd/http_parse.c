@@ -649,18 +649,41 @@ range(struct http_range *r, const char *v, size_t n)
 }
 
 /* The Host value (RFC 9112 3.2, RFC 3986 3.2.2): uri-host [":" port],
- * where uri-host is a reg-name, an IPv4 address or an IP literal. */
+ * where uri-host is a reg-name or an IPv4 address (no ':', '/', '@' or
+ * brackets), or an IP literal: an IPv6 address in brackets, of hex
+ * digits, colons and dots (its form is not checked further: httpd only
+ * echoes it, in redirects).  The port is digits, perhaps none. */
 static bool
 valid_host(const char *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)v[i];
+	size_t i = 0;
 
-		if (c == '[' || c == ']')
-			continue;
-		if (!is_path_char(c) || c == '/' || c == '@')
-			return false;
+	if (n > 0 && v[0] == '[') {
+		for (i = 1; i < n && v[i] != ']'; i++) {
+			unsigned char c = (unsigned char)v[i];
+
+			if (!(c >= '0' && c <= '9') && !((c | 0x20) >= 'a' && (c | 0x20) <= 'f') &&
+			    c != ':' && c != '.')
+				return false;
+		}
+		if (i == n || i == 1)
+			return false;		/* no ']', or "[]" */
+		i++;
+	} else {
+		for (; i < n && v[i] != ':'; i++) {
+			unsigned char c = (unsigned char)v[i];
+
+			if (!is_path_char(c) || c == '/' || c == '@' || c == '[' || c == ']')
+				return false;
+		}
 	}
+	if (i == n)
+		return true;
+	if (v[i++] != ':')
+		return false;
+	for (; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return false;
 	return true;
 }
 

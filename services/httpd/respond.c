@@ -130,11 +130,11 @@ count(int status)
 static void
 access_log(const struct conn *c, const struct http_request *req, int status, uint64_t len)
 {
-	char ip[16];
+	char ip[IPADDR_STRLEN_MAX];
 
 	if (!httpd_cfg.access_log)
 		return;
-	ip4addr_ntoa_r(ip_2_ip4(&c->peer), ip, sizeof(ip));
+	limpet_net_addr_text(&c->peer, ip, sizeof(ip));
 	if (req != NULL && req->line.len > 0)
 		printf("[%s] %s \"%.*s\" %d %" PRIu64 "\n", now_date(), ip,
 		    (int)(req->line.len > 200 ? 200 : req->line.len),
@@ -211,6 +211,7 @@ static void
 stats_page(struct conn *c, const struct http_request *req)
 {
 	static char body[HTTPD_OUT_MAX - 512];
+	struct limpet_net_config nc;
 	struct netdev_stats ns;
 	struct limpet_info info;
 	uint32_t rx_total, rx_free, rx_held, backlog, backlog_max, states[LIMPET_TCP_NSTATES];
@@ -242,6 +243,21 @@ stats_page(struct conn *c, const struct http_request *req)
 	J("\"mem_waits\":%" PRIu64 ",", httpd_stats.mem_waits);
 	J("\"cut\":{\"by_peer\":%" PRIu64 ",\"by_stack\":%" PRIu64 ",\"by_error\":%" PRIu64 "},",
 	    httpd_stats.cut_by_peer, httpd_stats.cut_by_stack, httpd_stats.cut_by_error);
+	/* The interface's addresses: IPv4's, and IPv6's with the state of
+	 * each (ready once duplicate address detection passed). */
+	if (limpet_net_config(&nc) == LIMPET_OK) {
+		static const char *const modes[] = {
+			[LIMPET_IP6_OFF] = "off", [LIMPET_IP6_STATIC] = "static",
+			[LIMPET_IP6_SLAAC] = "slaac",
+		};
+
+		J("\"net\":{\"ip\":\"%s\",\"ip6_mode\":\"%s\",\"ip6\":[", nc.ip_str,
+		    modes[nc.ip6_mode]);
+		for (unsigned i = 0; i < nc.ip6_count; i++)
+			J("%s{\"address\":\"%s\",\"prefix\":%u,\"ready\":%s}", i ? "," : "",
+			    nc.ip6[i].str, nc.ip6[i].prefix, nc.ip6[i].ready ? "true" : "false");
+		J("],\"gateway6\":\"%s\"},", nc.gateway6_str);
+	}
 	/* TLS: bodies are encrypted by mbedTLS into its record buffer, which
 	 * TLS cannot avoid; they are not counted in driver.bytes_copied. */
 	if (httpd_cfg.https) {
@@ -473,9 +489,18 @@ redirect_https(struct conn *c, const struct http_request *req)
 			break;
 		}
 	}
-	if (hn == 0 || hn >= sizeof(host))
-		ip4addr_ntoa_r(ip_2_ip4(altcp_get_ip(c->pcb, 1)), host, sizeof(host));
-	else
+	if (hn == 0 || hn >= sizeof(host)) {
+		/* No Host (HTTP/1.0): the address the client reached, an IPv6
+		 * one as an IP literal in brackets (RFC 3986 3.2.2). */
+		const ip_addr_t *local = altcp_get_ip(c->pcb, 1);
+		size_t k = 0;
+
+		if (IP_IS_V6(local))
+			host[k++] = '[';
+		limpet_net_addr_text(local, host + k, sizeof(host) - k - 1);
+		if (IP_IS_V6(local))
+			strcat(host, "]");
+	} else
 		snprintf(host, sizeof(host), "%.*s", (int)hn, h);
 	if (httpd_cfg.https_redirect_port != 443)
 		snprintf(port, sizeof(port), ":%u", httpd_cfg.https_redirect_port);

@@ -347,9 +347,10 @@ main(int argc, char **argv)
 		    NETBENCH_BW_PORT, NETBENCH_ECHO_PORT);
 		return 1;
 	}
-	printf("netbench: listening on %s: bandwidth port %d, echo port %d (tcp, udp)\n",
+	printf("netbench: listening on %s%s: bandwidth port %d, echo port %d (tcp, udp)\n",
 	    cfg.ip_str[0] != '\0' ? cfg.ip_str : "0.0.0.0 (address from dhcp)",
-	    NETBENCH_BW_PORT, NETBENCH_ECHO_PORT);
+	    cfg.ip6_mode != LIMPET_IP6_OFF ? " and IPv6" : "", NETBENCH_BW_PORT,
+	    NETBENCH_ECHO_PORT);
 	fflush(stdout);
 
 	status = limpet_run();

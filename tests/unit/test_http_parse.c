@@ -277,6 +277,28 @@ test_host(void **state)
 	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost:\r\n\r\n"), 200);
 	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"), 200);
 	assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"), 200);
+	/* IPv6 literals (RFC 3986 3.2.2): in brackets, with or without a port. */
+	static const char *const good[] = {
+		"[fd00:5::3]", "[fd00:5::3]:8080", "[::ffff:10.0.5.3]:80", "[FE80::1]", "[::]:",
+		"example.com:", "a.b-c_d~e!$&'()*+,;=%41:443",
+	};
+	static const char *const bad[] = {
+		"[fd00:5::3", "fd00:5::3]", "[]", "[fd00::3]x", "[fd00::3]:8x", "[fd00::3]:8080:1",
+		"fd00:5::3", "a:b:80", "a]b", "[a]b[", "[g::1]", "[::1%eth0]", "[::1]/", "a:80a",
+		"[[::1]]", "a[b]", "[v1.x]",
+	};
+	char req[200];
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", good[i]);
+		if (status_of(req) != 200)
+			fail_msg("Host: %s refused", good[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", bad[i]);
+		if (status_of(req) != 400)
+			fail_msg("Host: %s taken", bad[i]);
+	}
 	/* Not required in 1.0. */
 	assert_int_equal(status_of("GET / HTTP/1.0\r\n\r\n"), 200);
 }

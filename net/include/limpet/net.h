@@ -74,6 +74,11 @@ int	limpet_net_ready(void);
  * machine has no network device (the kernel warned at boot). */
 int	limpet_net_config(struct limpet_net_config *cfg);
 
+/* An address as text, IPv4's dotted quad or IPv6 in RFC 5952's lower
+ * case (lwIP's ipaddr_ntoa_r() writes upper), in buf of size bytes
+ * (IPADDR_STRLEN_MAX holds any); returns buf. */
+char	*limpet_net_addr_text(const ip_addr_t *a, char *buf, size_t size);
+
 /* The driver's counters (packets, drops, bytes copied, ...): LIMPET_OK,
  * or LIMPET_ENOTSUP without a network device. */
 int	limpet_net_stats(struct netdev_stats *st);
