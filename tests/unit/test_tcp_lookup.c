@@ -5,7 +5,10 @@
  * Host unit tests of net/port/tcp_lookup.c, the index that lets a SYN for
  * a new connection skip lwIP's walk over every connection: lwIP's core as
  * in the guest (the project's lwipopts.h and hooks), on an interface that
- * hands IP packets straight to ip4_input() and keeps what lwIP sends.
+ * hands IP packets straight to ip4_input() or ip6_input() and keeps what
+ * lwIP sends.  Every test runs over IPv4 and again over IPv6 (the same
+ * ports, peers fd00:5::/64), and one mixes the two: a peer's IPv4 and
+ * IPv6 connections with the same ports are different connections.
  *
  * What must hold: a SYN makes exactly one connection, however it comes
  * (whole, in fragments, again as a retransmission, after others were
@@ -30,6 +33,8 @@
 #include <lwip/init.h>
 #include <lwip/ip4.h>
 #include <lwip/ip4_addr.h>
+#include <lwip/ip6.h>
+#include <lwip/ip6_addr.h>
 #include <lwip/netif.h>
 #include <lwip/pbuf.h>
 #include <lwip/priv/tcp_priv.h>
@@ -48,6 +53,7 @@
 static struct netif nif;
 static struct tcp_pcb *listener;
 static int sent_synacks, sent_rsts;
+static int v6;			/* the packets the helpers below make: IPv6 */
 
 /* LWIP_HOOK_ND6_GET_GW's, from net/net.c, which is not under test. */
 const ip6_addr_t *
@@ -60,11 +66,40 @@ net_ip6_next_hop(struct netif *n, const ip6_addr_t *dest)
 
 /* ---- packets ----------------------------------------------------------------- */
 
-/* Peer k: address 10.0.5.(2 + k / 200), port 40000 + k. */
+/* Peer k: address 10.0.5.(2 + k / 200), or fd00:5::(2 + k / 200) over
+ * IPv6; port 40000 + k. */
 static uint32_t
 peer_addr(unsigned k)
 {
 	return 10u << 24 | 5u << 8 | (2 + k / 200);
+}
+
+static const uint8_t guest6[16] = { 0xfd, 0x00, 0x00, 0x05, [15] = 3 };
+
+static void
+peer_addr6(unsigned k, uint8_t a[16])
+{
+	memcpy(a, guest6, 16);
+	put16(a + 14, (uint16_t)(2 + k / 200));
+}
+
+/* Peer k's address in the current family, as lwIP holds it. */
+static ip_addr_t
+peer_ip(unsigned k)
+{
+	ip_addr_t a;
+
+	if (v6) {
+		uint8_t b[16];
+
+		peer_addr6(k, b);
+		IP_SET_TYPE_VAL(a, IPADDR_TYPE_V6);
+		memcpy(ip_2_ip6(&a)->addr, b, 16);
+	} else {
+		IP_SET_TYPE_VAL(a, IPADDR_TYPE_V4);
+		ip4_addr_set_u32(ip_2_ip4(&a), lwip_htonl(peer_addr(k)));
+	}
+	return a;
 }
 
 static uint16_t
@@ -73,13 +108,48 @@ peer_port(unsigned k)
 	return (uint16_t)(40000 + k);
 }
 
-/* An IPv4 packet (header at ip, l4len bytes behind it) given to lwIP,
- * with fragment offset off (8-byte units) and more-fragments mf, id id. */
+/* The IPv6 version of deliver(): a fragment header when off or mf. */
 static void
-deliver(const uint8_t *l4, uint16_t l4len, uint32_t src, uint16_t id, uint16_t off, int mf)
+deliver6(const uint8_t *l4, uint16_t l4len, unsigned k, uint16_t off, int mf)
 {
-	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(20 + l4len), PBUF_RAM);
+	uint16_t fh = off || mf ? 8 : 0;
+	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)(40 + fh + l4len), PBUF_RAM);
 	uint8_t *ip;
+
+	assert_non_null(p);
+	ip = p->payload;
+	memset(ip, 0, 40 + fh);
+	ip[0] = 0x60;
+	put16(ip + 4, (uint16_t)(fh + l4len));
+	ip[6] = fh ? 44 : 6;
+	ip[7] = 64;
+	peer_addr6(k, ip + 8);
+	memcpy(ip + 24, guest6, 16);
+	if (fh) {
+		ip[40] = 6;
+		put16(ip + 42, (uint16_t)(off << 3 | (mf ? 1 : 0)));
+		put32(ip + 44, k);
+	}
+	memcpy(ip + 40 + fh, l4, l4len);
+	assert_int_equal(nif.input(p, &nif), ERR_OK);
+}
+
+/* An IPv4 packet from peer k (header at ip, l4len bytes behind it, id k)
+ * given to lwIP, with fragment offset off (8-byte units) and
+ * more-fragments mf; over IPv6, deliver6()'s. */
+static void
+deliver(const uint8_t *l4, uint16_t l4len, unsigned k, uint16_t off, int mf)
+{
+	uint32_t src = peer_addr(k);
+	uint16_t id = (uint16_t)k;
+	struct pbuf *p;
+	uint8_t *ip;
+
+	if (v6) {
+		deliver6(l4, l4len, k, off, mf);
+		return;
+	}
+	p = pbuf_alloc(PBUF_RAW, (u16_t)(20 + l4len), PBUF_RAM);
 
 	assert_non_null(p);
 	ip = p->payload;
@@ -127,14 +197,20 @@ segment(unsigned k, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, i
 	put32(ph, src);
 	put32(ph + 4, 10u << 24 | 5u << 8 | 3);
 	pseudo = sum16(ph, 8, 0) + 6 + hl;
+	if (v6) {
+		uint8_t a[16];
+
+		peer_addr6(k, a);
+		pseudo = sum16(a, 16, 0) + sum16(guest6, 16, 0) + 6 + hl;
+	}
 	put16(t + 16, fold(sum16(t, hl, pseudo)));
 	if (!fragmented) {
-		deliver(t, hl, src, (uint16_t)k, 0, 0);
+		deliver(t, hl, k, 0, 0);
 		return;
 	}
 	/* 24 bytes, then the rest at offset 3 (24 bytes). */
-	deliver(t, 24, src, (uint16_t)k, 0, 1);
-	deliver(t + 24, (uint16_t)(hl - 24), src, (uint16_t)k, 3, 0);
+	deliver(t, 24, k, 0, 1);
+	deliver(t + 24, (uint16_t)(hl - 24), k, 3, 0);
 }
 
 static void
@@ -162,10 +238,28 @@ output(struct netif *n, struct pbuf *p, const ip4_addr_t *dst)
 	return ERR_OK;
 }
 
+/* The IPv6 version: a TCP segment right behind the header. */
+static err_t
+output6(struct netif *n, struct pbuf *p, const ip6_addr_t *dst)
+{
+	const uint8_t *ip = p->payload, *t = ip + 40;
+
+	(void)n;
+	(void)dst;
+	assert_true(p->len >= 60);
+	assert_int_equal(ip[6], 6);
+	if ((t[13] & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		sent_synacks++;
+	if (t[13] & TCP_RST)
+		sent_rsts++;
+	return ERR_OK;
+}
+
 static err_t
 nif_init(struct netif *n)
 {
 	n->output = output;
+	n->output_ip6 = output6;
 	n->mtu = 1500;
 	n->flags = NETIF_FLAG_UP | NETIF_FLAG_LINK_UP;
 	return ERR_OK;
@@ -184,13 +278,14 @@ pcbs_used(void)
 static int
 pcbs_of(unsigned k)
 {
+	ip_addr_t a = peer_ip(k);
 	int n = 0;
 
 	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next)
-		n += ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) == lwip_htonl(peer_addr(k)) &&
+		n += ip_addr_cmp(&pcb->remote_ip, &a) &&
 		    pcb->remote_port == peer_port(k) && pcb->local_port == PORT;
 	for (struct tcp_pcb *pcb = tcp_tw_pcbs; pcb != NULL; pcb = pcb->next)
-		n += ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) == lwip_htonl(peer_addr(k)) &&
+		n += ip_addr_cmp(&pcb->remote_ip, &a) &&
 		    pcb->remote_port == peer_port(k) && pcb->local_port == PORT;
 	return n;
 }
@@ -215,9 +310,10 @@ assert_lists_whole(void)
 static struct tcp_pcb *
 pcb_of(unsigned k)
 {
+	ip_addr_t a = peer_ip(k);
+
 	for (struct tcp_pcb *pcb = tcp_active_pcbs; pcb != NULL; pcb = pcb->next)
-		if (ip4_addr_get_u32(ip_2_ip4(&pcb->remote_ip)) == lwip_htonl(peer_addr(k)) &&
-		    pcb->remote_port == peer_port(k))
+		if (ip_addr_cmp(&pcb->remote_ip, &a) && pcb->remote_port == peer_port(k))
 			return pcb;
 	return NULL;
 }
@@ -248,6 +344,8 @@ static int
 group_setup(void **state)
 {
 	ip4_addr_t ip, mask, gw;
+	ip6_addr_t ip6;
+	s8_t idx;
 
 	(void)state;
 	sim_create(NULL);
@@ -257,12 +355,15 @@ group_setup(void **state)
 	IP4_ADDR(&ip, 10, 0, 5, 3);
 	IP4_ADDR(&mask, 255, 255, 255, 0);
 	IP4_ADDR(&gw, 10, 0, 5, 1);
-	assert_non_null(netif_add(&nif, &ip, &mask, &gw, NULL, nif_init, ip4_input));
+	assert_non_null(netif_add(&nif, &ip, &mask, &gw, NULL, nif_init, ip_input));
 	netif_set_default(&nif);
 	netif_set_up(&nif);
-	listener = tcp_new();
+	memcpy(ip6.addr, guest6, 16);
+	assert_int_equal(netif_add_ip6_address(&nif, &ip6, &idx), ERR_OK);
+	netif_ip6_addr_set_state(&nif, idx, IP6_ADDR_PREFERRED);
+	listener = tcp_new_ip_type(IPADDR_TYPE_ANY);
 	assert_non_null(listener);
-	assert_int_equal(tcp_bind(listener, IP4_ADDR_ANY, PORT), ERR_OK);
+	assert_int_equal(tcp_bind(listener, IP_ANY_TYPE, PORT), ERR_OK);
 	listener = tcp_listen(listener);
 	assert_non_null(listener);
 	tcp_accept(listener, accept_fn);
@@ -490,6 +591,60 @@ segments_to_front(void **state)
 	abort_all();
 }
 
+/* Each test again over IPv6. */
+#define OVER_IPV6(test) \
+	static void test##_v6(void **state) { v6 = 1; test(state); v6 = 0; }
+OVER_IPV6(new_and_retransmitted)
+OVER_IPV6(freed_around)
+OVER_IPV6(fragmented_then_whole)
+OVER_IPV6(pool_full)
+OVER_IPV6(closed_port)
+OVER_IPV6(handshake)
+OVER_IPV6(segments_to_front)
+
+/* Peers with the same port numbers over IPv4 and IPv6 (the index keys
+ * on the family as well as the address): each SYN makes a connection of
+ * its own, a retransmission none, and segments from both families in
+ * random order each find their own connection at the head. */
+static void
+both_families(void **state)
+{
+	unsigned n = (MEMP_NUM_TCP_PCB - 4) / 2, x = 777;
+
+	(void)state;
+	for (unsigned k = 0; k < n; k++) {
+		v6 = 0;
+		syn(k);
+		v6 = 1;
+		syn(k);
+		assert_int_equal(pcbs_of(k), 1);
+		v6 = 0;
+		assert_int_equal(pcbs_of(k), 1);
+	}
+	assert_int_equal(pcbs_used(), 2 * n);
+	for (int fam = 0; fam < 2; fam++) {
+		v6 = fam;
+		for (unsigned k = 0; k < n; k++) {
+			syn(k);
+			assert_int_equal(pcbs_of(k), 1);
+		}
+	}
+	assert_int_equal(pcbs_used(), 2 * n);
+	abort_all();
+	for (int fam = 0; fam < 2; fam++) {
+		v6 = fam;
+		establish(n);
+	}
+	for (int i = 0; i < 2000; i++) {
+		x = x * 1103515245 + 12345;
+		v6 = (x >> 16) & 1;
+		ack_from(100 + (x >> 17) % n);
+	}
+	v6 = 0;
+	assert_lists_whole();
+	abort_all();
+}
+
 int
 main(void)
 {
@@ -501,6 +656,14 @@ main(void)
 		cmocka_unit_test(closed_port),
 		cmocka_unit_test(handshake),
 		cmocka_unit_test(segments_to_front),
+		cmocka_unit_test(new_and_retransmitted_v6),
+		cmocka_unit_test(freed_around_v6),
+		cmocka_unit_test(fragmented_then_whole_v6),
+		cmocka_unit_test(pool_full_v6),
+		cmocka_unit_test(closed_port_v6),
+		cmocka_unit_test(handshake_v6),
+		cmocka_unit_test(segments_to_front_v6),
+		cmocka_unit_test(both_families),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
