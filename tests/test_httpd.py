@@ -623,11 +623,16 @@ def test_slowloris(limited):
 # ---- a site with a large file, built with www= ------------------------------
 
 def test_large_file(tmp_path):
-    www = tmp_path / 'www'
+    # Names the packer must escape for the assembler's .incbin: the
+    # folder's (every body's path) and a file's; httpd refuses a '\\'
+    # in a URL, so only the folder has one.
+    www = tmp_path / 'w"w \\ #1'
     www.mkdir()
     big = os.urandom(1 << 20)
     (www / 'big.bin').write_bytes(big)
     (www / 'index.html').write_bytes(INDEX)
+    odd = b'"odd" #*/ name\n' * 100
+    (www / 'we"ird #*.txt').write_bytes(odd)
     p = subprocess.run([str(TOP / 'limpet'), 'build', 'httpd', 'www=%s' % www], cwd=TOP,
                        capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert p.returncode == 0, p.stdout + p.stderr
@@ -640,6 +645,11 @@ def test_large_file(tmp_path):
                    timeout=120)
         assert p.stdout == b'200 %d' % len(big), p.stdout + p.stderr
         assert out.read_bytes() == big
+        for enc in ('identity', 'gzip'):
+            status, hd, body = h.request('GET', '/we%22ird%20%23%2A.txt',
+                                         {'Accept-Encoding': enc})
+            assert status == 200 and hd.get('content-encoding', 'identity') == enc, (status, hd)
+            assert (gzip.decompress(body) if enc == 'gzip' else body) == odd
         status, hd, body = h.request('GET', '/big.bin', {'Range': 'bytes=1000000-'})
         assert status == 206 and body == big[1000000:]
         assert hd['content-type'] == 'application/octet-stream'

@@ -1,11 +1,13 @@
 """httpd's site packing (site_scons/limpet_site.py), without booting: the
-generated C compiled on the host with services/httpd/content.h and read
-back entry by entry, and the SCons side (www= checks, rebuilds, no work
-on a second build, one image per site)."""
+generated C tables and assembler compiled on the host with
+services/httpd/content.h and read back entry by entry, and the SCons side
+(www= checks, rebuilds, no work on a second build, one image per site,
+a 200 MB site built in bounded memory)."""
 
 import gzip
 import hashlib
 import os
+import random
 import subprocess
 import sys
 import time
@@ -53,18 +55,23 @@ int main(void)
 '''
 
 
-def compile_and_dump(tmp_path, root):
-    src = tmp_path / 'site_content.c'
-    src.write_text(limpet_site.generate(limpet_site.scan(str(root))))
+def compile_and_dump(tmp_path, root, out=None):
+    """Pack root into out (by default tmp_path/out), build the tables and
+    the bodies with DUMP_C on the host and read its dump back."""
+    out = out or tmp_path / 'out'
+    out.mkdir(parents=True)
+    paths = limpet_site.generate(limpet_site.scan(str(root)), str(out))
+    assert paths[0].endswith('site_content.c')
+    srcs = [p for p in paths if p.endswith(('.c', '.s'))]
     (tmp_path / 'dump.c').write_text(DUMP_C)
     exe = tmp_path / 'dump'
     p = subprocess.run(['gcc', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-I',
-                        str(TOP / 'services' / 'httpd'), str(src), str(tmp_path / 'dump.c'),
-                        '-o', str(exe)], capture_output=True, text=True, timeout=120)
+                        str(TOP / 'services' / 'httpd'), str(tmp_path / 'dump.c')] + srcs +
+                       ['-o', str(exe)], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
-    out = subprocess.run([str(exe)], capture_output=True, timeout=30).stdout.decode()
+    dump = subprocess.run([str(exe)], capture_output=True, timeout=30).stdout.decode()
     files, dirs, cur = [], [], None
-    for line in out.splitlines():
+    for line in dump.splitlines():
         key, _, val = line.partition(' ')
         if key == 'path':
             cur = {'path': bytes.fromhex(val)}
@@ -82,7 +89,13 @@ def etag(data):
     return '"%s"' % hashlib.sha256(data).hexdigest()[:32]
 
 
-def test_generated_tables(tmp_path):
+@pytest.mark.parametrize('chunk', [None, 1000])
+def test_generated_tables(tmp_path, monkeypatch, chunk):
+    """Every kind of file and name, packed as it is by default and in
+    chunks of 1,000 bytes (many chunks, and files larger than one), into
+    a folder whose own name needs escaping in the assembler."""
+    if chunk:
+        monkeypatch.setattr(limpet_site, 'CHUNK', chunk)
     root = tmp_path / 'www'
     (root / 'sub' / 'deeper').mkdir(parents=True)
     (root / 'emptydir').mkdir()
@@ -96,7 +109,10 @@ def test_generated_tables(tmp_path):
         'sub/caf\u00e9 menu.txt': 'caf\u00e9\n'.encode(),
         # A name no C string or comment can hold as it is.
         'st*/we"ird\\??=x$y\tz\n.js': b'1',
+        # ... and one with a gzip variant, which .incbin reads from out.
+        'st*/q"uote\\ #* \'.css': b'p { color: red }\n' * 200,
         'noext': b'?',
+        'big.bin': random.Random(1).randbytes(5000),
     }
     for name, data in names.items():
         (root / name).write_bytes(data)
@@ -106,7 +122,7 @@ def test_generated_tables(tmp_path):
     os.symlink('index.html', root / 'link.html')
     os.symlink('sub', root / 'linkdir')
     os.mkfifo(root / 'fifo')
-    files, dirs = compile_and_dump(tmp_path, root)
+    files, dirs = compile_and_dump(tmp_path, root, tmp_path / 'out "\\ #*/ \'')
 
     expected = {('/' + k).encode(): v for k, v in names.items()}
     expected[b'/bad\xff\x01name.txt'] = b'raw'
@@ -128,6 +144,7 @@ def test_generated_tables(tmp_path):
         assert f['lm'].endswith(' GMT') and len(f['lm']) == 29, f['lm']
         if f['gz']:
             assert gzip.decompress(f['gz']) == data and len(f['gz']) < len(data)
+            assert f['gz'] == limpet_site.gzipped(data), 'streamed as gzip.compress() would'
             assert f['gz_etag'] == etag(f['gz']) != f['etag']
         else:
             assert f['gz_etag'] == '-'
@@ -140,13 +157,35 @@ def test_generated_tables(tmp_path):
     assert by[b'/sub/deeper/data.bin']['mime'] == 'application/octet-stream'
     assert by[b'/sub/deeper/data.bin']['gz'] == b'', 'octet-stream is not compressed'
     assert by[b'/noext']['mime'] == 'application/octet-stream'
+    assert by['/st*/q"uote\\ #* \'.css'.encode()]['gz'], 'a gzip variant, read from out'
 
 
 def test_deterministic_and_gzip_mtime_zero(tmp_path):
+    """The same listing packed twice into one folder gives the same files,
+    byte for byte."""
     site = limpet_site.scan(str(WWW))
-    assert limpet_site.generate(site) == limpet_site.generate(limpet_site.scan(str(WWW)))
+    out = tmp_path / 'out'
+    out.mkdir(parents=True)
+    paths = limpet_site.generate(site, str(out))
+    first = [open(p, 'rb').read() for p in paths]
+    assert limpet_site.generate(limpet_site.scan(str(WWW)), str(out)) == paths
+    assert [open(p, 'rb').read() for p in paths] == first
     gz = limpet_site.gzipped(b'hello hello hello hello')
     assert gz[4:8] == b'\0\0\0\0', 'gzip header mtime must be 0'
+
+
+def test_chunks_and_asm_strings():
+    """Chunks hold whole files, in order, up to CHUNK bytes unless one file
+    is larger; empty files are in none.  Assembler strings hold only
+    characters that neither as nor a '#' comment can misread."""
+    mb = 1 << 20
+    site = {'files': [['/a', 'a', 10 * mb, 0], ['/b', 'b', 0, 0], ['/c', 'c', 6 * mb, 0],
+                      ['/d', 'd', 1, 0], ['/e', 'e', 40 * mb, 0], ['/f', 'f', 1, 0]]}
+    assert limpet_site.CHUNK == 16 * mb
+    assert limpet_site.chunks(site) == [[0, 2], [3], [4], [5]]
+    s = limpet_site.asm_string('/x/we"ird\\ #*/\n\u00e9.txt')
+    assert s == '"/x/we\\042ird\\134 \\043\\052/\\012\\303\\251.txt"', s
+    assert set(s[1:-1]) <= set(bytes(limpet_site._ASM_PLAIN).decode() + '\\'), s
 
 
 def test_symlink_outside_refused(tmp_path):
@@ -265,3 +304,60 @@ def test_default_build_twice_does_nothing():
     assert p.returncode == 0, p.stdout + p.stderr
     p = scons('service=httpd')
     assert p.returncode == 0 and work_done(p) == [], p.stdout + p.stderr
+
+
+# ---- a large site: what the build costs does not grow with it -------------
+
+# Runs the command after it and prints its status, its time and the peak
+# RSS of the largest process under it (ru_maxrss of RUSAGE_CHILDREN, in KiB:
+# the kernel carries each reaped process's peak up to its parent).
+MEASURE = r'''
+import resource, subprocess, sys, time
+t = time.monotonic()
+rc = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL).returncode
+print('measured: %d %.2f %d' % (rc, time.monotonic() - t,
+                                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+'''
+
+
+def test_large_site_builds_in_bounded_memory(tmp_path):
+    """A 200 MB site of 342 files (random bodies that gzip leaves alone,
+    some text it compresses, one file larger than a chunk) builds with no
+    process above 500 MB, and a second build does nothing.  The time is
+    printed, not checked: the build note in site_scons/limpet_site.py
+    gives measured ones."""
+    need_httpd()
+    root = tmp_path / 'www'
+    rnd = random.Random(16)
+    words = [''.join(rnd.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(rnd.randint(2, 9)))
+             for _ in range(3000)]
+    (root / 'media').mkdir(parents=True)
+    (root / 'media' / 'film.bin').write_bytes(os.urandom(20 << 20))
+    for i in range(280):
+        d = root / ('d%02d' % (i % 20))
+        d.mkdir(exist_ok=True)
+        (d / ('photo%03d.jpg' % i)).write_bytes(os.urandom(630 << 10))
+    for i in range(60):
+        (root / ('page%02d.html' % i)).write_text(' '.join(rnd.choices(words, k=6000)))
+    (root / 'index.html').write_text('<!doctype html><title>big</title>\n')
+    files = [p for p in root.rglob('*') if p.is_file()]
+    total = sum(p.stat().st_size for p in files)
+    assert 200e6 < total < 210e6, total
+    image = 'build/pc-debug-info/%s' % limpet_site.image_name('httpd', str(root))
+    try:
+        p = subprocess.run([sys.executable, '-c', MEASURE, 'scons', '-Q', '-j2',
+                            'service=httpd', 'www=%s' % root], cwd=TOP, capture_output=True,
+                           text=True, errors='replace', timeout=600)
+        out = p.stdout + p.stderr
+        rc, seconds, kib = p.stdout.splitlines()[-1].split()[1:]
+        assert rc == '0', out
+        print('a %.0f MB site of %d files: built in %s s, peak RSS %d MB'
+              % (total / 1e6, len(files), seconds, int(kib) >> 10))
+        assert int(kib) < 500 << 10, 'peak RSS %d KiB\n%s' % (int(kib), out)
+        assert os.path.getsize(TOP / (image + '.elf')) > total
+        assert work_done(scons('service=httpd', 'www=%s' % root)) == []
+    finally:
+        # 600 MB of objects and images nobody will use again.
+        subprocess.run(['rm', '-rf', str(TOP / image)] +
+                       [str(TOP / (image + ext)) for ext in ('.elf', '.nosyms.elf', '.syms.o',
+                                                            '.syms.o.bin')])

@@ -1,8 +1,9 @@
 /*
  * The site httpd serves: generated at build time from a directory
- * (services/httpd/www/ by default; `scons service=httpd www=PATH`) into a
- * C file of read-only arrays, so bodies go from the image's rodata to the
- * NIC with no copy.
+ * (services/httpd/www/ by default; `scons service=httpd www=PATH`) into
+ * these tables, in C, and the bodies, which the assembler takes from the
+ * files (.incbin) into the image's rodata, so they go from there to the
+ * NIC with no copy (site_scons/limpet_site.py).
  *
  * Every regular file becomes one entry; its path is the URL path ("/",
  * then the path relative to the root, '/'-separated, as stored on disk,
