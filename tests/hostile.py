@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """Malformed and hostile Ethernet, ARP, IPv4, TCP, UDP and ICMP frames for
 an echo guest (TCP and UDP echo on port 7), for tests/test_hostile.py, or
-with --http for httpd (port 80), for tests/httpd_battery.py.
+with --http for httpd (port 80), for tests/httpd_battery.py.  With --ipv6
+(GUEST_IP an IPv6 address), the IPv6 battery of tests/hostile6.py
+instead; --slaac first advertises GUEST_IP's /64 for a guest booted with
+ip6=slaac.
 
   hostile.py IFACE GUEST_IP [--seed N] [--fuzz N] [--timeout S] [--only WORD]
-             [--http] [--patience X]
+             [--http] [--patience X] [--ipv6 [--slaac]]
 
 --fuzz N sets how many fuzzed packets the two fuzz cases send (3000 and
 two thirds of that by default), for longer runs by hand.  --busy: other
@@ -66,6 +69,7 @@ PEER_IP = '10.0.5.50'               # nobody's address but this script's
 PEER_MAC = '02:00:00:00:05:32'      # locally administered, not the host's
 PORT = 7                            # echo's; --http: httpd's 80
 HTTP = False                        # --http: the guest is httpd
+SLAAC = False                       # --slaac: the guest's IPv6 address is SLAAC's
 PATIENCE = 1.0                      # --patience: waits are this many times longer
 RESEND = 1.0                        # read(): no answer this long, send it again
 SYNC_EVERY = 128                    # frames between two pings in a long case
@@ -111,6 +115,7 @@ class Net:
         self.peer_mac = mac_bytes(PEER_MAC)
         self.guest_mac = None       # asked for by ARP at the start
         self.ident = 0
+        self.v6 = False
 
     def eth(self, payload, etype=0x0800, dst=None, src=None):
         return ((dst or self.guest_mac) + (src or self.peer_mac) + struct.pack('!H', etype)
@@ -176,7 +181,11 @@ class Net:
 
 def parse(f):
     """(ip header, protocol, source, destination, L4 bytes) of an IPv4
-    frame, or None."""
+    frame, or of an IPv6 one (its fixed header and next header: the
+    guest's own packets carry no extension header but a fragment's), or
+    None."""
+    if len(f) >= 54 and f[12:14] == b'\x86\xdd' and f[14] >> 4 == 6:
+        return f[14:54], f[20], f[22:38], f[38:54], f[54:54 + struct.unpack('!H', f[18:20])[0]]
     if len(f) < 34 or f[12:14] != b'\x08\x00' or f[14] >> 4 != 4:
         return None
     ihl = (f[14] & 0xf) * 4
@@ -239,6 +248,12 @@ class Link:
         self.since_sync = 0
         self.held = 0
         self.where = 'before the first case'
+        self.limits = []            # (case, LIMITS key) seen: see hostile6.py
+
+    def limit(self, key):
+        """What a case checks is, as lwIP does it, one of hostile6.LIMITS:
+        on record, not a failure."""
+        self.limits.append((self.where, key))
 
     def send(self, frame):
         """One frame out.  The kernel refuses some (longer than the tap's
@@ -274,7 +289,10 @@ class Link:
             data, addr = self.sock.recvfrom(65536)
             if addr[2] == PACKET_OUTGOING or len(data) < 14:
                 continue
-            self._answer_arp(data)
+            if self.net.v6:
+                self.net.answer_ns(self.sock, data)
+            else:
+                self._answer_arp(data)
             yield data
 
     def expect(self, match, wait=2.0):
@@ -299,6 +317,8 @@ class Link:
         """Ask the guest's MAC as PEER_IP (which also tells the guest where
         PEER_IP is)."""
         n = self.net
+        if n.v6:
+            return n.resolve_guest(self)
         req = n.eth(b'\x00\x01\x08\x00\x06\x04\x00\x01' + n.peer_mac + n.peer_ip + b'\0' * 6
                     + n.guest_ip, 0x0806, dst=BROADCAST)
         for _ in range(5):
@@ -314,6 +334,8 @@ class Link:
         """Ping the guest from PEER_IP and wait for its answer."""
         n = self.net
         self.since_sync = 0
+        if n.v6:
+            return n.sync(self)
         for attempt in range(4):
             self.ping_seq = (self.ping_seq + 1) & 0xffff
             rest = struct.pack('!HH', SYNC_ID, self.ping_seq)
@@ -425,9 +447,10 @@ class Conn:
             # From the guest to PEER_IP: other clients of the guest on the
             # tap (the httpd battery's) may use the same port numbers.
             t = parse_tcp(f)
-            return (t is not None and t[0] == PORT and t[1] == self.sport
-                    and f[26:30] == self.net.guest_ip and f[30:34] == self.net.peer_ip
-                    and match(t))
+            if t is None or t[0] != PORT or t[1] != self.sport:
+                return False
+            p = parse(f)
+            return p[2] == self.net.guest_ip and p[3] == self.net.peer_ip and match(t)
         f = self.link.expect(ours, wait)
         return parse_tcp(f) if f else None
 
@@ -1084,24 +1107,39 @@ def main():
                    help='multiply every wait for the guest by this (a busy guest)')
     p.add_argument('--busy', action='store_true',
                    help='a case whose connection the guest resets or refuses ends there')
+    p.add_argument('--ipv6', action='store_true',
+                   help='the IPv6 battery (tests/hostile6.py): GUEST_IP is an IPv6 address')
+    p.add_argument('--slaac', action='store_true',
+                   help='with --ipv6: first advertise GUEST_IP\'s /64 as a router would, '
+                   'for a guest booted with ip6=slaac')
     a = p.parse_args()
-    global PORT, HTTP, PATIENCE
+    global PORT, HTTP, PATIENCE, SLAAC
     if a.http:
         PORT, HTTP = 80, True
+    SLAAC = a.slaac
+    cases = CASES
+    if a.ipv6:
+        # hostile6 imports this module by name: let it find this one,
+        # run as a script, rather than load a second copy.
+        sys.modules.setdefault('hostile', sys.modules[__name__])
+        import hostile6
+        cases = hostile6.CASES6
     PATIENCE = max(1.0, a.patience)
     # Our connections' ports differ from one seed to the next, so that a
     # run right after another meets none of its connections.
     Conn.next_port = 40000 + a.seed % 400 * 50
     start = time.monotonic()
     random.seed(a.seed)
-    net = Net(a.guest_ip)
+    net = hostile6.Net6(a.guest_ip) if a.ipv6 else Net(a.guest_ip)
     link = Link(a.iface, net, start + a.timeout)
     link.fuzz = a.fuzz
     try:
+        if a.slaac:
+            hostile6.advertise_prefix(link, net)
         link.resolve_guest()
         link.sync()
         ran = cut = 0
-        for name, fn in CASES:
+        for name, fn in cases:
             if a.only and a.only not in name:
                 continue
             t, sent = time.monotonic(), link.sent + link.refused
@@ -1124,6 +1162,8 @@ def main():
         print('FAIL: %s (%d frames sent)' % (e, link.sent))
         sys.stdout.flush()
         os._exit(1)
+    for where, key in link.limits:
+        print('limit: %s: %s (%s)' % (key, hostile6.LIMITS[key], where))
     print('ok: %d cases, %d frames sent, %d refused by the kernel, in %.1fs (seed %d)%s'
           % (ran, link.sent, link.refused, time.monotonic() - start, a.seed,
              ', %d cut short by a busy guest' % cut if a.busy else ''))

@@ -727,12 +727,14 @@ class Battery:
                 log('slowhttptest ended oddly: %s' % text[-300:])
 
     def frames(self, iface, guest_ip, seed, results, busy):
-        """tests/hostile.py --http once.  busy: while the rest of the
-        battery runs, which keeps httpd at its connection limit (--busy:
-        a case whose connection is evicted ends there)."""
+        """tests/hostile.py --http once, with --ipv6 for an IPv6 guest_ip.
+        busy: while the rest of the battery runs, which keeps httpd at its
+        connection limit (--busy: a case whose connection is evicted ends
+        there)."""
         p = subprocess.run([PYTHON, str(HOSTILE), iface, guest_ip, '--http', '--seed',
                             str(seed), '--patience', '5' if busy else '2', '--timeout', '240']
-                           + (['--busy'] if busy else []),
+                           + (['--busy'] if busy else [])
+                           + (['--ipv6'] if ':' in guest_ip else []),
                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
                            errors='replace', timeout=300)
         last = (p.stdout.strip().splitlines() or [''])[-1]
@@ -742,18 +744,18 @@ class Battery:
             results['frames'] += int(m.group(1))
             results['cases_cut_short'] += int(m.group(2) or 0)
         else:
-            results['failed'].append('seed %d%s: %s%s' % (
-                seed, ' (busy)' if busy else ' (quiet guest)', p.stdout[-1500:],
+            results['failed'].append('seed %d, %s%s: %s%s' % (
+                seed, guest_ip, ' (busy)' if busy else ' (quiet guest)', p.stdout[-1500:],
                 p.stderr[-500:]))
             self.c.wrong('the frame battery (seed %d): %s' % (seed, last))
 
-    def w_frames(self, iface, guest_ip, results):
+    def w_frames(self, iface, guest_ips, results):
         """tests/hostile.py --http --busy, run after run with a new seed
-        each."""
+        each, over IPv4 and IPv6 in turn (guest_ips)."""
         seed = self.seed * 1000
         while not self.stop.is_set():
             seed += 1
-            self.frames(iface, guest_ip, seed, results, busy=True)
+            self.frames(iface, guest_ips[seed % len(guest_ips)], seed, results, busy=True)
 
     # ---- the burst after the hostile requests (issue 12) -------------------------
 
@@ -892,7 +894,7 @@ class Battery:
 
     # ---- a round ----------------------------------------------------------------
 
-    def phase(self, seconds, frames=None, guest_ip=None):
+    def phase(self, seconds, frames=None, guest_ips=()):
         """Every worker at once for `seconds` (and until the frame battery
         run in progress ends)."""
         procs = []
@@ -902,7 +904,7 @@ class Battery:
                    lambda: self.w_slowloris(procs)]
         workers += [lambda k=k: self.w_zero_window(k) for k in range(ZERO_WINDOW_CLIENTS)]
         if frames:
-            workers.append(lambda: self.w_frames(frames, guest_ip, frame_results))
+            workers.append(lambda: self.w_frames(frames, guest_ips, frame_results))
         threads = [threading.Thread(target=w, daemon=True) for w in workers]
         for t in threads:
             t.start()
@@ -1028,14 +1030,16 @@ def run_round(a):
     base = json.loads(Path(a.baseline).read_text())
     b = Battery(a.host, a.port, Site(a.site), a.seed, a.user_net)
     start = time.monotonic()
-    frames = b.phase(a.seconds, a.frames, a.guest_ip)
+    guest_ips = [a.guest_ip] + ([a.guest_ip6] if a.guest_ip6 else [])
+    frames = b.phase(a.seconds, a.frames, guest_ips)
     phase_s = time.monotonic() - start
     log('phase over after %.0fs: %d requests; the hostile sequence and burst, %d times'
         % (phase_s, b.c.get('requests'), a.bursts))
     if a.frames:
         # Once more on the quiet guest, where every check must hold.
         t = time.monotonic()
-        b.frames(a.frames, a.guest_ip, a.seed * 1000 + 999, frames, busy=False)
+        for ip in guest_ips:
+            b.frames(a.frames, ip, a.seed * 1000 + 999, frames, busy=False)
         log('the frame battery on the quiet guest: %.1fs' % (time.monotonic() - t))
     seq_failed = 0
     t = time.monotonic()
@@ -1079,6 +1083,8 @@ def main():
     rd.add_argument('--bursts', type=int, default=3)
     rd.add_argument('--frames', help='the tap for tests/hostile.py (inside its namespace)')
     rd.add_argument('--guest-ip', default='10.0.5.3')
+    rd.add_argument('--guest-ip6', default='fd00:5::3',
+                    help='the guest\'s IPv6 address for the frames\' IPv6 runs (\'\' for none)')
     rd.add_argument('--seed', type=int, default=1)
     rd.add_argument('--user-net', action='store_true',
                     help='HOST:PORT is a port QEMU\'s user network forwards (see Battery)')

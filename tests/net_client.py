@@ -120,7 +120,7 @@ def cmd_many(a, deadline):
 
 
 def cmd_udp(a, deadline):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ':' in a.host else socket.AF_INET, socket.SOCK_DGRAM)
     s.connect((a.host, a.port))
     try:
         for i in range(a.count):

@@ -56,6 +56,11 @@ DEFAULT_SITE = TOP / 'services' / 'httpd' / 'www'
 GUEST_IP = '10.0.5.3'       # httpd's compiled-in address (scons ip= default)
 
 READY = re.compile(r'^httpd: listening on port 80\b', re.M)
+# IPv6's addresses are ready (duplicate address detection passed, their
+# multicast groups joined, which the baseline counts: MLD6_GROUP) a second
+# or two after the server listens.
+READY6 = (re.compile(r'^net: ip6 fe80::\S+ ready \(link-local\)$', re.M),
+          re.compile(r'^net: ip6 (?!fe80::)\S+ ready$', re.M))
 # What the kernel prints when it stops on a fault or a panic, lwIP's
 # failed assertions, and error log lines (as tests/test_hostile.py).
 TROUBLE = re.compile(r'^\*\*\* |^backtrace:|assertion|\]\[ERROR\]', re.M)
@@ -268,6 +273,8 @@ class Soak:
         try:
             self.guest = Guest(args)
             self.guest.wait_for(READY)
+            for ready in READY6:
+                self.guest.wait_for(ready)
             p = self._battery(['baseline', self.host, str(self.port)], 120)
             self.baseline = p
             self.baseline_file = SOAK_DIR / ('baseline-%d-%s.json' % (os.getpid(), self.net))

@@ -45,6 +45,18 @@ struct tcp_lookup_stats {
 };
 extern struct tcp_lookup_stats tcp_lookup_stats;
 
+/* LWIP_HOOK_IP6_INPUT, before the index: 1 when it dropped (and freed)
+ * a packet that lwIP would mishandle (net/port/ip6_guard.c), with a count
+ * of each kind. */
+int	ip6_guard_input(struct pbuf *p, struct netif *inp);
+struct ip6_guard_stats {
+	unsigned long	fragments;	/* nested, disagreeing, ND or errors in fragments */
+	unsigned long	na_ours;	/* NAs for our addresses past DAD */
+	unsigned long	ptb_mtu;	/* packet too big below 1280 or not below the link's */
+	unsigned long	nd_options;	/* ND options of length zero */
+};
+extern struct ip6_guard_stats ip6_guard_stats;
+
 /* LWIP_HOOK_ND6_GET_GW: the next hop towards dest, NULL for lwIP's
  * routers (net/net.c). */
 const ip6_addr_t *net_ip6_next_hop(struct netif *netif, const ip6_addr_t *dest);

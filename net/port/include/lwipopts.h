@@ -436,7 +436,13 @@ void	limpet_heap_free(void *p);
  * walking every one of them, with the hook above keeping a connection's
  * entry.  LWIP_TCP_PCB_NUM_EXT_ARGS: a slot for the index's entry. */
 #define LWIP_HOOK_IP4_INPUT(p, inp)	tcp_lookup_hook(p, inp)
-#define LWIP_HOOK_IP6_INPUT(p, inp)	tcp_lookup_hook(p, inp)
+/** LWIP_HOOK_IP6_INPUT: first, the packets lwIP 2.1.3 would mishandle are
+ * dropped (net/port/ip6_guard.c: fragments in fragments, fragments that
+ * disagree, ND and ICMPv6 errors in fragments, a neighbour advertisement
+ * taking an address that passed DAD, packet too big below 1280 or at or
+ * above the link's MTU, ND
+ * options of length zero). */
+#define LWIP_HOOK_IP6_INPUT(p, inp)	(ip6_guard_input(p, inp) || tcp_lookup_hook(p, inp))
 /** LWIP_HOOK_ND6_GET_GW: the next hop of an IPv6 destination that no
  * router advertisement put on the link: itself inside the static
  * address's prefix (ip6=ADDR/PREFIX, any length), else the static
