@@ -21,9 +21,11 @@ one Python ssl client.
 
 Both systems boot with the same QEMU line but for the kernel, initrd and
 command line: the machine (q35 or microvm), -cpu max, the memory, a
-virtio-net NIC on tap10 and the accelerator.  The guest is 10.0.5.3.
-netbench latency runs twice for each: with QEMU and the client where the
-host's scheduler puts them, and with all their threads on one CPU.
+virtio-net NIC on tap10 and the accelerator.  The guest is 10.0.5.3 and
+fd00:5::3.  netbench latency runs twice for each: with QEMU and the client
+where the host's scheduler puts them, and with all their threads on one
+CPU; then netbench runs again, latency in both placements and bandwidth,
+over IPv6.
 
 Results: OUT/results.json, OUT/results.md (the table) and PNG charts
 (gnuplot), OUT being build/bench by default.
@@ -59,6 +61,13 @@ BASELINE = TOP / 'build' / 'baseline'
 
 GUEST_IP = '10.0.5.3'
 GATEWAY = '10.0.5.1'
+# IPv6: Limpet's build default (scons ip6=, gateway6=) and the host side of
+# the tap (scripts/tap-setup.sh's default --address6, without duplicate
+# address detection); the Linux VM's init takes the same ip6= and gateway6=
+# and skips the detection too.
+GUEST_IP6 = 'fd00:5::3'
+GATEWAY6 = 'fd00:5::1'
+PREFIX6 = 64
 TAP = 'tap10'
 MACHINES = {
     'q35': 'q35',
@@ -259,8 +268,8 @@ def limpet_guest(machine, image, mem=MEMORY, tag='limpet', via='pvh'):
 
 
 def linux_guest(machine, mem=MEMORY, tag='linux'):
-    append = ('console=ttyS0 ip=%s::%s:255.255.255.0 tsc_early_khz=%d quiet panic=-1'
-              % (GUEST_IP, GATEWAY, TSC_KHZ))
+    append = ('console=ttyS0 ip=%s::%s:255.255.255.0 ip6=%s/%d gateway6=%s tsc_early_khz=%d '
+              'quiet panic=-1' % (GUEST_IP, GATEWAY, GUEST_IP6, PREFIX6, GATEWAY6, TSC_KHZ))
     return Guest(machine, BASELINE / 'vmlinuz', BASELINE / 'initramfs.cpio', append, mem,
                  LOGS / ('%s-%s.log' % (tag, machine)))
 
@@ -671,12 +680,22 @@ def one_cpu(pid):
 LATENCY_PLACEMENTS = (('', None), ('_one_cpu', 'one CPU'))
 
 
+# netbench runs over IPv4 and then over IPv6, measured the same way, each
+# family's results under its own key of a system's raw results.  The IPv6
+# runs repeat both latency placements too: a difference between the two
+# stacks' costs would show best on one CPU, where the wake-ups across CPUs
+# do not drown it.
+NETBENCH_FAMILIES = (('netbench', GUEST_IP, ''), ('netbench_ipv6', GUEST_IP6, 'IPv6'))
+
+
 def measure_netbench(cfg, pid, address=GUEST_IP):
     res = {}
+    over = ', over IPv6' if ':' in address else ''
     for proto in ('tcp', 'udp'):
         for suffix, label in LATENCY_PLACEMENTS:
-            progress('  netbench latency %s, %d rounds%s'
-                     % (proto, cfg['lat_rounds'], ', QEMU and client on one CPU' if label else ''))
+            progress('  netbench latency %s, %d rounds%s%s'
+                     % (proto, cfg['lat_rounds'], ', QEMU and client on one CPU' if label else '',
+                        over))
             args = ['latency', proto, '-n', cfg['lat_rounds'], '-w', cfg['lat_warmup'], '-t', '1']
             if label:
                 with one_cpu(pid) as cpu:
@@ -684,10 +703,12 @@ def measure_netbench(cfg, pid, address=GUEST_IP):
             else:
                 r = run_netbench(args, address=address)
             res['latency_' + proto + suffix] = r
-    progress('  netbench bw tcp, %d x 1 MiB' % cfg['bw_tcp_rounds'])
+    progress('  netbench bw tcp, %d x 1 MiB%s' % (cfg['bw_tcp_rounds'], over))
     res['bw_tcp'] = run_netbench(['bw', 'tcp', '-n', cfg['bw_tcp_rounds'],
                                   '-w', max(1, cfg['bw_tcp_rounds'] // 100)], address=address)
-    progress('  netbench bw udp, %d x 1472 B' % cfg['bw_udp_rounds'])
+    # The client's default datagram fills a 1500-byte frame: 1472 bytes
+    # over IPv4, 1452 over IPv6.
+    progress('  netbench bw udp, %d datagrams of a frame each%s' % (cfg['bw_udp_rounds'], over))
     res['bw_udp'] = run_netbench(['bw', 'udp', '-n', cfg['bw_udp_rounds'],
                                   '-w', max(1, cfg['bw_udp_rounds'] // 100)], address=address)
     return res
@@ -936,21 +957,32 @@ def make_rows(raw):
                         idle['bytes_per_connection'] / 1024, None,
                         'TLS heap (tls.memory) over %d idle TLS 1.3 connections'
                         % idle['connections']))
-    for suffix, label in LATENCY_PLACEMENTS:
+    for section, address, family in NETBENCH_FAMILIES:
+        # IPv4's rows always (as published since the first run); IPv6's
+        # when either system was measured over it.
+        if family and not (lim.get(section) or lin.get(section)):
+            continue
+        fam = ', ' + family if family else ''
+        for suffix, label in LATENCY_PLACEMENTS:
+            for proto in ('tcp', 'udp'):
+                for key in ('p50', 'p99', 'mean'):
+                    name = 'netbench latency %s, 64 B, %s%s%s' % (
+                        proto, key, ', ' + label if label else '', fam)
+                    note = ''
+                    if label and key == 'p50':
+                        note = 'QEMU\'s threads and the client pinned to one CPU'
+                    elif family and key == 'p50' and proto == 'tcp':
+                        note = 'to %s, measured as the IPv4 rows are' % address
+                    rows.append(row('netbench', name, 'us', 'lower',
+                                    nb_value(lim, 'latency_' + proto + suffix, key, section),
+                                    nb_value(lin, 'latency_' + proto + suffix, key, section),
+                                    note))
         for proto in ('tcp', 'udp'):
-            for key in ('p50', 'p99', 'mean'):
-                name = 'netbench latency %s, 64 B, %s%s' % (proto, key,
-                                                          ', ' + label if label else '')
-                rows.append(row('netbench', name, 'us', 'lower',
-                                nb_value(lim, 'latency_' + proto + suffix, key),
-                                nb_value(lin, 'latency_' + proto + suffix, key),
-                                'QEMU\'s threads and the client pinned to one CPU'
-                                if label and key == 'p50' else ''))
-    for proto in ('tcp', 'udp'):
-        rows.append(row('netbench', 'netbench bandwidth %s' % proto, 'Mbit/s', 'higher',
-                        nb_value(lim, 'bw_' + proto, 'megabits_per_second'),
-                        nb_value(lin, 'bw_' + proto, 'megabits_per_second'),
-                        udp_loss_note(lim, lin) if proto == 'udp' else ''))
+            rows.append(row('netbench', 'netbench bandwidth %s%s' % (proto, fam), 'Mbit/s',
+                            'higher',
+                            nb_value(lim, 'bw_' + proto, 'megabits_per_second', section),
+                            nb_value(lin, 'bw_' + proto, 'megabits_per_second', section),
+                            udp_note(lim, lin, section) if proto == 'udp' else ''))
     rows.append(row('size', 'image size (stripped; Linux: vmlinuz + initramfs)', 'KiB', 'lower',
                     kib(lim.get('image_bytes')), kib(lin.get('image_bytes')),
                     'both hold the site, 1 MiB file included'))
@@ -1024,19 +1056,30 @@ def tls_note(hs_lim, hs_lin):
     return ''
 
 
-def nb_value(sys_raw, test, key):
-    r = sys_raw.get('netbench', {}).get(test)
+def nb_value(sys_raw, test, key, section='netbench'):
+    """A netbench result of one system: section is 'netbench' (IPv4) or
+    'netbench_ipv6' (NETBENCH_FAMILIES)."""
+    r = sys_raw.get(section, {}).get(test)
     if r is None:
         return None
     return r['round_trip_us'].get(key) if 'round_trip_us' in r else r.get(key)
 
 
-def udp_loss_note(lim, lin):
+def udp_note(lim, lin, section='netbench'):
+    """What each system lost of the UDP bandwidth run; over IPv6 also the
+    datagram size, which is smaller than IPv4's."""
     parts = []
     for name, s in (('Limpet', lim), ('Linux', lin)):
-        v = nb_value(s, 'bw_udp', 'loss_percent')
+        v = nb_value(s, 'bw_udp', 'loss_percent', section)
         if v is not None:
             parts.append('%s lost %.1f%%' % (name, v))
+    if section != 'netbench':
+        size = nb_value(lim, 'bw_udp', 'size', section) or \
+            nb_value(lin, 'bw_udp', 'size', section)
+        size4 = nb_value(lim, 'bw_udp', 'size') or nb_value(lin, 'bw_udp', 'size')
+        if size is not None:
+            parts.append('%d-B datagrams%s, a 1500-byte frame each'
+                         % (size, ' (IPv4: %d B)' % size4 if size4 else ''))
     return ', '.join(parts)
 
 
@@ -1093,7 +1136,8 @@ def write_charts(results, outdir):
         rows = [r for r in results['rows'] if r['group'] == group and
                 (group != 'http' or ('small page, requests/s' in r['name'])) and
                 (group != 'https' or 'requests/s' in r['name']) and
-                (group != 'netbench' or ('latency' in r['name'] and 'mean' not in r['name'])) and
+                (group != 'netbench' or ('latency' in r['name'] and 'mean' not in r['name']
+                                         and 'IPv6' not in r['name'])) and
                 (group != 'boot' or r['name'].startswith('boot to')) and
                 (r['limpet'] is not None or r['linux'] is not None)]
         if not rows:
@@ -1253,12 +1297,22 @@ def run_inside(opts):
             g.stop()
     step('HTTPS on Limpet httpd, tls=1 (%s)' % SERVE_MACHINE, https_limpet)
 
-    # (c) netbench.
+    # (c) netbench, over IPv4 and then over IPv6 (a step of its own, so
+    # that its failure keeps IPv4's results).
+    def netbench_ipv6(g, sys_raw, who):
+        def measure():
+            # Limpet's static address serves after duplicate address
+            # detection, about a second after boot.
+            wait_for_port(g, 5002, 30, GUEST_IP6)
+            sys_raw['netbench_ipv6'] = measure_netbench(cfg, g.proc.pid, GUEST_IP6)
+        step('netbench over IPv6 on %s (%s)' % (who, SERVE_MACHINE), measure)
+
     def nb_limpet():
         g = limpet_guest(SERVE_MACHINE, boot_copy(netbench_image('pc')), tag='limpet-netbench')
         try:
             wait_for_port(g, 5002, 30)
             lim['netbench'] = measure_netbench(cfg, g.proc.pid)
+            netbench_ipv6(g, lim, 'Limpet')
         finally:
             g.stop()
     step('netbench on Limpet (%s)' % SERVE_MACHINE, nb_limpet)
@@ -1283,6 +1337,7 @@ def run_inside(opts):
                 progress('netbench on Linux (%s)' % SERVE_MACHINE)
                 wait_for_port(g, 5002, 30)
                 lin['netbench'] = measure_netbench(cfg, g.proc.pid)
+                netbench_ipv6(g, lin, 'Linux')
             finally:
                 g.stop()
         step('the Linux VM on %s: HTTP and netbench' % SERVE_MACHINE, linux_serving)
@@ -1318,19 +1373,20 @@ def run_inside(opts):
     return results
 
 
-def wait_for_port(guest, port, timeout):
-    """Until the guest accepts a TCP connection on port (timeout s from now)."""
+def wait_for_port(guest, port, timeout, address=GUEST_IP):
+    """Until the guest accepts a TCP connection to address and port
+    (timeout s from now)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if guest.proc.poll() is not None:
             break
         try:
-            socket.create_connection((GUEST_IP, port), timeout=0.5).close()
+            socket.create_connection((address, port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.05)
     raise BenchError('nothing listens on %s port %d after %ds (console: %s):\n%s'
-                     % (GUEST_IP, port, timeout, guest.log, guest.console()[-2000:]))
+                     % (address, port, timeout, guest.log, guest.console()[-2000:]))
 
 
 def run_outside(opts, argv):
@@ -1338,7 +1394,8 @@ def run_outside(opts, argv):
     if os.geteuid() != 0:
         sys.exit('bench: needs root (it creates a network namespace and a tap device)')
     ns = 'limpet-bench-%d' % os.getpid()
-    progress('namespace %s with %s (host %s, guest %s)' % (ns, TAP, GATEWAY, GUEST_IP))
+    progress('namespace %s with %s (host %s and %s, guest %s and %s)'
+             % (ns, TAP, GATEWAY, GATEWAY6, GUEST_IP, GUEST_IP6))
     subprocess.run([str(TAP_SETUP), '--netns', ns], check=True, stdout=subprocess.DEVNULL)
     child = None
     try:

@@ -16,9 +16,11 @@
 #
 # The VM boots with
 #   -kernel vmlinuz -initrd initramfs.cpio
-#   -append "console=ttyS0 ip=GUEST::GATEWAY:MASK tsc_early_khz=KHZ ..."
+#   -append "console=ttyS0 ip=GUEST::GATEWAY:MASK [ip6=ADDR6/PREFIX
+#            [gateway6=GATEWAY6]] tsc_early_khz=KHZ ..."
 # Its init reads ip= itself (the NIC driver is a module, too late for the
-# kernel's own ip= autoconfiguration), brings eth0 up, starts nginx and
+# kernel's own ip= autoconfiguration), and ip6= and gateway6= as Limpet
+# reads them (static only), brings eth0 up, starts nginx and
 # netbench-server, and prints "baseline: ready".
 #
 # Usage: netbench/baseline/build.sh --www DIR [--server FILE] [--cert PEM --key PEM]
@@ -103,7 +105,7 @@ root=$out/root
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,lib/modules,www,var/log/nginx,var/lib/nginx}
 cp "$x/busybox-static/bin/busybox" "$root/bin/busybox"
-for a in sh mount ifconfig route insmod cat sleep echo sed; do
+for a in sh mount ifconfig route ip insmod cat sleep echo sed; do
 	ln -s busybox "$root/bin/$a"
 done
 
@@ -204,9 +206,15 @@ mount -t devtmpfs dev /dev
 for m in $(cat /lib/modules/order); do
 	insmod /lib/modules/$m.ko || echo "baseline: insmod $m failed"
 done
-# ip=ADDRESS::GATEWAY:MASK (the kernel's ip= syntax, first fields only).
+# ip=ADDRESS::GATEWAY:MASK (the kernel's ip= syntax, first fields only);
+# ip6=ADDRESS/PREFIX and gateway6=ADDRESS, as Limpet takes them.
+spec6='' gw6=''
 for a in $(cat /proc/cmdline); do
-	case "$a" in ip=*) spec=${a#ip=} ;; esac
+	case "$a" in
+	ip=*) spec=${a#ip=} ;;
+	ip6=*) spec6=${a#ip6=} ;;
+	gateway6=*) gw6=${a#gateway6=} ;;
+	esac
 done
 addr=$(echo "$spec" | sed 's/:.*//')
 gw=$(echo "$spec" | sed 's/^[^:]*:[^:]*:\([^:]*\):.*/\1/')
@@ -216,6 +224,15 @@ while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)
 ifconfig lo 127.0.0.1 up
 ifconfig eth0 "$addr" netmask "$mask" up
 route add default gw "$gw"
+if [ -n "$spec6" ]; then
+	# Without duplicate address detection, as the host's side of the tap
+	# (scripts/tap-setup.sh, nodad): the address serves at once instead of
+	# after a second of probing.
+	echo 0 >/proc/sys/net/ipv6/conf/eth0/accept_dad
+	ip -6 addr add "$spec6" dev eth0 || echo "baseline: ip6=$spec6 refused"
+	[ -z "$gw6" ] || ip -6 route add default via "$gw6" dev eth0 ||
+		echo "baseline: gateway6=$gw6 refused"
+fi
 /bin/netbench-server -q &
 # nginx's master raises its workers' descriptors (worker_rlimit_nofile);
 # its own limit is init's.

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -32,6 +33,12 @@
 
 #define DEFAULT_ADDRESS	"10.0.5.3"
 
+/* bw udp's default datagram: the largest payload a 1500-byte frame
+ * carries unfragmented, after a 20-byte IPv4 or a 40-byte IPv6 header and
+ * UDP's 8 bytes. */
+#define UDP_PAYLOAD_IP4	1472
+#define UDP_PAYLOAD_IP6	1452
+
 enum test { BW, LATENCY };
 enum proto { TCP, UDP };
 
@@ -39,6 +46,8 @@ struct opts {
 	enum test	test;
 	enum proto	proto;
 	const char	*address;
+	struct sockaddr_storage addr;	/* the address, parsed; port set later */
+	socklen_t	addrlen;
 	unsigned	port;
 	uint64_t	size, rounds, warmup;
 	int		nodelay, json;
@@ -62,10 +71,12 @@ usage(FILE *f)
 	    "microseconds.\n"
 	    "\n"
 	    "Options:\n"
-	    "  -a, --address A     the server's IPv4 address (default %s)\n"
+	    "  -a, --address A     the server's IPv4 or IPv6 address (default %s;\n"
+	    "                      IPv6 link-local ones with their interface: fe80::1%%eth0)\n"
 	    "  -p, --port N        its port (default %d for bw, %d for latency)\n"
 	    "  -s, --size N        message size in bytes (default: bw tcp 1048576,\n"
-	    "                      bw udp 1472, latency 64)\n"
+	    "                      bw udp %d over IPv4 and %d over IPv6, which fill a\n"
+	    "                      1500-byte frame, latency 64)\n"
 	    "  -n, --rounds N      measured messages (default: bw tcp 1000,\n"
 	    "                      bw udp 100000, latency 100000)\n"
 	    "  -w, --warmup N      untimed messages first (default: bw tcp 10,\n"
@@ -76,7 +87,8 @@ usage(FILE *f)
 	    "                      for UDP latency: the wait before a reply counts as lost)\n"
 	    "  -j, --json          one JSON object on stdout instead of text\n"
 	    "  -h, --help          this text\n",
-	    prog, prog, DEFAULT_ADDRESS, NETBENCH_BW_PORT, NETBENCH_ECHO_PORT);
+	    prog, prog, DEFAULT_ADDRESS, NETBENCH_BW_PORT, NETBENCH_ECHO_PORT,
+	    UDP_PAYLOAD_IP4, UDP_PAYLOAD_IP6);
 }
 
 static void
@@ -122,21 +134,49 @@ number(const char *opt, const char *v, uint64_t min, uint64_t max)
 
 /* ---- sockets ----------------------------------------------------------- */
 
+/* Parses o->address into o->addr: an IPv4 address in dotted-quad form
+ * only (inet_pton, as before IPv6), or a numeric IPv6 address, with a
+ * scope for a link-local one (getaddrinfo; no name is ever looked up).
+ * Exits with status 2 on anything else. */
+static void
+parse_address(struct opts *o)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&o->addr;
+	struct addrinfo hints = { .ai_family = AF_INET6, .ai_flags = AI_NUMERICHOST };
+	struct addrinfo *ai;
+
+	memset(&o->addr, 0, sizeof(o->addr));
+	if (inet_pton(AF_INET, o->address, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		o->addrlen = sizeof(*sin);
+		return;
+	}
+	if (strchr(o->address, ':') == NULL ||
+	    getaddrinfo(o->address, NULL, &hints, &ai) != 0) {
+		fprintf(stderr, "%s: --address %s: not an IPv4 or IPv6 address "
+		    "(like 10.0.5.3 or fd00:5::3)\n", prog, o->address);
+		exit(2);
+	}
+	memcpy(&o->addr, ai->ai_addr, ai->ai_addrlen);
+	o->addrlen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+}
+
 static int
 open_socket(const struct opts *o)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)o->port) };
+	struct sockaddr_storage sa = o->addr;
 	struct timeval tv = {
 		.tv_sec = (time_t)o->timeout,
 		.tv_usec = (suseconds_t)((o->timeout - (double)(time_t)o->timeout) * 1e6),
 	};
 	int fd, one = 1;
 
-	if (inet_pton(AF_INET, o->address, &sa.sin_addr) != 1) {
-		fprintf(stderr, "%s: --address %s: not an IPv4 address\n", prog, o->address);
-		exit(2);
-	}
-	fd = socket(AF_INET, o->proto == TCP ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (sa.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&sa)->sin6_port = htons((uint16_t)o->port);
+	else
+		((struct sockaddr_in *)&sa)->sin_port = htons((uint16_t)o->port);
+	fd = socket(sa.ss_family, o->proto == TCP ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
@@ -145,7 +185,7 @@ open_socket(const struct opts *o)
 	if (o->proto == TCP && o->nodelay &&
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
 		die("setsockopt(TCP_NODELAY): %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+	if (connect(fd, (struct sockaddr *)&sa, o->addrlen) != 0)
 		die("connect to %s port %u (%s): %s", o->address, o->port,
 		    o->proto == TCP ? "tcp" : "udp", strerror(errno));
 	return fd;
@@ -515,11 +555,14 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	parse_address(&o);
+
 	/* The defaults of the seed's runs. */
 	if (!have_port)
 		o.port = o.test == BW ? NETBENCH_BW_PORT : NETBENCH_ECHO_PORT;
 	if (!have_size)
-		o.size = o.test == LATENCY ? 64 : o.proto == TCP ? 1048576 : 1472;
+		o.size = o.test == LATENCY ? 64 : o.proto == TCP ? 1048576 :
+		    o.addr.ss_family == AF_INET6 ? UDP_PAYLOAD_IP6 : UDP_PAYLOAD_IP4;
 	if (!have_rounds)
 		o.rounds = o.test == BW && o.proto == TCP ? 1000 : 100000;
 	if (!have_warmup)

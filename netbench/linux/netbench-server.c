@@ -4,7 +4,12 @@
  * it in that VM's initramfs).  It does what services/netbench does, on
  * the same ports and with the same protocol (services/netbench/
  * netbench_proto.h): bandwidth sinks on 5001 and echo servers on 5002,
- * TCP and UDP, in one thread around epoll.
+ * TCP and UDP, over IPv4 and IPv6, in one thread around epoll.
+ *
+ * Each port has a socket per family, the IPv6 one IPV6_V6ONLY, rather than
+ * one dual-stack socket: IPv4 then takes the path it took before IPv6
+ * (no v4-mapped addresses), so its numbers stay comparable.  A kernel
+ * without IPv6 gets the IPv4 sockets only.
  *
  *	netbench-server [-q]	(-q: no line per connection)
  */
@@ -86,20 +91,53 @@ drop(struct conn *c)
 	free(c);
 }
 
+/* A socket of `family` bound to `port` (listening if TCP), or -1 when the
+ * kernel has no such family. */
 static int
-open_port(int type, int port)
+open_port(int family, int type, int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, type | SOCK_NONBLOCK, 0), one = 1;
+	struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+				    .sin6_addr = IN6ADDR_ANY_INIT };
+	struct sockaddr *addr = family == AF_INET6 ? (struct sockaddr *)&sa6 :
+	    (struct sockaddr *)&sa;
+	socklen_t len = family == AF_INET6 ? sizeof(sa6) : sizeof(sa);
+	int fd = socket(family, type | SOCK_NONBLOCK, 0), one = 1;
 
+	if (fd < 0 && errno == EAFNOSUPPORT)
+		return -1;
 	if (fd < 0)
 		die("socket");
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+	if (family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)
+		die("setsockopt(IPV6_V6ONLY)");
+	if (bind(fd, addr, len) != 0)
 		die("bind");
 	if (type == SOCK_STREAM && listen(fd, 128) != 0)
 		die("listen");
 	return fd;
+}
+
+/* The four servers on `family`; 0 when the kernel has no such family. */
+static int
+serve(int family)
+{
+	static const struct { enum kind kind; int type, port; } ports[] = {
+		{ BW_LISTEN, SOCK_STREAM, NETBENCH_BW_PORT },
+		{ ECHO_LISTEN, SOCK_STREAM, NETBENCH_ECHO_PORT },
+		{ BW_UDP, SOCK_DGRAM, NETBENCH_BW_PORT },
+		{ ECHO_UDP, SOCK_DGRAM, NETBENCH_ECHO_PORT },
+	};
+
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		int fd = open_port(family, ports[i].type, ports[i].port);
+
+		if (fd < 0)
+			return 0;
+		watch(ports[i].kind, fd, EPOLLIN);
+	}
+	return 1;
 }
 
 static void
@@ -181,7 +219,7 @@ bw_read(struct conn *c)
 static void
 bw_udp_read(struct conn *c)
 {
-	struct sockaddr_in from;
+	struct sockaddr_storage from;
 	socklen_t fromlen;
 	ssize_t n;
 
@@ -258,7 +296,7 @@ echo_io(struct conn *c)
 static void
 echo_udp_read(struct conn *c)
 {
-	struct sockaddr_in from;
+	struct sockaddr_storage from;
 	socklen_t fromlen = sizeof(from);
 	ssize_t n;
 
@@ -273,7 +311,7 @@ int
 main(int argc, char **argv)
 {
 	struct epoll_event events[MAX_EVENTS];
-	int quiet = argc > 1 && strcmp(argv[1], "-q") == 0;
+	int quiet = argc > 1 && strcmp(argv[1], "-q") == 0, ip6;
 
 	if (argc > 1 + quiet) {
 		fprintf(stderr, "usage: netbench-server [-q]\n");
@@ -281,12 +319,11 @@ main(int argc, char **argv)
 	}
 	if ((ep = epoll_create1(0)) < 0)
 		die("epoll_create1");
-	watch(BW_LISTEN, open_port(SOCK_STREAM, NETBENCH_BW_PORT), EPOLLIN);
-	watch(ECHO_LISTEN, open_port(SOCK_STREAM, NETBENCH_ECHO_PORT), EPOLLIN);
-	watch(BW_UDP, open_port(SOCK_DGRAM, NETBENCH_BW_PORT), EPOLLIN);
-	watch(ECHO_UDP, open_port(SOCK_DGRAM, NETBENCH_ECHO_PORT), EPOLLIN);
-	printf("netbench-server: listening: bandwidth port %d, echo port %d (tcp, udp)\n",
-	    NETBENCH_BW_PORT, NETBENCH_ECHO_PORT);
+	if (!serve(AF_INET))
+		die("socket(AF_INET)");
+	ip6 = serve(AF_INET6);
+	printf("netbench-server: listening: bandwidth port %d, echo port %d (tcp, udp; "
+	    "IPv4%s)\n", NETBENCH_BW_PORT, NETBENCH_ECHO_PORT, ip6 ? " and IPv6" : " only");
 	fflush(stdout);
 
 	for (;;) {
