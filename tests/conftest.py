@@ -31,6 +31,12 @@ MACHINES = {
     'microvm': 'microvm,x-option-roms=off,pit=off,pic=off,rtc=on',
 }
 
+# The guest's IPv6 address other than the link-local one (static or
+# SLAAC) passed duplicate address detection, about a second after boot
+# (net/net.c).  Its multicast groups (MLD6_GROUP) are joined by then: a
+# test that compares lwIP's pools with a baseline takes it after this.
+IP6_READY = re.compile(r'^net: ip6 (?!fe80:)\S+ ready\b', re.M)
+
 # Statuses that are not the guest's own (see bootinfo.h for the encoding).
 QEMU_FAILED = -1    # QEMU exited 1, or with a code the guest cannot produce
 GUEST_RESET = -2    # QEMU exited 0: the guest reset (triple fault) under -no-reboot

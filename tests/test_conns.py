@@ -21,7 +21,7 @@ import re
 
 import pytest
 
-from conftest import TOP, image_path
+from conftest import IP6_READY, TOP, image_path
 from test_net import GUEST_IP, PYTHON, Guest, Namespace, need_root
 
 CLIENT = TOP / 'tests' / 'conn_client.py'
@@ -62,6 +62,7 @@ def httpd64():
                       # while the others open: no idle timeout meanwhile.
                       app_args=['--idle-timeout', '900000'], service='httpd')
         guest.wait_for(READY, 60)
+        guest.wait_for(IP6_READY, 30)      # before any baseline of the pools
         yield ns, guest
     finally:
         if guest:

@@ -17,9 +17,9 @@ import subprocess
 
 import pytest
 
+import test_net
 from conftest import TOP, boot
-from test_net import (ECHO_PORT, GUEST_IP, PYTHON, Guest, LISTENING, Namespace,
-                      need_image, need_tool)
+from test_net import ECHO_PORT, GUEST_IP, LISTENING, need_tool
 
 GUEST_IP6 = 'fd00:5::3'          # the build's default (scons ip6=)
 HOST_IP6 = 'fd00:5::1'           # scripts/tap-setup.sh's default --address6
@@ -31,43 +31,12 @@ HTTPS_READY = re.compile(r'^httpd: listening on port 443 \(HTTPS\)', re.M)
 TROUBLE = re.compile(r'^\*\*\* |^backtrace:|assertion|\]\[ERROR\]', re.M)
 
 
-class TapGuest:
-    """A guest of SERVICE on tap10 in a fresh namespace, its addresses
-    ready (duplicate address detection takes about a second)."""
+class TapGuest(test_net.TapGuest):
+    """test_net's, with the static IPv6 address ready by default (duplicate
+    address detection takes about a second)."""
 
     def __init__(self, service, *args, app_args=(), ready=(READY6,)):
-        need_image()
-        self.ns = Namespace()
-        self.guest = None
-        try:
-            self.guest = Guest(['--net', 'tap', '--netns', self.ns.name, '--timeout', '600']
-                               + list(args), app_args, service=service)
-            for r in ready:
-                self.guest.wait_for(r, 60)
-        except BaseException:
-            self.close()
-            raise
-
-    def run(self, *cmd, **kw):
-        return self.ns.run(*cmd, **kw)
-
-    def python(self, code, *args, timeout=60):
-        """code run by Debian's python3 inside the namespace; its stdout."""
-        p = self.ns.run(PYTHON, '-c', code, *args, timeout=timeout, check=False)
-        assert p.returncode == 0, 'in the namespace:\n%s%s\nguest:\n%s' % (
-            p.stdout, p.stderr, self.guest.describe())
-        return p.stdout
-
-    def close(self):
-        if self.guest:
-            self.guest.stop()
-        self.ns.delete()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        super().__init__(service=service, args=args, app_args=app_args, ready=ready)
 
 
 def curl(g, url, *opts):

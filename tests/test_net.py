@@ -118,25 +118,40 @@ class Guest(Console):
         return rc
 
 
-class TapEcho:
-    """An echo guest on tap10 inside a fresh namespace."""
+class TapGuest:
+    """A guest of SERVICE on tap10 inside a fresh namespace, once its
+    console has shown every pattern of `ready` (echo's LISTENING)."""
 
-    def __init__(self, platform='pc', app_args=(), kernel_args=''):
+    def __init__(self, platform='pc', app_args=(), kernel_args='', service='echo',
+                 args=(), ready=(LISTENING,)):
         need_root()
         need_image(platform)
         self.platform = platform
         self.ns = Namespace()
         self.guest = None
-        args = ['--platform', platform, '--net', 'tap', '--netns', self.ns.name,
-                '--timeout', '600']
+        run_args = ['--platform', platform, '--net', 'tap', '--netns', self.ns.name,
+                    '--timeout', '600'] + list(args)
         if kernel_args:
-            args += ['--kernel-args', kernel_args]
+            run_args += ['--kernel-args', kernel_args]
         try:
-            self.guest = Guest(args, app_args)
-            self.guest.wait_for(LISTENING)
+            self.guest = Guest(run_args, app_args, service=service)
+            for r in ready:
+                self.guest.wait_for(r, 60)
         except BaseException:
             self.close()
             raise
+
+    def run(self, *cmd, **kw):
+        """A command inside the namespace (Namespace.run)."""
+        return self.ns.run(*cmd, **kw)
+
+    def python(self, code, *args, timeout=60):
+        """Python code run by Debian's python3 inside the namespace; its
+        stdout, or the test fails with its output and the guest's."""
+        p = self.ns.run(PYTHON, '-c', code, *args, timeout=timeout, check=False)
+        assert p.returncode == 0, 'in the namespace:\n%s%s\nguest:\n%s' % (
+            p.stdout, p.stderr, self.guest.describe())
+        return p.stdout
 
     def close(self):
         if self.guest:
@@ -148,6 +163,10 @@ class TapEcho:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# An echo guest on tap10 inside a fresh namespace.
+TapEcho = TapGuest
 
 
 @pytest.fixture(scope='module')
