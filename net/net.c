@@ -558,6 +558,15 @@ limpet_net_tcp_states(uint32_t counts[LIMPET_TCP_NSTATES])
 }
 
 void
+limpet_net_ip6_drops(struct limpet_net_ip6_drops *d)
+{
+	d->fragments = ip6_guard_stats.fragments;
+	d->na_ours = ip6_guard_stats.na_ours;
+	d->ptb_mtu = ip6_guard_stats.ptb_mtu;
+	d->nd_options = ip6_guard_stats.nd_options;
+}
+
+void
 limpet_net_tcp_lookup(uint64_t *syns_fast, uint64_t *moves, uint64_t *walks)
 {
 	*syns_fast = tcp_lookup_stats.syns_fast;

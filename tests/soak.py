@@ -60,7 +60,7 @@ READY = re.compile(r'^httpd: listening on port 80\b', re.M)
 # multicast groups joined, which the baseline counts: MLD6_GROUP) a second
 # or two after the server listens.
 READY6 = (re.compile(r'^net: ip6 fe80::\S+ ready \(link-local\)$', re.M),
-          re.compile(r'^net: ip6 (?!fe80::)\S+ ready$', re.M))
+          re.compile(r'^net: ip6 (?!fe80::)\S+ ready\b', re.M))     # static or SLAAC
 # What the kernel prints when it stops on a fault or a panic, lwIP's
 # failed assertions, and error log lines (as tests/test_hostile.py).
 TROUBLE = re.compile(r'^\*\*\* |^backtrace:|assertion|\]\[ERROR\]', re.M)

@@ -249,6 +249,49 @@ print(s['open'], s['rx_buffers']['held'], s['driver']['bytes_copied'])
     assert not TROUBLE.search(httpd6.guest.output), httpd6.guest.output
 
 
+# A neighbour advertisement claiming the guest's fd00:5::3 for another
+# MAC, and a packet too big with an MTU below IPv6's 1280, each sent
+# twice; prints "sent".
+SPOOF = r'''
+import logging
+logging.getLogger('scapy.runtime').setLevel(logging.ERROR)
+from scapy.all import (Ether, IPv6, ICMPv6ND_NA, ICMPv6NDOptDstLLAddr, ICMPv6PacketTooBig,
+                       TCP, sendp)
+na = (Ether(src='02:00:00:00:66:66', dst='33:33:00:00:00:01') /
+      IPv6(src='fe80::6666', dst='ff02::1', hlim=255) /
+      ICMPv6ND_NA(tgt='fd00:5::3', R=0, S=0, O=1) / ICMPv6NDOptDstLLAddr(lladdr='02:00:00:00:66:66'))
+quoted = IPv6(src='fd00:5::3', dst='fd00:5::1') / TCP(sport=80, dport=40000, flags='A')
+ptb = (Ether(dst='52:54:00:12:34:56') / IPv6(src='fd00:5::1', dst='fd00:5::3') /
+       ICMPv6PacketTooBig(mtu=600) / bytes(quoted))
+sendp([na, ptb], iface='tap10', count=2, inter=0.1, verbose=False)
+print('sent')
+'''
+
+
+def stats_net(g):
+    code, body = curl(g, 'http://[%s]/_limpet/stats' % GUEST_IP6, '-6')
+    assert code == 200
+    return json.loads(body)['net']
+
+
+def test_guard_keeps_address_and_path_mtu(httpd6):
+    """What lwIP 2.1.3 would take (net/port/ip6_guard.c): a spoofed
+    advertisement for the guest's address, which would mark it
+    duplicated, and a packet too big below 1280, which would break
+    fragmentation, are dropped and counted; the guest serves as before."""
+    before = stats_net(httpd6)['ip6_drops']
+    assert httpd6.python(SPOOF).strip() == 'sent'
+    after = stats_net(httpd6)['ip6_drops']
+    assert after['na_ours'] == before['na_ours'] + 2, (before, after)
+    assert after['ptb_mtu'] == before['ptb_mtu'] + 2, (before, after)
+    ok, out = ping6(httpd6, GUEST_IP6)
+    assert ok, out
+    p = httpd6.run('ping', '-6', '-c', '2', '-s', '3000', '-W', '5', GUEST_IP6, check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    net = stats_net(httpd6)
+    assert {'address': GUEST_IP6, 'prefix': 64, 'ready': True} in net['ip6'], net
+
+
 def test_host_header_ip_literals(httpd6):
     """Bracketed IPv6 literals in Host are taken, with and without a port;
     malformed ones are refused."""

@@ -246,6 +246,7 @@ stats_page(struct conn *c, const struct http_request *req)
 	/* The interface's addresses: IPv4's, and IPv6's with the state of
 	 * each (ready once duplicate address detection passed). */
 	if (limpet_net_config(&nc) == LIMPET_OK) {
+		struct limpet_net_ip6_drops d6;
 		static const char *const modes[] = {
 			[LIMPET_IP6_OFF] = "off", [LIMPET_IP6_STATIC] = "static",
 			[LIMPET_IP6_SLAAC] = "slaac",
@@ -256,7 +257,10 @@ stats_page(struct conn *c, const struct http_request *req)
 		for (unsigned i = 0; i < nc.ip6_count; i++)
 			J("%s{\"address\":\"%s\",\"prefix\":%u,\"ready\":%s}", i ? "," : "",
 			    nc.ip6[i].str, nc.ip6[i].prefix, nc.ip6[i].ready ? "true" : "false");
-		J("],\"gateway6\":\"%s\"},", nc.gateway6_str);
+		limpet_net_ip6_drops(&d6);
+		J("],\"gateway6\":\"%s\",\"ip6_drops\":{\"fragments\":%" PRIu64
+		    ",\"na_ours\":%" PRIu64 ",\"ptb_mtu\":%" PRIu64 ",\"nd_options\":%" PRIu64 "}},",
+		    nc.gateway6_str, d6.fragments, d6.na_ours, d6.ptb_mtu, d6.nd_options);
 	}
 	/* TLS: bodies are encrypted by mbedTLS into its record buffer, which
 	 * TLS cannot avoid; they are not counted in driver.bytes_copied. */

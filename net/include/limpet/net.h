@@ -97,6 +97,16 @@ int	limpet_net_rx_held(uint32_t *held);
  * the most there have been (a burst the device's ring alone could not
  * have held).  LIMPET_OK, or LIMPET_ENOTSUP without a network device. */
 int	limpet_net_rx_backlog(uint32_t *now, uint32_t *max);
+/* IPv6 packets dropped before lwIP read them, which lwIP 2.1.3 would have
+ * mishandled (net/port/ip6_guard.c): fragments inside fragments, that
+ * disagree, or carrying neighbour discovery or ICMPv6 errors; neighbour
+ * advertisements for an address of ours past DAD; packet too big outside
+ * 1280..the link's MTU; neighbour discovery options of length zero. */
+struct limpet_net_ip6_drops {
+	uint64_t	fragments, na_ours, ptb_mtu, nd_options;
+};
+void	limpet_net_ip6_drops(struct limpet_net_ip6_drops *d);
+
 /* How segments found their connection (net/port/tcp_lookup.c): SYNs for a
  * new connection that skipped lwIP's lists, connections moved to the head
  * of the list for a segment, and moves whose list position took a walk. */
