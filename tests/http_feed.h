@@ -1,5 +1,5 @@
 /*
- * Feeding httpd's request parser (services/httpd/http_parse.c) as the
+ * Feeding httpd's request parser (services/httpd/http_*.c) as the
  * server does, for the host tests that exercise it: the unit tests
  * (tests/unit/test_http_parse.c) and the fuzz target
  * (tests/fuzz/fuzz_http_parse.c).  Both include this file, so that what

@@ -25,6 +25,7 @@
  * pbuf in front of it).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,27 +219,56 @@ print_in_use(struct limpet_timer *t, void *arg)
 
 /* ---- main ------------------------------------------------------------- */
 
+static const char usage[] = "usage: echo [--port N] [--limit N] [--stats MS]\n";
+
+/* Each takes a number; val indexes where it goes, and its bound, below. */
+static const struct option options[] = {
+	{ "port",	required_argument,	NULL, 0 },
+	{ "limit",	required_argument,	NULL, 1 },
+	{ "stats",	required_argument,	NULL, 2 },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The options, with newlib's getopt_long(), as httpd takes its own
+ * (services/httpd/main.c says why each check is there). */
 static int
 parse_args(int argc, char **argv, unsigned long *port)
 {
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--port") == 0) {
-			if (limpet_arg_number("--port", argv[++i < argc ? i : argc], 65535, port) != 0)
-				return -1;
-		} else if (strcmp(argv[i], "--limit") == 0) {
-			if (limpet_arg_number("--limit", argv[++i < argc ? i : argc], ~0UL, &echo.limit) != 0)
-				return -1;
-		} else if (strcmp(argv[i], "--stats") == 0) {
-			if (limpet_arg_number("--stats", argv[++i < argc ? i : argc], 3600000,
-			    &echo.stats_ms) != 0)
-				return -1;
-		} else {
-			fprintf(stderr, "echo: unknown argument '%s'\n"
-			    "usage: echo [--port N] [--limit N] [--stats MS]\n", argv[i]);
+	unsigned long *const dest[] = { port, &echo.limit, &echo.stats_ms };
+	const unsigned long max[] = { 65535, ~0UL, 3600000 };
+	char name[16];
+	unsigned long n;
+	int c, at, li;
+
+	opterr = 0;
+	for (;;) {
+		at = optind > 0 ? optind : 1;
+		if (at < argc && (strcmp(argv[at], "-") == 0 || strcmp(argv[at], "--") == 0))
+			goto unknown;
+		li = -1;
+		if ((c = getopt_long(argc, argv, "+:", options, &li)) == -1)
+			break;
+		if (c == ':') {
+			limpet_arg_number(argv[at], NULL, 0, &n);	/* needs a value */
 			return -1;
 		}
+		const char *eq = strchr(argv[at], '=');
+
+		if (li < 0 || (eq != NULL && eq[1] == '\0'))
+			goto unknown;
+		strcpy(name, "--");
+		strncat(name, options[li].name, sizeof(name) - 3);
+		if (limpet_arg_number(name, optarg, max[c], dest[c]) != 0)
+			return -1;
+	}
+	if (optind < argc) {
+		at = optind;
+		goto unknown;
 	}
 	return 0;
+unknown:
+	fprintf(stderr, "echo: unknown argument '%s'\n%s", argv[at], usage);
+	return -1;
 }
 
 int

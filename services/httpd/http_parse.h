@@ -2,7 +2,8 @@
  * http_parse: an incremental HTTP/1.1 request parser (RFC 9112, with the
  * field semantics of RFC 9110), pure C: no lwIP, no globals, no
  * allocation, so the host unit tests and the fuzz target run it as the
- * server does.
+ * server does.  It is in pieces, http_*.c (http_internal.h lists them);
+ * this header is the whole of it that the rest of httpd sees.
  *
  * The caller owns a bounded buffer per connection (at least max_header
  * bytes) and appends what it receives.  Each call to http_parse_feed()

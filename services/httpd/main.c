@@ -30,11 +30,13 @@
  * --https-gzip		serve files' gzip variants over HTTPS too (default:
  *			over plain HTTP only; see respond.c on BREACH)
  *
- * Files: param.h (limits), http_parse.c (the request parser), conn.c
- * (connections, back-pressure, timeouts), https.c (the TLS layer's part),
- * respond.c (answers, stats).
+ * Files: param.h (limits), http_parse.h (the request parser; its pieces,
+ * http_*.c, are listed in http_internal.h), conn.c (connections,
+ * back-pressure, timeouts), https.c (the TLS layer's part), respond.c
+ * (answers, stats).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,58 +70,115 @@ static const char usage[] =
     "[--idle-timeout MS] [--access-log | --no-access-log] [--stats | --no-stats] "
     "[--hsts SECONDS] [--https-gzip] [--shutdown-timeout MS]\n";
 
+enum {
+	OPT_PORT = 256, OPT_HTTPS_PORT, OPT_NO_HTTP, OPT_REDIRECT_HTTPS, OPT_HTTPS_REDIRECT_PORT,
+	OPT_MAX_CONNS, OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_ACCESS_LOG, OPT_NO_ACCESS_LOG,
+	OPT_STATS, OPT_NO_STATS, OPT_HSTS, OPT_HTTPS_GZIP, OPT_SHUTDOWN_TIMEOUT,
+};
+
+/* No name may begin another: newlib's getopt_long() finds a name spelt
+ * out whole ambiguous when two longer ones before it in the table begin
+ * with it. */
+static const struct option options[] = {
+	{ "port",			required_argument,	NULL, OPT_PORT },
+	{ "https-port",			required_argument,	NULL, OPT_HTTPS_PORT },
+	{ "no-http",			no_argument,		NULL, OPT_NO_HTTP },
+	{ "redirect-https",		no_argument,		NULL, OPT_REDIRECT_HTTPS },
+	{ "https-redirect-port",	required_argument,	NULL, OPT_HTTPS_REDIRECT_PORT },
+	{ "max-conns",			required_argument,	NULL, OPT_MAX_CONNS },
+	{ "header-timeout",		required_argument,	NULL, OPT_HEADER_TIMEOUT },
+	{ "idle-timeout",		required_argument,	NULL, OPT_IDLE_TIMEOUT },
+	{ "access-log",			no_argument,		NULL, OPT_ACCESS_LOG },
+	{ "no-access-log",		no_argument,		NULL, OPT_NO_ACCESS_LOG },
+	{ "stats",			no_argument,		NULL, OPT_STATS },
+	{ "no-stats",			no_argument,		NULL, OPT_NO_STATS },
+	{ "hsts",			required_argument,	NULL, OPT_HSTS },
+	{ "https-gzip",			no_argument,		NULL, OPT_HTTPS_GZIP },
+	{ "shutdown-timeout",		required_argument,	NULL, OPT_SHUTDOWN_TIMEOUT },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The options, with newlib's getopt_long(): "--name VALUE" as before, and
+ * also "--name=VALUE" and a name cut short where no other begins so. */
 static int
 parse_args(int argc, char **argv)
 {
 	unsigned cap = limpet_tcp_capacity();
+	char name[32];
+	unsigned long n;
+	int c, at, li;
 
 	/* What lwIP holds, less a share for the connections it still holds
 	 * after httpd has let them go (param.h). */
 	httpd_cfg.max_conns = cap - cap / HTTPD_CONN_SPARE;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		unsigned long n;
+	/* "+": stop at the first argument that is not an option, as the
+	 * options end there; ":": a missing value is ':', not '?'.  Every
+	 * message is ours (opterr 0). */
+	opterr = 0;
+	for (;;) {
+		/* The argument getopt_long() reads next (optind is 0 before
+		 * the first call). */
+		at = optind > 0 ? optind : 1;
+		/* Not options, as before getopt_long(): a lone "-", which
+		 * newlib's looks up among the short options as '\0', reading
+		 * past the string; "--", which it takes for the end of the
+		 * options except as the first argument. */
+		if (at < argc && (strcmp(argv[at], "-") == 0 || strcmp(argv[at], "--") == 0))
+			goto unknown;
+		li = -1;
+		if ((c = getopt_long(argc, argv, "+:", options, &li)) == -1)
+			break;
+		if (c == ':') {
+			/* The last argument, and an option that takes a value:
+			 * "httpd: --port needs a value". */
+			limpet_arg_number(argv[at], NULL, 0, &n);
+			return -1;
+		}
+		if (li < 0)
+			goto unknown;
+		/* newlib's getopt_long() takes "--no-http=x" as --no-http, and
+		 * "--port=" as --port with the next argument for its value. */
+		const char *eq = strchr(argv[at], '=');
 
-		if (strcmp(a, "--access-log") == 0) {
-			httpd_cfg.access_log = true;
-			continue;
-		}
-		if (strcmp(a, "--no-access-log") == 0) {
-			httpd_cfg.access_log = false;
-			continue;
-		}
-		if (strcmp(a, "--no-stats") == 0 || strcmp(a, "--stats") == 0) {
-			httpd_cfg.stats = strcmp(a, "--stats") == 0;
-			continue;
-		}
-		if (strcmp(a, "--no-http") == 0) {
+		if (eq != NULL && (options[li].has_arg == no_argument || eq[1] == '\0'))
+			goto unknown;
+		strcpy(name, "--");
+		strncat(name, options[li].name, sizeof(name) - 3);
+		switch (c) {
+		case OPT_ACCESS_LOG:
+		case OPT_NO_ACCESS_LOG:
+			httpd_cfg.access_log = c == OPT_ACCESS_LOG;
+			break;
+		case OPT_STATS:
+		case OPT_NO_STATS:
+			httpd_cfg.stats = c == OPT_STATS;
+			break;
+		case OPT_NO_HTTP:
 			httpd_cfg.http = false;
-			continue;
-		}
-		if (strcmp(a, "--redirect-https") == 0) {
+			break;
+		case OPT_REDIRECT_HTTPS:
 			httpd_cfg.redirect_https = true;
-			continue;
-		}
-		if (strcmp(a, "--https-gzip") == 0) {
+			break;
+		case OPT_HTTPS_GZIP:
 			httpd_cfg.https_gzip = true;
-			continue;
-		}
-		if (strcmp(a, "--port") == 0) {
-			if (limpet_arg_number(a, v, 65535, &n) != 0)
+			break;
+		case OPT_PORT:
+			if (limpet_arg_number(name, optarg, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.port = (unsigned)n;
-		} else if (strcmp(a, "--https-port") == 0) {
-			if (limpet_arg_number(a, v, 65535, &n) != 0)
+			break;
+		case OPT_HTTPS_PORT:
+			if (limpet_arg_number(name, optarg, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.https_port = (unsigned)n;
-		} else if (strcmp(a, "--https-redirect-port") == 0) {
-			if (limpet_arg_number(a, v, 65535, &n) != 0)
+			break;
+		case OPT_HTTPS_REDIRECT_PORT:
+			if (limpet_arg_number(name, optarg, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.https_redirect_port = (unsigned)n;
-		} else if (strcmp(a, "--max-conns") == 0) {
-			unsigned cap = limpet_tcp_capacity();
-
-			if (limpet_arg_number(a, v, 1000000, &n) != 0)
+			break;
+		case OPT_MAX_CONNS:
+			if (limpet_arg_number(name, optarg, 1000000, &n) != 0)
 				return -1;
 			if (cap > 0 && n > cap) {
 				fprintf(stderr, "httpd: --max-conns %lu: give 1 to %u, the TCP "
@@ -128,29 +187,35 @@ parse_args(int argc, char **argv)
 				return -1;
 			}
 			httpd_cfg.max_conns = (unsigned)n;
-		} else if (strcmp(a, "--header-timeout") == 0) {
-			if (limpet_arg_number(a, v, 3600000, &n) != 0)
+			break;
+		case OPT_HEADER_TIMEOUT:
+			if (limpet_arg_number(name, optarg, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.header_timeout_ns = n * LIMPET_MS;
-		} else if (strcmp(a, "--shutdown-timeout") == 0) {
-			if (limpet_arg_number(a, v, 3600000, &n) != 0)
+			break;
+		case OPT_SHUTDOWN_TIMEOUT:
+			if (limpet_arg_number(name, optarg, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.shutdown_timeout_ns = n * LIMPET_MS;
-		} else if (strcmp(a, "--hsts") == 0) {
+			break;
+		case OPT_HSTS:
 			/* RFC 6797 6.1.1: delta-seconds; 0 tells clients to forget. */
-			if (limpet_arg_number(a, v, 0x7fffffffUL, &n) != 0)
+			if (limpet_arg_number(name, optarg, 0x7fffffffUL, &n) != 0)
 				return -1;
 			httpd_cfg.hsts_max_age = (uint32_t)n;
 			httpd_cfg.hsts = true;
-		} else if (strcmp(a, "--idle-timeout") == 0) {
-			if (limpet_arg_number(a, v, 3600000, &n) != 0)
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (limpet_arg_number(name, optarg, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.idle_timeout_ns = n * LIMPET_MS;
-		} else {
-			fprintf(stderr, "httpd: unknown argument '%s'\n%s", a, usage);
-			return -1;
+			break;
 		}
-		i++;
+	}
+	/* An argument that is not an option. */
+	if (optind < argc) {
+		at = optind;
+		goto unknown;
 	}
 	if ((httpd_cfg.hsts || httpd_cfg.https_gzip) && !httpd_cfg.https) {
 		fprintf(stderr, "httpd: %s is for HTTPS, which this image has not "
@@ -167,6 +232,9 @@ parse_args(int argc, char **argv)
 		return -1;
 	}
 	return 0;
+unknown:
+	fprintf(stderr, "httpd: unknown argument '%s'\n%s", argv[at], usage);
+	return -1;
 }
 
 int

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,42 +32,29 @@ const int httpd_statuses[HTTPD_NSTATUS] = {
 
 /* ---- the site ------------------------------------------------------------ */
 
+/* The tables are sorted by strcmp() of path (content.h). */
+static int
+file_cmp(const void *path, const void *file)
+{
+	return strcmp(path, ((const struct httpd_file *)file)->path);
+}
+
+static int
+dir_cmp(const void *path, const void *dir)
+{
+	return strcmp(path, *(const char *const *)dir);
+}
+
 static const struct httpd_file *
 find_file(const char *path)
 {
-	unsigned lo = 0, hi = httpd_nfiles;
-
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-		int d = strcmp(path, httpd_files[mid].path);
-
-		if (d == 0)
-			return &httpd_files[mid];
-		if (d < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	return bsearch(path, httpd_files, httpd_nfiles, sizeof(httpd_files[0]), file_cmp);
 }
 
 static bool
 is_dir(const char *path)
 {
-	unsigned lo = 0, hi = httpd_ndirs;
-
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-		int d = strcmp(path, httpd_dirs[mid]);
-
-		if (d == 0)
-			return true;
-		if (d < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return false;
+	return bsearch(path, httpd_dirs, httpd_ndirs, sizeof(httpd_dirs[0]), dir_cmp) != NULL;
 }
 
 void

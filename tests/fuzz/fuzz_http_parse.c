@@ -1,8 +1,8 @@
 /*
- * libFuzzer target for httpd's request parser (services/httpd/http_parse.c).
+ * libFuzzer target for httpd's request parser (services/httpd/http_*.c).
  *
  *	clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *	    tests/fuzz/fuzz_http_parse.c services/httpd/http_parse.c -o fz
+ *	    tests/fuzz/fuzz_http_parse.c services/httpd/http_*.c -o fz
  *	./fz -max_total_time=60 tests/fuzz/corpus
  *
  * The input's first byte chooses a split point; the rest is fed as a

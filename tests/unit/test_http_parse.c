@@ -1,6 +1,6 @@
-// unit-sources: services/httpd/http_parse.c
+// unit-sources: services/httpd/http_parse.c services/httpd/http_fields.c services/httpd/http_path.c services/httpd/http_date.c services/httpd/http_cond.c services/httpd/http_reason.c
 /*
- * Host unit tests for httpd's request parser (services/httpd/http_parse.c):
+ * Host unit tests for httpd's request parser (services/httpd/http_*.c):
  * request lines, versions and methods, fields, framing and body discard,
  * limits, conditionals, ranges, Accept-Encoding, path normalisation and
  * the hostile set, dates, pipelining, and every request split at every

@@ -2,7 +2,8 @@
  * test_libc: the parts of newlib a service leans on, in the guest:
  * printf-family formatting (integers, padding, floating point: SSE must
  * work), strtod and friends (compared exactly), qsort/bsearch, string
- * functions, libm, clocks, and the calls a unikernel does not have, which
+ * functions, libm, clocks, the calendar (gmtime_r) and getopt_long as
+ * httpd and echo use them, and the calls a unikernel does not have, which
  * must fail with ENOSYS rather than crash.
  *
  * Prints "test_libc: OK" and exits 0, or names each failed check.
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <float.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
@@ -341,6 +343,95 @@ static void clocks(void)
 	    (long long)now);
 }
 
+/* ---- the calendar and options: what httpd and echo take from newlib ------------- */
+
+static const char *const mnames[12] = {
+	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+};
+
+static void calendar(void)
+{
+	static const unsigned char mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int y = 1970, m = 0, d = 1, wd = 4;	/* 1970-01-01, a Thursday */
+	struct tm tm;
+	time_t t;
+
+	/* Every day of 1970..9999 (httpd's dates), from the one before. */
+	for (t = 0; t <= 253402300799LL; t += 86400) {
+		time_t noon = t + 43200 + 7;
+
+		gmtime_r(&noon, &tm);
+		if (tm.tm_year + 1900 != y || tm.tm_mon != m || tm.tm_mday != d ||
+		    tm.tm_wday != wd || tm.tm_hour != 12 || tm.tm_min != 0 || tm.tm_sec != 7) {
+			CHECK(0, "gmtime_r(%lld): %d %s %d (wday %d), expected %d %s %d (wday %d)",
+			    (long long)noon, tm.tm_mday, mnames[tm.tm_mon % 12], tm.tm_year + 1900,
+			    tm.tm_wday, d, mnames[m], y, wd);
+			break;
+		}
+		wd = (wd + 1) % 7;
+		if (++d > mdays[m] + (m == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))) {
+			d = 1;
+			if (++m == 12) {
+				m = 0;
+				y++;
+			}
+		}
+	}
+	CHECK(y == 10000 && m == 0 && d == 1, "the sweep stopped at %d-%d-%d", y, m + 1, d);
+	t = 784111777;
+	gmtime_r(&t, &tm);
+	CHECK(tm.tm_year == 94 && tm.tm_mon == 10 && tm.tm_mday == 6 && tm.tm_hour == 8 &&
+	    tm.tm_min == 49 && tm.tm_sec == 37 && tm.tm_wday == 0,
+	    "gmtime_r(784111777) is not Sun, 06 Nov 1994 08:49:37");
+}
+
+/* getopt_long() as the services call it: long options only, "+:" (stop
+ * at the first argument that is not an option; ':' for a missing value),
+ * opterr 0. */
+static int opts(int argc, char **argv, char *out, size_t outsz)
+{
+	static const struct option o[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "access-log", no_argument, NULL, 'a' },
+		{ "no-access-log", no_argument, NULL, 'n' },
+		{ "no-stats", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	out[0] = '\0';
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:", o, NULL)) != -1) {
+		size_t k = strlen(out);
+
+		snprintf(out + k, outsz - k, "%c%s ", c, c == 'p' ? optarg : "");
+		if (c == '?' || c == ':')
+			break;			/* as the services stop */
+	}
+	return optind;
+}
+
+#define OPTS(expect, expect_optind, ...) do {				\
+	char *argv_[] = { "svc", __VA_ARGS__, NULL };			\
+	char out_[128];							\
+	int i_ = opts(sizeof(argv_) / sizeof(argv_[0]) - 1, argv_, out_, sizeof(out_)); \
+	CHECK(strcmp(out_, expect) == 0 && i_ == (expect_optind),	\
+	    "getopt_long(%s) gave \"%s\", optind %d", #__VA_ARGS__, out_, i_); \
+} while (0)
+
+static void options(void)
+{
+	OPTS("p80 a ", 4, "--port", "80", "--access-log");
+	OPTS("p80 n ", 3, "--port=80", "--no-access-log");
+	OPTS("p80 a ", 4, "--po", "80", "--acc");		/* abbreviated */
+	OPTS("p--access-log ", 3, "--port", "--access-log");	/* a value as it is */
+	OPTS(": ", 2, "--port");				/* no value: ':' */
+	OPTS("? ", 1, "--frob", "--access-log");		/* unknown: '?' */
+	OPTS("a ", 2, "--access-log", "x", "--port", "1");	/* stops at "x" */
+	OPTS("? ", 1, "--no", "1");				/* ambiguous */
+}
+
 /* ---- what a unikernel does not have ------------------------------------------------ */
 
 static void unsupported(void)
@@ -377,6 +468,8 @@ int main(void)
 	strings();
 	floating_point();
 	clocks();
+	calendar();
+	options();
 	unsupported();
 	if (failures > 0) {
 		printf("test_libc: %d of %d checks failed\n", failures, checks);
