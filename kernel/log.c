@@ -84,7 +84,7 @@ panic(const char *fmt, ...)
 	kprintf("\n");
 	backtrace_from(fp[1], fp[0]);	/* from panic()'s caller */
 	kprintf("*** stopping with status 125\n");
-	machine_exit(125);
+	machine_exit(LIMPET_STATUS_FAULT);
 }
 
 void

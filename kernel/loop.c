@@ -89,7 +89,7 @@ void limpet_timer_after(struct limpet_timer *t, uint64_t delay_ns)
 	arm(t, add_sat(now_ns(), delay_ns), 0);
 }
 
-int limpet_timer_every(struct limpet_timer *t, uint64_t period_ns)
+enum limpet_result limpet_timer_every(struct limpet_timer *t, uint64_t period_ns)
 {
 	check_timer(t, "limpet_timer_every");
 	if (period_ns == 0)

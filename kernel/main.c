@@ -95,7 +95,7 @@ kernel_main(const struct bootinfo *bi)
 	if (bi->magic != BOOTINFO_MAGIC) {
 		kprintf("kernel: bad boot info (magic 0x%llx): boot by PVH or with the Limpet loader\n",
 		    (unsigned long long)bi->magic);
-		machine_exit(125);
+		machine_exit(LIMPET_STATUS_FAULT);
 	}
 	bootinfo = *bi;				/* the loader's memory is reclaimed */
 	/* The RSDP where PVH said, or the loader's copy of it (GRUB's

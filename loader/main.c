@@ -42,7 +42,7 @@
  * with 2 * 124 + 3 = 251 (bootinfo.h).  It lies next to the kernel's
  * panic status (125), away from the small statuses services use.
  */
-#define LOADER_STATUS	124
+#define LOADER_STATUS	LIMPET_STATUS_BAD_IMAGE
 
 #define PAGE_SIZE	4096u
 #define PAGE_UP(x)	(((x) + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1))

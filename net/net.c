@@ -491,14 +491,14 @@ limpet_net_addr_text(const ip_addr_t *a, char *buf, size_t size)
 	return buf;
 }
 
-int
+bool
 limpet_net_ready(void)
 {
 	return dev != NULL && netif_is_up(&netif) &&
 	    !ip4_addr_isany_val(*netif_ip4_addr(&netif));
 }
 
-int
+enum limpet_result
 limpet_net_config(struct limpet_net_config *cfg)
 {
 	const struct netdev_info *info;
@@ -510,7 +510,7 @@ limpet_net_config(struct limpet_net_config *cfg)
 	cfg->device = info->name;
 	memcpy(cfg->mac, netif.hwaddr, sizeof(cfg->mac));
 	cfg->mtu = info->mtu;	/* netif.mtu may be larger: TSO */
-	cfg->dhcp = use_dhcp;
+	cfg->dhcp = use_dhcp != 0;
 	cfg->ip = ip4_addr_get_u32(netif_ip4_addr(&netif));
 	cfg->mask = ip4_addr_get_u32(netif_ip4_netmask(&netif));
 	cfg->gateway = ip4_addr_get_u32(netif_ip4_gw(&netif));
@@ -533,12 +533,23 @@ limpet_net_config(struct limpet_net_config *cfg)
 	return LIMPET_OK;
 }
 
-int
-limpet_net_stats(struct netdev_stats *st)
+enum limpet_result
+limpet_net_stats(struct limpet_net_stats *st)
 {
+	struct netdev_stats d;
+
 	if (dev == NULL)
 		return LIMPET_ENOTSUP;
-	netdev_stats(dev, st);
+	netdev_stats(dev, &d);
+	*st = (struct limpet_net_stats){
+		.rx_packets = d.rx_packets, .rx_bytes = d.rx_bytes, .rx_drops = d.rx_drops,
+		.tx_packets = d.tx_packets, .tx_bytes = d.tx_bytes, .tx_drops = d.tx_drops,
+		.tx_ring_full = d.tx_ring_full, .rx_no_buffers = d.rx_no_buffers,
+		.interrupts = d.interrupts, .rx_large = d.rx_large, .tx_csum = d.tx_csum,
+		.tx_tso = d.tx_tso, .tx_tso_max = d.tx_tso_max, .bytes_copied = d.bytes_copied,
+		.tx_invalid = d.tx_invalid, .device_resets = d.device_resets,
+		.link_changes = d.link_changes, .tx_stalls = d.tx_stalls,
+	};
 	return LIMPET_OK;
 }
 
@@ -574,7 +585,7 @@ limpet_net_tcp_lookup(uint64_t *syns_fast, uint64_t *moves, uint64_t *walks)
 	*walks = tcp_lookup_stats.walks;
 }
 
-int
+enum limpet_result
 limpet_net_rx_held(uint32_t *held)
 {
 	uint32_t total, nfree;
@@ -586,7 +597,7 @@ limpet_net_rx_held(uint32_t *held)
 	return LIMPET_OK;
 }
 
-int
+enum limpet_result
 limpet_net_rx_backlog(uint32_t *now, uint32_t *max)
 {
 	if (dev == NULL)
@@ -595,7 +606,7 @@ limpet_net_rx_backlog(uint32_t *now, uint32_t *max)
 	return LIMPET_OK;
 }
 
-int
+enum limpet_result
 limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree)
 {
 	if (dev == NULL)

@@ -3,7 +3,14 @@
  * listener accepts gets state of its own and the service's callbacks, and
  * a close leaves no callback behind; and the zero-copy echo queue that
  * echo and netbench send received data back with.
+ *
+ * A connection's state is allocated here and freed here: after the
+ * service's err() (lwIP's error callback is ours, conn_err(), which calls
+ * it), or in limpet_tcp_close().  The service's part follows a small
+ * header that names the service, for conn_err().
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <limpet.h>
@@ -11,42 +18,78 @@
 
 #include <lwip/tcp.h>
 
+/* limpet_tcp_close()'s retries of a FIN lwIP had no memory for: every
+ * second (lwIP's slow timer ticks every 500 ms), ten times. */
+#define CLOSE_RETRY_TICKS	2
+#define CLOSE_RETRIES		10
+
+struct held {
+	const struct limpet_tcp_service *svc;
+	/* The service's state, aligned as malloc() would align it. */
+	_Alignas(max_align_t) unsigned char conn[];
+};
+
+static struct held *
+held_of(void *conn)
+{
+	return (struct held *)((unsigned char *)conn - offsetof(struct held, conn));
+}
+
+/* lwIP's error callback of every accepted connection: the service's,
+ * then the state goes. */
+static void
+conn_err(void *arg, err_t err)
+{
+	struct held *h;
+
+	if (arg == NULL)
+		return;
+	h = held_of(arg);
+	if (h->svc->err != NULL)
+		h->svc->err(arg, err);
+	free(h);
+}
+
 /* A listener's arg is its struct limpet_tcp_service (see listen below). */
 static err_t
 accept_conn(void *arg, struct tcp_pcb *pcb, err_t err)
 {
 	const struct limpet_tcp_service *svc = arg;
-	void *conn;
+	struct held *h;
 
 	if (err != ERR_OK || pcb == NULL)
 		return ERR_VAL;
 	/* No callback is installed yet, so the abort calls none. */
-	if ((conn = calloc(1, svc->conn_size)) == NULL) {
+	if ((h = calloc(1, sizeof(*h) + svc->conn_size)) == NULL) {
 		tcp_abort(pcb);
 		return ERR_ABRT;
 	}
-	tcp_arg(pcb, conn);
+	h->svc = svc;
+	tcp_arg(pcb, h->conn);
 	tcp_recv(pcb, svc->recv);
 	tcp_sent(pcb, svc->sent);
-	tcp_err(pcb, svc->err);
+	tcp_err(pcb, conn_err);
 	if (svc->poll != NULL)
 		tcp_poll(pcb, svc->poll, svc->poll_interval);
 	tcp_nagle_disable(pcb);
 	if (svc->accepted != NULL)
-		svc->accepted(conn, pcb);
+		svc->accepted(h->conn, pcb);
 	return ERR_OK;
 }
 
-int
+enum limpet_result
 limpet_tcp_listen(uint16_t port, const struct limpet_tcp_service *svc)
 {
 	struct tcp_pcb *pcb, *lpcb;
+	err_t err;
 
+	if (port == 0)
+		return LIMPET_EINVAL;
 	if ((pcb = tcp_new_ip_type(IPADDR_TYPE_ANY)) == NULL)
 		return LIMPET_ENOMEM;
-	if (tcp_bind(pcb, IP_ANY_TYPE, port) != ERR_OK) {
+	if ((err = tcp_bind(pcb, IP_ANY_TYPE, port)) != ERR_OK) {
 		tcp_close(pcb);
-		return LIMPET_EINVAL;
+		return err == ERR_USE ? LIMPET_EADDRINUSE : LIMPET_EINVAL;
 	}
 	if ((lpcb = tcp_listen(pcb)) == NULL) {
 		tcp_close(pcb);
@@ -59,15 +102,37 @@ limpet_tcp_listen(uint16_t port, const struct limpet_tcp_service *svc)
 	return LIMPET_OK;
 }
 
-err_t
+/* The poll callback of a connection whose FIN found no memory: try again,
+ * and reset it after CLOSE_RETRIES tries.  arg counts them. */
+static err_t
+close_retry(void *arg, struct tcp_pcb *pcb)
+{
+	uintptr_t tries = (uintptr_t)arg + 1;
+
+	if (tcp_close(pcb) == ERR_OK)
+		return ERR_OK;
+	if (tries >= CLOSE_RETRIES) {
+		tcp_abort(pcb);
+		return ERR_ABRT;
+	}
+	tcp_arg(pcb, (void *)tries);
+	return ERR_OK;
+}
+
+void
 limpet_tcp_close(struct tcp_pcb *pcb)
 {
+	void *conn = pcb->callback_arg;
+
 	tcp_arg(pcb, NULL);
 	tcp_recv(pcb, NULL);
 	tcp_sent(pcb, NULL);
 	tcp_err(pcb, NULL);
 	tcp_poll(pcb, NULL, 0);
-	return tcp_close(pcb);
+	if (conn != NULL)
+		free(held_of(conn));
+	if (tcp_close(pcb) != ERR_OK)
+		tcp_poll(pcb, close_retry, CLOSE_RETRY_TICKS);
 }
 
 void
@@ -79,14 +144,14 @@ limpet_tcp_echo_add(struct limpet_tcp_echo *e, struct pbuf *p)
 		pbuf_cat(e->q, p);
 }
 
-err_t
-limpet_tcp_echo_write(struct limpet_tcp_echo *e, struct tcp_pcb *pcb, int *wrote)
+enum limpet_result
+limpet_tcp_echo_write(struct limpet_tcp_echo *e, struct tcp_pcb *pcb, bool *wrote)
 {
 	struct pbuf *p = e->q;
 	uint32_t off = e->written;
 
 	if (wrote != NULL)
-		*wrote = 0;
+		*wrote = false;
 	while (p != NULL) {
 		uint16_t left, len, room;
 		err_t err;
@@ -105,13 +170,13 @@ limpet_tcp_echo_write(struct limpet_tcp_echo *e, struct tcp_pcb *pcb, int *wrote
 		if (err == ERR_MEM)
 			break;		/* the queue is full: sent() calls again */
 		if (err != ERR_OK)
-			return err;
+			return LIMPET_EIO;
 		e->written += len;
 		off += len;
 		if (wrote != NULL)
-			*wrote = 1;
+			*wrote = true;
 	}
-	return ERR_OK;
+	return LIMPET_OK;
 }
 
 void

@@ -46,6 +46,8 @@ enum limpet_result {
 	LIMPET_EAGAIN	= -2,	/* try again later (a queue is full) */
 	LIMPET_ENOMEM	= -3,	/* out of memory */
 	LIMPET_ENOTSUP	= -4,	/* not available on this platform or build */
+	LIMPET_EADDRINUSE = -5,	/* the port is taken */
+	LIMPET_EIO	= -6,	/* the connection or device failed */
 };
 
 /* ---- time ---------------------------------------------------------------- */
@@ -79,7 +81,7 @@ void	limpet_timer_init(struct limpet_timer *t, limpet_timer_fn fn, void *arg);
 void	limpet_timer_after(struct limpet_timer *t, uint64_t delay_ns);
 /* Fire every period_ns (> 0), first period_ns from now.  Deadlines advance
  * by whole periods, so a late callback does not make the timer drift. */
-int	limpet_timer_every(struct limpet_timer *t, uint64_t period_ns);
+enum limpet_result limpet_timer_every(struct limpet_timer *t, uint64_t period_ns);
 /* Disarm; harmless when not armed, and allowed from the timer's own callback. */
 void	limpet_timer_cancel(struct limpet_timer *t);
 bool	limpet_timer_armed(const struct limpet_timer *t);
@@ -134,7 +136,7 @@ void	limpet_on_shutdown(limpet_shutdown_fn fn, void *arg);
  * "<service>: --port x: expected a number 1..65535" on stderr and returns
  * LIMPET_EINVAL; the service then usually exits with status 2.
  */
-int	limpet_arg_number(const char *opt, const char *value, unsigned long max,
+enum limpet_result limpet_arg_number(const char *opt, const char *value, unsigned long max,
 	    unsigned long *out);
 
 /* ---- information ----------------------------------------------------------- */

@@ -63,21 +63,18 @@ static struct {
 
 /* ---- TCP -------------------------------------------------------------- */
 
+/* The connection is over (its state goes once this returns). */
 static void
 conn_done(struct conn *c, int reset)
 {
 	limpet_tcp_echo_free(&c->echo);
-	free(c);
 	echo.closed++;
 	echo.resets += reset;
 	if (echo.limit != 0 && echo.closed == echo.limit)
 		limpet_stop(0);
 }
 
-static err_t on_poll(void *arg, struct tcp_pcb *pcb);
-static void on_err(void *arg, err_t err);
-
-/* Drop the connection with a RST; its err callback frees c. */
+/* Drop the connection with a RST; its err callback counts it. */
 static err_t
 conn_abort(struct conn *c)
 {
@@ -93,14 +90,8 @@ maybe_close(struct conn *c)
 
 	if (!c->peer_closed || c->echo.q != NULL)
 		return ERR_OK;
-	if (limpet_tcp_close(pcb) != ERR_OK) {
-		/* Out of memory for the FIN: try again from the poll callback. */
-		tcp_arg(pcb, c);
-		tcp_err(pcb, on_err);
-		tcp_poll(pcb, on_poll, POLL_INTERVAL);
-		return ERR_OK;
-	}
 	conn_done(c, 0);
+	limpet_tcp_close(pcb);		/* c is gone */
 	return ERR_OK;
 }
 
@@ -108,7 +99,7 @@ maybe_close(struct conn *c)
 static err_t
 send_more(struct conn *c)
 {
-	if (limpet_tcp_echo_write(&c->echo, c->pcb, NULL) != ERR_OK)
+	if (limpet_tcp_echo_write(&c->echo, c->pcb, NULL) != LIMPET_OK)
 		return conn_abort(c);
 	return ERR_OK;
 }
@@ -149,8 +140,6 @@ on_poll(void *arg, struct tcp_pcb *pcb)
 	struct conn *c = arg;
 
 	(void)pcb;
-	if (c == NULL)
-		return ERR_OK;
 	if (send_more(c) == ERR_ABRT)
 		return ERR_ABRT;
 	return maybe_close(c);
@@ -161,8 +150,7 @@ static void
 on_err(void *arg, err_t err)
 {
 	(void)err;
-	if (arg != NULL)
-		conn_done(arg, 1);
+	conn_done(arg, 1);
 }
 
 static void
@@ -276,7 +264,7 @@ main(int argc, char **argv)
 {
 	static struct limpet_timer stats_timer;
 	struct limpet_net_config cfg;
-	struct netdev_stats st;
+	struct limpet_net_stats st;
 	struct udp_pcb *upcb;
 	unsigned long port = ECHO_PORT;
 	int status;

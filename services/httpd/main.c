@@ -241,7 +241,7 @@ int
 main(int argc, char **argv)
 {
 	struct limpet_net_config cfg;
-	struct netdev_stats st;
+	struct limpet_net_stats st;
 	unsigned files;
 	uint64_t bytes;
 	int status;

@@ -200,7 +200,7 @@ stats_page(struct conn *c, const struct http_request *req)
 {
 	static char body[HTTPD_OUT_MAX - 512];
 	struct limpet_net_config nc;
-	struct netdev_stats ns;
+	struct limpet_net_stats ns;
 	struct limpet_info info;
 	uint32_t rx_total, rx_free, rx_held, backlog, backlog_max, states[LIMPET_TCP_NSTATES];
 	uint64_t syns_fast, moves, walks;
@@ -346,7 +346,7 @@ static void
 metrics_page(struct conn *c, const struct http_request *req)
 {
 	static char body[HTTPD_OUT_MAX - 512];
-	struct netdev_stats ns;
+	struct limpet_net_stats ns;
 	struct limpet_info info;
 	uint32_t rx_total, rx_free, rx_held, backlog, backlog_max;
 	size_t n = 0;

@@ -38,18 +38,6 @@ static struct {
 
 /* ---- common ------------------------------------------------------------- */
 
-/* Close pcb gracefully, or abort it when even the FIN finds no memory.
- * Returns what the calling lwIP callback must return. */
-static err_t
-close_pcb(struct tcp_pcb *pcb)
-{
-	if (limpet_tcp_close(pcb) != ERR_OK) {
-		tcp_abort(pcb);
-		return ERR_ABRT;
-	}
-	return ERR_OK;
-}
-
 /* ---- TCP bandwidth sink ---------------------------------------------------- */
 
 struct bw_conn {
@@ -60,13 +48,6 @@ struct bw_conn {
 	uint64_t	start_ns, end_ns;
 	int		overrun, answered;
 };
-
-static void
-bw_err(void *arg, err_t err)
-{
-	(void)err;
-	free(arg);
-}
 
 static void
 bw_answer(struct bw_conn *c, struct tcp_pcb *pcb)
@@ -110,8 +91,8 @@ bw_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	uint16_t data;
 
 	if (p == NULL) {
-		free(c);
-		return close_pcb(pcb);
+		limpet_tcp_close(pcb);		/* c is gone */
+		return ERR_OK;
 	}
 	if (err != ERR_OK) {
 		pbuf_free(p);
@@ -128,9 +109,7 @@ bw_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 			nb_hello_decode(c->hello, &c->h);
 			if (c->h.magic != NB_MAGIC) {
 				pbuf_free(p);
-				tcp_arg(pcb, NULL);
-				free(c);
-				tcp_abort(pcb);
+				tcp_abort(pcb);		/* c goes with it */
 				return ERR_ABRT;
 			}
 		}
@@ -152,7 +131,6 @@ bw_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 static const struct limpet_tcp_service bw_tcp = {
 	.conn_size = sizeof(struct bw_conn),
 	.recv = bw_recv,
-	.err = bw_err,
 };
 
 /* ---- UDP bandwidth sink ------------------------------------------------- */
@@ -196,6 +174,8 @@ struct echo_conn {
 	int			peer_closed;
 };
 
+/* The connection is gone: what it still queued goes (and its state
+ * after this returns). */
 static void
 echo_err(void *arg, err_t err)
 {
@@ -203,15 +183,12 @@ echo_err(void *arg, err_t err)
 
 	(void)err;
 	limpet_tcp_echo_free(&c->echo);
-	free(c);
 }
 
+/* A RST; echo_err() frees the queue. */
 static err_t
-echo_abort(struct tcp_pcb *pcb, struct echo_conn *c)
+echo_abort(struct tcp_pcb *pcb)
 {
-	tcp_arg(pcb, NULL);
-	tcp_err(pcb, NULL);
-	echo_err(c, ERR_ABRT);
 	tcp_abort(pcb);
 	return ERR_ABRT;
 }
@@ -221,18 +198,18 @@ echo_maybe_close(struct tcp_pcb *pcb, struct echo_conn *c)
 {
 	if (!c->peer_closed || c->echo.q != NULL)
 		return ERR_OK;
-	free(c);
-	return close_pcb(pcb);
+	limpet_tcp_close(pcb);		/* c is gone; its queue is empty */
+	return ERR_OK;
 }
 
 /* Echo what has not been written yet, as far as lwIP takes it. */
 static err_t
 echo_send(struct tcp_pcb *pcb, struct echo_conn *c)
 {
-	int wrote;
+	bool wrote;
 
-	if (limpet_tcp_echo_write(&c->echo, pcb, &wrote) != ERR_OK)
-		return echo_abort(pcb, c);
+	if (limpet_tcp_echo_write(&c->echo, pcb, &wrote) != LIMPET_OK)
+		return echo_abort(pcb);
 	/* A round trip is what we measure: send now, not at the loop's end. */
 	if (wrote)
 		tcp_output(pcb);
@@ -272,8 +249,6 @@ echo_poll(void *arg, struct tcp_pcb *pcb)
 {
 	struct echo_conn *c = arg;
 
-	if (c == NULL)
-		return ERR_OK;
 	if (echo_send(pcb, c) == ERR_ABRT)
 		return ERR_ABRT;
 	return echo_maybe_close(pcb, c);

@@ -63,7 +63,7 @@ pvh_die(const char *fmt, ...)
 	va_end(ap);
 	console_init();
 	kprintf("pvh: error: %s\n", msg);
-	machine_exit(124);
+	machine_exit(LIMPET_STATUS_BAD_IMAGE);
 }
 
 struct bootinfo *

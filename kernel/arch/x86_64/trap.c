@@ -14,7 +14,7 @@
 
 #include "cpu.h"
 
-#define FAULT_STATUS	125
+#define FAULT_STATUS	LIMPET_STATUS_FAULT
 
 static const char *const names[32] = {
 	[0] = "divide error (#DE)",

@@ -20,6 +20,8 @@
 
 #include <stdint.h>
 
+#include <limpet/status.h>
+
 #define BOOTINFO_MAGIC		0x31544e49424d494cULL	/* "LIMBINT1" */
 #define BOOTINFO_MMAP_MAX	32
 #define BOOTINFO_CMDLINE_MAX	1024
@@ -73,6 +75,6 @@ struct bootinfo {
  * guest status: the guest's status s surfaces as QEMU exit code 2s + 3.
  */
 #define DEBUG_EXIT_PORT		0xf4
-#define DEBUG_EXIT_STATUS_MAX	126
+#define DEBUG_EXIT_STATUS_MAX	LIMPET_STATUS_MAX
 
 #endif /* LIMPET_BOOTINFO_H */

@@ -21,6 +21,10 @@
  * callback left behind; struct limpet_tcp_echo sends received data back
  * without copying it.
  *
+ * Errors: calls that can fail return an enum limpet_result (<limpet.h>);
+ * yes-or-no questions return bool.  lwIP's own err_t appears only where
+ * lwIP's callbacks do (the callbacks of struct limpet_tcp_service).
+ *
  * Context: loop context only (main or a callback).
  */
 #ifndef LIMPET_NET_H
@@ -30,9 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <limpet.h>
 #include <lwip/tcp.h>
-
-#include <netdev.h>	/* struct netdev_stats */
 
 /* How IPv6 is configured (kernel argument ip6=, scons ip6=). */
 enum limpet_ip6_mode {
@@ -54,7 +57,7 @@ struct limpet_net_config {
 	const char	*device;	/* "virtio-net-pci", "virtio-net-mmio" */
 	uint8_t		mac[6];
 	uint16_t	mtu;
-	int		dhcp;		/* the address came (or will come) from DHCP */
+	bool		dhcp;		/* the address came (or will come) from DHCP */
 	/* Network byte order, as lwIP's ip4_addr_t; 0 until DHCP is bound. */
 	uint32_t	ip, mask, gateway;
 	char		ip_str[16];	/* the address as text, "" until known */
@@ -68,35 +71,53 @@ struct limpet_net_config {
 
 /* True once the interface is up and has an address (at once with a fixed
  * address; when DHCP has answered with ip=dhcp). */
-int	limpet_net_ready(void);
+bool	limpet_net_ready(void);
 
 /* The interface's configuration: LIMPET_OK, or LIMPET_ENOTSUP when the
  * machine has no network device (the kernel warned at boot). */
-int	limpet_net_config(struct limpet_net_config *cfg);
+enum limpet_result limpet_net_config(struct limpet_net_config *cfg);
 
 /* An address as text, IPv4's dotted quad or IPv6 in RFC 5952's lower
  * case (lwIP's ipaddr_ntoa_r() writes upper), in buf of size bytes
  * (IPADDR_STRLEN_MAX holds any); returns buf. */
 char	*limpet_net_addr_text(const ip_addr_t *a, char *buf, size_t size);
 
-/* The driver's counters (packets, drops, bytes copied, ...): LIMPET_OK,
- * or LIMPET_ENOTSUP without a network device. */
-int	limpet_net_stats(struct netdev_stats *st);
+/* The network device's counters. */
+struct limpet_net_stats {
+	uint64_t	rx_packets, rx_bytes, rx_drops;
+	uint64_t	tx_packets, tx_bytes, tx_drops;
+	uint64_t	tx_ring_full;	/* sends the ring had no room for (queued) */
+	uint64_t	rx_no_buffers;	/* refills that found the pool empty */
+	uint64_t	interrupts;
+	uint64_t	rx_large;	/* frames larger than the MTU (merged by the host) */
+	uint64_t	tx_csum;	/* frames the device checksummed */
+	uint64_t	tx_tso;		/* frames the device cut into segments */
+	uint64_t	tx_tso_max;	/* the largest of those, bytes */
+	uint64_t	bytes_copied;	/* payload bytes copied on the data path (goal: 0) */
+	uint64_t	tx_invalid;	/* malformed frames refused before the device */
+	uint64_t	device_resets;	/* the device broke and was set up again */
+	uint64_t	link_changes;	/* the link went down or came back */
+	uint64_t	tx_stalls;	/* sending stalled for a second, and was kicked */
+};
+
+/* The device's counters: LIMPET_OK, or LIMPET_ENOTSUP without a network
+ * device. */
+enum limpet_result limpet_net_stats(struct limpet_net_stats *st);
 
 /* The receive buffers (received frames stay in them, zero copy, until
  * lwIP and the service let go): *total of them, of which *nfree are
  * neither posted to the device nor holding a frame.  LIMPET_OK, or
  * LIMPET_ENOTSUP without a network device. */
-int	limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree);
+enum limpet_result limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree);
 /* Of those, *held hold frames that lwIP or a service still has (neither
  * free nor posted: the rest of the ring's count varies with how many
  * descriptors each buffer takes).  What a leak of received frames would
  * show.  LIMPET_OK, or LIMPET_ENOTSUP without a network device. */
-int	limpet_net_rx_held(uint32_t *held);
+enum limpet_result limpet_net_rx_held(uint32_t *held);
 /* Frames received and waiting for lwIP in the netif's backlog: *now, and
  * the most there have been (a burst the device's ring alone could not
  * have held).  LIMPET_OK, or LIMPET_ENOTSUP without a network device. */
-int	limpet_net_rx_backlog(uint32_t *now, uint32_t *max);
+enum limpet_result limpet_net_rx_backlog(uint32_t *now, uint32_t *max);
 /* IPv6 packets dropped before lwIP read them, which lwIP 2.1.3 would have
  * mishandled (net/port/ip6_guard.c): fragments inside fragments, that
  * disagree, or carrying neighbour discovery or ICMPv6 errors; neighbour
@@ -128,10 +149,10 @@ unsigned limpet_tcp_capacity(void);
 
 /*
  * How a listener serves the connections it accepts.  Each gets state of
- * its own, conn_size bytes zeroed by calloc(), which is the arg of every
- * callback below (tcp_arg()).  The service frees it with free() once lwIP
- * can no longer pass it: in err(), or when it closes the connection
- * itself.
+ * its own, conn_size bytes, zeroed, which is the arg of every callback
+ * below (tcp_arg()).  That state is net/'s: it is freed after err() has
+ * run, or when the service closes the connection (limpet_tcp_close()),
+ * never by the service.
  */
 struct limpet_tcp_service {
 	size_t		conn_size;	/* the per-connection state, > 0 */
@@ -140,32 +161,33 @@ struct limpet_tcp_service {
 	void		(*accepted)(void *conn, struct tcp_pcb *pcb);
 	tcp_recv_fn	recv;
 	tcp_sent_fn	sent;		/* NULL: not told of acknowledgements */
-	/* The connection is gone (reset, or aborted): lwIP has freed the
-	 * pcb; free the state. */
+	/* The connection is gone (reset by the peer, or aborted, by
+	 * tcp_abort() too): lwIP has freed the pcb, and the state is freed
+	 * when this returns.  NULL: nothing to do. */
 	tcp_err_fn	err;
 	tcp_poll_fn	poll;		/* NULL: not polled */
 	u8_t		poll_interval;	/* in lwIP's slow ticks (500 ms) */
 };
 
 /*
- * Listen on TCP port (IPv4 and IPv6, any address) and serve every connection as svc
- * says, with Nagle's algorithm off so that small writes leave at once.
- * A connection that finds no memory for its state is reset.  svc must stay
- * valid as long as the listener, forever in practice.  Call from main(),
- * before limpet_run().  Returns LIMPET_OK, LIMPET_EINVAL when the port is
- * taken, or LIMPET_ENOMEM when lwIP has no memory for the listener.
+ * Listen on TCP port (IPv4 and IPv6, any address) and serve every
+ * connection as svc says, with Nagle's algorithm off so that small writes
+ * leave at once.  A connection that finds no memory for its state is
+ * reset.  svc must stay valid as long as the listener, forever in
+ * practice.  Call from main(), before limpet_run().  Returns LIMPET_OK,
+ * LIMPET_EADDRINUSE when the port is taken, LIMPET_EINVAL for port 0, or
+ * LIMPET_ENOMEM when lwIP has no memory for the listener.
  */
-int	limpet_tcp_listen(uint16_t port, const struct limpet_tcp_service *svc);
+enum limpet_result limpet_tcp_listen(uint16_t port, const struct limpet_tcp_service *svc);
 
 /*
- * Close an accepted connection gracefully: remove its callbacks, so that
- * none runs with state the service is about to free, then tcp_close() it.
- * Call from the connection's own callbacks.  Returns ERR_OK (lwIP frees
- * the pcb once the close completes), or tcp_close()'s error when it could
- * not close (no memory, rarely): the pcb is then still open, without
- * callbacks, for the service to tcp_abort() or to try again later.
+ * Close an accepted connection gracefully, from one of its callbacks
+ * (which then returns ERR_OK): its callbacks are removed and its state
+ * freed, so neither may be used after this, and lwIP sends the FIN.  When
+ * lwIP has no memory for the FIN, net/ tries again every second, and
+ * resets the connection after ten tries.
  */
-err_t	limpet_tcp_close(struct tcp_pcb *pcb);
+void	limpet_tcp_close(struct tcp_pcb *pcb);
 
 /*
  * Echoing what a connection receives without copying it: the received
@@ -183,9 +205,11 @@ struct limpet_tcp_echo {
 void	limpet_tcp_echo_add(struct limpet_tcp_echo *e, struct pbuf *p);
 /* Hand the unwritten part to tcp_write(), as far as lwIP's send buffer
  * and queue take it; *wrote (if not NULL) says whether anything went.
- * ERR_OK, or tcp_write()'s error other than ERR_MEM, after which the
- * caller aborts the connection.  Call again from sent() or poll(). */
-err_t	limpet_tcp_echo_write(struct limpet_tcp_echo *e, struct tcp_pcb *pcb, int *wrote);
+ * LIMPET_OK, or LIMPET_EIO when tcp_write() failed other than for want
+ * of room, after which the caller aborts the connection.  Call again from
+ * sent() or poll(). */
+enum limpet_result limpet_tcp_echo_write(struct limpet_tcp_echo *e, struct tcp_pcb *pcb,
+	    bool *wrote);
 /* len bytes were acknowledged (sent()): free them, reopen the window. */
 void	limpet_tcp_echo_acked(struct limpet_tcp_echo *e, struct tcp_pcb *pcb, u16_t len);
 /* Free what is queued (the connection is gone). */

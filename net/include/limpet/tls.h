@@ -29,10 +29,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <limpet/status.h>
+
 struct altcp_tls_config;
 
 /* The status the machine stops with when TLS cannot be set up. */
-#define LIMPET_TLS_SETUP_STATUS	3
+#define LIMPET_TLS_SETUP_STATUS	LIMPET_STATUS_TLS_SETUP
 
 /* The server's certificates (chains, leaf first) and private keys, PEM
  * and NUL-terminated, as embedded by the build (tls_cert= and tls_key=,
