@@ -337,6 +337,16 @@ def test_offload_off():
 
 # ---- user-mode networking (127.0.0.1 only) -----------------------------------
 
+def test_service_api_results():
+    """limpet/net.h as a service sees it (tests/guest/test_netapi): typed
+    results, LIMPET_EADDRINUSE for a taken port, bools, the device's
+    counters in net/'s own struct, the link-local address first."""
+    r = boot('test_netapi', kernel_args='ip=10.0.2.15 gateway=10.0.2.2 ip6=slaac',
+             qemu_args=['-netdev', 'user,id=n0',
+                        '-device', 'virtio-net-pci,disable-legacy=on,netdev=n0'])
+    assert r.status == 0 and 'netapi: ok' in r.output, r
+
+
 def port_free(port):
     for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
         s = socket.socket(socket.AF_INET, kind)
