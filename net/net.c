@@ -572,6 +572,8 @@ void
 limpet_net_ip6_drops(struct limpet_net_ip6_drops *d)
 {
 	d->fragments = ip6_guard_stats.fragments;
+	d->overlaps = ip6_guard_stats.overlaps;
+	d->duplicates = ip6_guard_stats.duplicates;
 	d->na_ours = ip6_guard_stats.na_ours;
 	d->ptb_mtu = ip6_guard_stats.ptb_mtu;
 	d->nd_options = ip6_guard_stats.nd_options;

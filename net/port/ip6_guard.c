@@ -17,6 +17,9 @@
  *   takes the datagram's from whichever fragment came first, so a
  *   fragment saying ICMPv6 could make ICMPv6 of bytes that the first
  *   fragment, which this guard checks, said were UDP.
+ * - Fragments that overlap (RFC 5722): lwIP drops only the overlapping
+ *   one and completes the datagram from the rest, so which bytes it is
+ *   made of depends on the order they came in; the whole datagram goes.
  * - ICMPv6 in fragments other than echo: error messages fit in 1280
  *   bytes (RFC 4443 2.4 c) and neighbour discovery must not be
  *   fragmented (RFC 6980); both are checked below only whole.
@@ -59,44 +62,85 @@ struct ip6_guard_stats ip6_guard_stats;
 #define MIN_MTU		1280
 
 /*
- * The next header of each datagram in reassembly, as its first fragment
- * to arrive said.  lwIP holds at most MEMP_NUM_REASSDATA datagrams and
+ * Each datagram in reassembly, as its fragments so far said: its next
+ * header (the first fragment to arrive says it) and the byte ranges
+ * they held.  lwIP holds at most MEMP_NUM_REASSDATA datagrams and
  * replaces the oldest first; twice as many entries here, also replaced
- * oldest first, outlive lwIP's.
+ * oldest first, outlive lwIP's.  FRAG_RANGES fragments cover a 64 KiB
+ * datagram at IPv6's smallest MTU (1280: 52 of them); a datagram in more
+ * is refused.
  */
 #define FRAG_SEEN	(2 * MEMP_NUM_REASSDATA)
+#define FRAG_RANGES	64
 static struct {
 	uint8_t		src[16], dst[16];
 	uint32_t	id;
-	uint8_t		nexth, used;
+	uint8_t		nexth, used, poisoned, nranges;
+	struct {
+		uint32_t	start, end;
+	} range[FRAG_RANGES];
 } seen[FRAG_SEEN];
 static unsigned seen_next;
 
+/*
+ * Whether the fragment with id from the packet's addresses, holding bytes
+ * [start, end) of its datagram, may go on to lwIP: it agrees on its next
+ * header with the fragments of its datagram seen before, and overlaps
+ * none of them.  RFC 5722: when fragments overlap, the whole datagram is
+ * discarded, those still to come too; lwIP alone drops only the
+ * overlapping fragment and answers the rest.  The datagram is marked, its
+ * fragments from then on dropped, so it never completes and lwIP lets
+ * what it holds of it go after IPV6_REASS_MAXAGE.  An exact duplicate of
+ * an earlier fragment is dropped alone (as Linux does): it says nothing
+ * new.
+ */
 static int
-ext_header(uint8_t nh)
-{
-	return nh == IP6_NEXTH_HOPBYHOP || nh == IP6_NEXTH_ROUTING ||
-	    nh == IP6_NEXTH_FRAGMENT || nh == IP6_NEXTH_DESTOPTS;
-}
-
-/* Whether the fragment with id from the packet's addresses agrees on
- * its next header with the fragments of its datagram seen before. */
-static int
-frag_agrees(const uint8_t *ip6, uint32_t id, uint8_t nexth)
+frag_ok(const uint8_t *ip6, uint32_t id, uint8_t nexth, uint32_t start, uint32_t end)
 {
 	unsigned i;
 
 	for (i = 0; i < FRAG_SEEN; i++)
 		if (seen[i].used && seen[i].id == id && memcmp(seen[i].src, ip6 + 8, 16) == 0 &&
 		    memcmp(seen[i].dst, ip6 + 24, 16) == 0)
-			return seen[i].nexth == nexth;
-	i = seen_next++ % FRAG_SEEN;
-	memcpy(seen[i].src, ip6 + 8, 16);
-	memcpy(seen[i].dst, ip6 + 24, 16);
-	seen[i].id = id;
-	seen[i].nexth = nexth;
-	seen[i].used = 1;
+			break;
+	if (i == FRAG_SEEN) {
+		i = seen_next++ % FRAG_SEEN;
+		memcpy(seen[i].src, ip6 + 8, 16);
+		memcpy(seen[i].dst, ip6 + 24, 16);
+		seen[i].id = id;
+		seen[i].nexth = nexth;
+		seen[i].used = 1;
+		seen[i].poisoned = 0;
+		seen[i].nranges = 0;
+	}
+	if (seen[i].poisoned || seen[i].nexth != nexth)
+		return 0;
+	for (unsigned k = 0; k < seen[i].nranges; k++) {
+		if (seen[i].range[k].start == start && seen[i].range[k].end == end) {
+			ip6_guard_stats.duplicates++;
+			return 0;
+		}
+		if (start < seen[i].range[k].end && seen[i].range[k].start < end) {
+			seen[i].poisoned = 1;
+			ip6_guard_stats.overlaps++;
+			return 0;
+		}
+	}
+	if (seen[i].nranges == FRAG_RANGES) {
+		seen[i].poisoned = 1;
+		return 0;
+	}
+	seen[i].range[seen[i].nranges].start = start;
+	seen[i].range[seen[i].nranges].end = end;
+	seen[i].nranges++;
 	return 1;
+}
+
+static int
+ext_header(uint8_t nh)
+{
+	return nh == IP6_NEXTH_HOPBYHOP || nh == IP6_NEXTH_ROUTING ||
+	    nh == IP6_NEXTH_FRAGMENT || nh == IP6_NEXTH_DESTOPTS;
 }
 
 /* Whether target (16 bytes) is one of inp's addresses past DAD. */
@@ -144,15 +188,23 @@ icmp6_bad(struct netif *inp, const uint8_t *m, unsigned len)
 }
 
 int
+ip6_input_hook(struct pbuf *p, struct netif *inp)
+{
+	if (tcp_lookup_busy())
+		return 0;	/* the index's own ip6_input(): checked already */
+	return ip6_guard_input(p, inp) || tcp_lookup_hook(p, inp);
+}
+
+int
 ip6_guard_input(struct pbuf *p, struct netif *inp)
 {
 	const uint8_t *b = p->payload;
-	unsigned end, off = IP6_HLEN, fragment = 0;
+	unsigned end, plen_end, off = IP6_HLEN, fragment = 0;
 	uint8_t nh;
 
 	if (p->len < IP6_HLEN)
 		return 0;	/* lwIP drops it */
-	end = IP6_HLEN + ((unsigned)b[4] << 8 | b[5]);
+	end = plen_end = IP6_HLEN + ((unsigned)b[4] << 8 | b[5]);
 	if (end > p->len)
 		end = p->len;	/* lwIP drops a short one; checks stay inside */
 	nh = b[6];
@@ -179,7 +231,14 @@ ip6_guard_input(struct pbuf *p, struct netif *inp)
 			fragment = 1;
 			if ((offset_m & 0xfff9) == 0)
 				continue;	/* atomic (RFC 6946): processed whole, in place */
-			if (ext_header(nh) || !frag_agrees(b, id, nh)) {
+			if (ext_header(nh)) {
+				ip6_guard_stats.fragments++;
+				goto drop;
+			}
+			/* The fragment's bytes of its datagram, by its declared
+			 * length (lwIP's reassembly goes by that too). */
+			if (!frag_ok(b, id, nh, offset_m & 0xfff8,
+			    (offset_m & 0xfff8) + (plen_end - off))) {
 				ip6_guard_stats.fragments++;
 				goto drop;
 			}

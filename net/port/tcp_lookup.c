@@ -380,6 +380,12 @@ tcp_lookup_hook(struct pbuf *p, struct netif *inp)
 	return 1;	/* handled here */
 }
 
+int
+tcp_lookup_busy(void)
+{
+	return busy;
+}
+
 void
 tcp_lookup_seen(struct tcp_pcb *pcb)
 {

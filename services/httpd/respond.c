@@ -247,8 +247,9 @@ stats_page(struct conn *c, const struct http_request *req)
 			    nc.ip6[i].str, nc.ip6[i].prefix, nc.ip6[i].ready ? "true" : "false");
 		limpet_net_ip6_drops(&d6);
 		J("],\"gateway6\":\"%s\",\"ip6_drops\":{\"fragments\":%" PRIu64
-		    ",\"na_ours\":%" PRIu64 ",\"ptb_mtu\":%" PRIu64 ",\"nd_options\":%" PRIu64 "}},",
-		    nc.gateway6_str, d6.fragments, d6.na_ours, d6.ptb_mtu, d6.nd_options);
+		    ",\"overlaps\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"na_ours\":%" PRIu64
+		    ",\"ptb_mtu\":%" PRIu64 ",\"nd_options\":%" PRIu64 "}},", nc.gateway6_str,
+		    d6.fragments, d6.overlaps, d6.duplicates, d6.na_ours, d6.ptb_mtu, d6.nd_options);
 	}
 	/* TLS: bodies are encrypted by mbedTLS into its record buffer, which
 	 * TLS cannot avoid; they are not counted in driver.bytes_copied. */

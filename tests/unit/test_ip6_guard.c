@@ -154,8 +154,47 @@ nested_fragments(void **state)
 	assert_false(dropped());
 	start(44);
 	frag(17, 0, 1, 5);
-	add(16);
+	add(8);
 	assert_false(dropped());
+}
+
+/* Fragment k of datagram id: bytes [8 * off8, 8 * off8 + len). */
+static int
+udp_fragment(uint32_t id, unsigned off8, unsigned len, int more)
+{
+	start(44);
+	frag(17, off8, more, id);
+	add(len);
+	return dropped();
+}
+
+/* RFC 5722: an overlap drops the fragment and every later one of its
+ * datagram, so it never completes; an exact duplicate goes alone. */
+static void
+overlaps(void **state)
+{
+	unsigned long o = ip6_guard_stats.overlaps, d = ip6_guard_stats.duplicates;
+
+	(void)state;
+	assert_false(udp_fragment(20, 0, 1024, 1));
+	assert_true(udp_fragment(20, 64, 512, 1));	/* inside the first */
+	assert_true(udp_fragment(20, 128, 100, 0));	/* would complete it */
+	assert_int_equal(ip6_guard_stats.overlaps, o + 1);
+	/* A duplicate of the first fragment: dropped, the datagram goes on. */
+	assert_false(udp_fragment(21, 0, 1024, 1));
+	assert_true(udp_fragment(21, 0, 1024, 1));
+	assert_false(udp_fragment(21, 128, 100, 0));
+	assert_int_equal(ip6_guard_stats.duplicates, d + 1);
+	/* Adjacent ranges do not overlap; one byte across does, and the
+	 * datagram's next fragment, adjacent, goes too. */
+	assert_false(udp_fragment(22, 1, 8, 1));
+	assert_false(udp_fragment(24, 0, 9, 1));	/* another datagram */
+	assert_true(udp_fragment(22, 0, 9, 1));
+	assert_true(udp_fragment(22, 2, 8, 0));
+	/* A datagram in more fragments than a 64 KiB one needs at 1280. */
+	for (unsigned k = 0; k < 64; k++)
+		assert_false(udp_fragment(23, k, 8, 1));
+	assert_true(udp_fragment(23, 64, 8, 0));
 }
 
 static void
@@ -285,6 +324,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(nested_fragments),
 		cmocka_unit_test(fragments_disagree),
+		cmocka_unit_test(overlaps),
 		cmocka_unit_test(nd_and_errors_not_in_fragments),
 		cmocka_unit_test(neighbour_advertisements),
 		cmocka_unit_test(packet_too_big),

@@ -120,11 +120,14 @@ enum limpet_result limpet_net_rx_held(uint32_t *held);
 enum limpet_result limpet_net_rx_backlog(uint32_t *now, uint32_t *max);
 /* IPv6 packets dropped before lwIP read them, which lwIP 2.1.3 would have
  * mishandled (net/port/ip6_guard.c): fragments inside fragments, that
- * disagree, or carrying neighbour discovery or ICMPv6 errors; neighbour
+ * disagree or overlap, or carrying neighbour discovery or ICMPv6 errors
+ * (all counted in fragments; of them, the datagrams dropped for an
+ * overlap, RFC 5722, and exact duplicates of a fragment); neighbour
  * advertisements for an address of ours past DAD; packet too big outside
  * 1280..the link's MTU; neighbour discovery options of length zero. */
 struct limpet_net_ip6_drops {
-	uint64_t	fragments, na_ours, ptb_mtu, nd_options;
+	uint64_t	fragments, overlaps, duplicates;
+	uint64_t	na_ours, ptb_mtu, nd_options;
 };
 void	limpet_net_ip6_drops(struct limpet_net_ip6_drops *d);
 

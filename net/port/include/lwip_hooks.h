@@ -32,6 +32,8 @@ void	net_pools_grow(void);
  * segment to a connection (LWIP_HOOK_TCP_INPACKET_PCB), its entry in the
  * index that makes that possible. */
 int	tcp_lookup_hook(struct pbuf *p, struct netif *inp);
+/* Inside tcp_lookup_hook()'s own ip4_input() or ip6_input(). */
+int	tcp_lookup_busy(void);
 void	tcp_lookup_seen(struct tcp_pcb *pcb);
 /* The index, for the capacity the pools were sized for; -1 without
  * memory for it (SYNs then take lwIP's own way). */
@@ -45,12 +47,18 @@ struct tcp_lookup_stats {
 };
 extern struct tcp_lookup_stats tcp_lookup_stats;
 
-/* LWIP_HOOK_IP6_INPUT, before the index: 1 when it dropped (and freed)
- * a packet that lwIP would mishandle (net/port/ip6_guard.c), with a count
- * of each kind. */
+/* LWIP_HOOK_IP6_INPUT: the guard, then the index, once a packet (the
+ * index hands the packet to ip6_input() itself, which calls the hook
+ * again: that pass goes through).  ip6_guard_input(): 1 when it dropped
+ * (and freed) a packet that lwIP would mishandle (net/port/ip6_guard.c),
+ * with a count of each kind. */
+int	ip6_input_hook(struct pbuf *p, struct netif *inp);
 int	ip6_guard_input(struct pbuf *p, struct netif *inp);
 struct ip6_guard_stats {
-	unsigned long	fragments;	/* nested, disagreeing, ND or errors in fragments */
+	unsigned long	fragments;	/* nested, disagreeing, overlapping, ND or
+					 * errors in fragments */
+	unsigned long	overlaps;	/* datagrams dropped for overlaps (RFC 5722) */
+	unsigned long	duplicates;	/* exact duplicates of a fragment, dropped */
 	unsigned long	na_ours;	/* NAs for our addresses past DAD */
 	unsigned long	ptb_mtu;	/* packet too big below 1280 or not below the link's */
 	unsigned long	nd_options;	/* ND options of length zero */

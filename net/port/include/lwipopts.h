@@ -442,7 +442,7 @@ void	limpet_heap_free(void *p);
  * taking an address that passed DAD, packet too big below 1280 or at or
  * above the link's MTU, ND
  * options of length zero). */
-#define LWIP_HOOK_IP6_INPUT(p, inp)	(ip6_guard_input(p, inp) || tcp_lookup_hook(p, inp))
+#define LWIP_HOOK_IP6_INPUT(p, inp)	ip6_input_hook(p, inp)
 /** LWIP_HOOK_ND6_GET_GW: the next hop of an IPv6 destination that no
  * router advertisement put on the link: itself inside the static
  * address's prefix (ip6=ADDR/PREFIX, any length), else the static
