@@ -96,6 +96,25 @@ bad_arg(const char *key, const char *value, const char *why)
 	machine_exit(EXIT_USAGE);
 }
 
+/*
+ * The offload policy, net/'s to decide: offload=on (the default) asks the
+ * device for every offload the netif can use (NETDEV_OFF_*: checksums
+ * both ways, the host's large frames, TSO), offload=off for none, plain
+ * frames and software checksums.  The device takes those it has
+ * (netdev_start()).
+ */
+static unsigned
+offload_policy(void)
+{
+	const char *v = kargs_take(&boot_args, "offload");
+
+	if (v == NULL || strcmp(v, "on") == 0)
+		return NETDEV_OFF_ALL;
+	if (strcmp(v, "off") != 0)
+		bad_arg("offload", v, "expected offload=on or offload=off");
+	return 0;
+}
+
 /* The kernel argument key=..., else the build's default. */
 static void
 address_arg(const char *key, const char *dflt, ip4_addr_t *out)
@@ -413,12 +432,14 @@ static void
 net_init(void)
 {
 	ip4_addr_t ip, mask, gw;
+	struct virtio_netif_conf conf;
 	u8_t link_up;
 	int n;
 
 	/* Check the arguments first: a typo is reported with or without a NIC. */
 	configure(&ip, &mask, &gw);
 	configure6();
+	conf.offloads = offload_policy();
 
 	if ((n = netdev_probe()) <= 0 || (dev = netdev_get(0)) == NULL) {
 		if (n < 0)
@@ -438,7 +459,8 @@ net_init(void)
 	}
 	lwip_init();
 	tcp_lookup_init(net_tcp_capacity());
-	if (netif_add(&netif, &ip, &mask, &gw, dev, virtio_netif_init,
+	conf.dev = dev;
+	if (netif_add(&netif, &ip, &mask, &gw, &conf, virtio_netif_init,
 	    ethernet_input) == NULL) {
 		log_error("net: %s: could not bring the interface up; no networking",
 		    netdev_info(dev)->name);

@@ -263,7 +263,7 @@ def test_microvm_virtio_mmio():
         assert 'virtio-net-mmio' in t.guest.output, t.guest.describe()
 
 
-# The driver's counters at shutdown (drivers/virtio-net/virtio_net.c).
+# The driver's counters at shutdown (drivers/netdev.c).
 DRIVER_STATS = re.compile(r'rx \d+ pkts \d+ bytes \d+ drops (\d+) large, '
                           r'tx \d+ pkts \d+ bytes \d+ drops (?:\d+ invalid )?(\d+) csum (\d+) tso '
                           r'\(largest (\d+) bytes\)')

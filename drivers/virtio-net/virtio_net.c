@@ -1,13 +1,21 @@
 /*
- * virtio-net device logic (virtio 1.1, 5.1) over a transport's ops table,
- * implementing drivers/include/netdev.h.
+ * virtio-net device logic (virtio 1.1, 5.1) over a transport's ops table:
+ * a netdev (drivers/include/netdev.h) whose transmit and refill functions
+ * sit in its struct netdev and whose start is in a static const
+ * netdev_ops.  The transports (drivers/virtio/) find the devices and
+ * hand them here through virtio_net_driver, the match table's entry for
+ * VIRTIO_ID_NET.
  *
  * Zero copy both ways: receive buffers come from the upper layer and go
  * back to it filled; transmit segments go on the ring as they are, behind
  * a virtio-net header from a driver-owned array (one per descriptor head).
- * Every buffer address is translated to a device address page by page,
+ * Every buffer becomes device addresses through dma_runs() (kernel/mm.h),
  * so a buffer in the heap (not identity-mapped) that crosses a page
  * boundary becomes one descriptor per physically contiguous run.
+ *
+ * Attach (at boot) reads what the device offers and its MAC, steps 1-3 of
+ * 3.1.1; start (netdev_start(), when net/ brings the interface up) takes
+ * the offloads net/ asks for of those, and finishes the initialisation.
  *
  * Features: VERSION_1 (required), MAC, STATUS and RING_EVENT_IDX when
  * offered, and the offloads a host with a vnet header (tap) offers: CSUM
@@ -18,9 +26,10 @@
  * TCP segments, over IPv4 or IPv6, as one frame, which lwIP takes as one
  * large segment: one trip through the ring and the stack instead of 44),
  * and HOST_TSO4 with CSUM (the device cuts a large TCP frame of ours into
- * segments; IPv4 only, as net/netif/virtio_netif.c explains).  The kernel argument
- * offload=off keeps to plain 1514-byte frames with software checksums.
- * Every receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
+ * segments; IPv4 only, as net/netif/virtio_netif.c explains), each only
+ * when net/ asks for the offload (NETDEV_OFF_*) that needs it: with none
+ * (the kernel argument offload=off), plain 1514-byte frames with software
+ * checksums.  Every receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
  *
  * Interrupts only wake the loop; the loop source's poll reaps both used
  * rings, hands frames up and refills.  While it polls the device is
@@ -60,6 +69,9 @@
 #include "virtio_dev.h"
 #include "virtio_reg.h"
 #include "virtqueue.h"
+
+/* Devices the driver handles at most. */
+#define VIRTIO_NET_MAX_DEVS	NETDEV_MAX
 
 /* Ring entries per queue at most (the device may offer fewer). */
 #define VIRTIO_NET_QUEUE_SIZE	256
@@ -113,15 +125,15 @@ struct tx_hdr {
 	uint8_t			pad[4];
 };
 
-struct netdev {
+struct vnet {
+	struct netdev		dev;		/* first: what net/ sees */
 	struct virtio_dev	vdev;		/* the transport's part */
 	int			in_use;
-	int			started;
+	int			live;		/* started: rings, source, upper layer */
 	int			index;
-	char			name[24];
-	struct netdev_info	info;
-	struct netdev_stats	stats;
-	uint64_t		features;
+	char			kind[20];	/* "virtio-net-pci", info.name */
+	uint64_t		offered;	/* the device's features */
+	uint64_t		features;	/* negotiated at start */
 	unsigned		vector, cfg_vector;
 	volatile int		cfg_pending;	/* the configuration may have changed */
 	int			out_of_service;	/* a reset failed; recover() retries */
@@ -153,57 +165,51 @@ struct netdev {
 	unsigned		nkeep;
 };
 
-static struct netdev devs[VIRTIO_NET_MAX_DEVS];
+static struct vnet devs[VIRTIO_NET_MAX_DEVS];
 static int ndevs;
-static int hook_added;
 
-static struct netdev *
-to_netdev(struct virtio_dev *d)
+static int	start(struct netdev *dev, const struct netdev_conf *conf);
+static int	tx(struct netdev *dev, const struct netdev_seg *segs, int nsegs,
+		    const struct netdev_offload *off, void *cookie);
+static void	rx_refill(struct netdev *dev);
+static int	poll(struct loop_source *src);
+static uint64_t	next_deadline(struct loop_source *src);
+
+static const struct netdev_ops vnet_ops = {
+	.start	= start,
+};
+
+static struct vnet *
+to_vnet(struct virtio_dev *d)
 {
-	return (struct netdev *)((char *)d - offsetof(struct netdev, vdev));
+	return (struct vnet *)((char *)d - offsetof(struct vnet, vdev));
+}
+
+static struct vnet *
+from_netdev(struct netdev *dev)
+{
+	return (struct vnet *)((char *)dev - offsetof(struct vnet, dev));
 }
 
 /* ---- device addresses ---------------------------------------------------- */
 
-/* RAM is identity-mapped; only the heap needs a page-table walk. */
+/* The device address of driver memory (page-allocated: identity-mapped,
+ * physically contiguous). */
 static uint64_t
-dma_addr(uint64_t va)
+dma_addr(const void *p)
 {
-	return va < HEAP_BASE ? va : virt_to_phys(va);
-}
+	struct dma_run r;
 
-/* Append [p, p + len) to segs[0..n) as physically contiguous runs; the
- * new count, or -EINVAL past max, -EFAULT for an unmapped page. */
-static int
-add_runs(struct virtq_seg *segs, int n, int max, const void *p, uint32_t len, int write)
-{
-	uint64_t va = (uint64_t)p;
-
-	while (len > 0) {
-		uint32_t chunk = (uint32_t)(PAGE_SIZE - (va & (PAGE_SIZE - 1)));
-		uint64_t pa = dma_addr(va);
-
-		if (chunk > len)
-			chunk = len;
-		if (pa == (uint64_t)-1)
-			return -EFAULT;
-		if (n > 0 && segs[n - 1].write == write && segs[n - 1].addr + segs[n - 1].len == pa)
-			segs[n - 1].len += chunk;
-		else if (n == max)
-			return -EINVAL;
-		else
-			segs[n++] = (struct virtq_seg){ .addr = pa, .len = chunk, .write = write };
-		va += chunk;
-		len -= chunk;
-	}
-	return n;
+	if (dma_runs(p, 1, &r, 0, 1) != 1)
+		panic("virtio-net: driver memory %p is not mapped", p);
+	return r.addr;
 }
 
 /* ---- configuration --------------------------------------------------------- */
 
 /* Read device config bytes consistently (2.4.1: retry on a generation change). */
 static void
-cfg_read(struct netdev *nd, unsigned off, void *buf, unsigned len)
+cfg_read(struct vnet *nd, unsigned off, void *buf, unsigned len)
 {
 	const struct virtio_ops *ops = nd->vdev.ops;
 	uint32_t gen;
@@ -216,7 +222,7 @@ cfg_read(struct netdev *nd, unsigned off, void *buf, unsigned len)
 }
 
 static int
-link_up(struct netdev *nd)
+link_up(struct vnet *nd)
 {
 	uint16_t status;
 
@@ -227,25 +233,25 @@ link_up(struct netdev *nd)
 }
 
 static void
-read_mac(struct netdev *nd)
+read_mac(struct vnet *nd, uint64_t features)
 {
-	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_MAC)) {
-		cfg_read(nd, VIRTIO_NET_CFG_MAC, nd->info.mac, 6);
+	if (features & VIRTIO_BIT(VIRTIO_NET_F_MAC)) {
+		cfg_read(nd, VIRTIO_NET_CFG_MAC, nd->dev.info.mac, 6);
 		return;
 	}
 	/* 5.1.5: without a MAC from the device, make up a locally
 	 * administered unicast one. */
 	uint64_t t = now_ns();
-	nd->info.mac[0] = 0x02;
+	nd->dev.info.mac[0] = 0x02;
 	for (int i = 1; i < 6; i++)
-		nd->info.mac[i] = (uint8_t)(t >> (8 * i));
+		nd->dev.info.mac[i] = (uint8_t)(t >> (8 * i));
 }
 
 /* ---- queues ---------------------------------------------------------------- */
 
 /* Lay out an empty ring of size entries in mem and give it to the device. */
 static int
-ring_setup(struct netdev *nd, unsigned idx, struct virtq *vq, uint16_t size,
+ring_setup(struct vnet *nd, unsigned idx, struct virtq *vq, uint16_t size,
     void **cookies, void *mem, size_t pages)
 {
 	const struct virtio_ops *ops = nd->vdev.ops;
@@ -261,7 +267,7 @@ ring_setup(struct netdev *nd, unsigned idx, struct virtq *vq, uint16_t size,
 }
 
 static int
-queue_init(struct netdev *nd, unsigned idx, struct virtq *vq, void **cookies,
+queue_init(struct vnet *nd, unsigned idx, struct virtq *vq, void **cookies,
     void **mem, size_t *pages)
 {
 	const struct virtio_ops *ops = nd->vdev.ops;
@@ -284,7 +290,7 @@ queue_init(struct netdev *nd, unsigned idx, struct virtq *vq, void **cookies,
 }
 
 static void
-kick(struct netdev *nd, struct virtq *vq, unsigned idx)
+kick(struct vnet *nd, struct virtq *vq, unsigned idx)
 {
 	if (virtq_kick_prepare(vq))
 		nd->vdev.ops->notify(&nd->vdev, idx);
@@ -295,10 +301,10 @@ kick(struct netdev *nd, struct virtq *vq, unsigned idx)
 static void
 intr(struct trapframe *tf, void *arg)
 {
-	struct netdev *nd = arg;
+	struct vnet *nd = arg;
 
 	(void)tf;
-	nd->stats.interrupts++;
+	nd->dev.stats.interrupts++;
 	if (nd->vdev.ops->irq_ack != NULL &&
 	    (nd->vdev.ops->irq_ack(&nd->vdev) & VIRTIO_ISR_CONFIG))
 		nd->cfg_pending = 1;
@@ -309,41 +315,16 @@ intr(struct trapframe *tf, void *arg)
 static void
 cfg_intr(struct trapframe *tf, void *arg)
 {
-	struct netdev *nd = arg;
+	struct vnet *nd = arg;
 
 	(void)tf;
-	nd->stats.interrupts++;
+	nd->dev.stats.interrupts++;
 	nd->cfg_pending = 1;
 	loop_source_signal(&nd->src);
 }
 
-static void
-print_stats(void)
-{
-	for (int i = 0; i < ndevs; i++) {
-		const struct netdev_stats *s = &devs[i].stats;
-
-		kprintf("%s: rx %llu pkts %llu bytes %llu drops %llu large, tx %llu pkts "
-		    "%llu bytes %llu drops %llu invalid %llu csum %llu tso (largest %llu bytes), "
-		    "tx ring full %llu, rx no buffers %llu, interrupts %llu, bytes copied %llu, "
-		    "device resets %llu, link changes %llu, tx stalls %llu\n",
-		    devs[i].name,
-		    (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
-		    (unsigned long long)s->rx_drops, (unsigned long long)s->rx_large,
-		    (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
-		    (unsigned long long)s->tx_drops, (unsigned long long)s->tx_invalid,
-		    (unsigned long long)s->tx_csum,
-		    (unsigned long long)s->tx_tso,
-		    (unsigned long long)s->tx_tso_max,
-		    (unsigned long long)s->tx_ring_full, (unsigned long long)s->rx_no_buffers,
-		    (unsigned long long)s->interrupts, (unsigned long long)s->bytes_copied,
-		    (unsigned long long)s->device_resets, (unsigned long long)s->link_changes,
-		    (unsigned long long)s->tx_stalls);
-	}
-}
-
-struct virtio_dev *
-virtio_net_new(void)
+static struct virtio_dev *
+alloc(void)
 {
 	for (int i = 0; i < VIRTIO_NET_MAX_DEVS; i++)
 		if (!devs[i].in_use) {
@@ -354,47 +335,58 @@ virtio_net_new(void)
 	return NULL;
 }
 
-void
-virtio_net_release(struct virtio_dev *d)
+static void
+release(struct virtio_dev *d)
 {
-	to_netdev(d)->in_use = 0;
+	to_vnet(d)->in_use = 0;
 }
 
-/* offload=on|off (on unless the kernel argument says otherwise). */
-static int
-offload_wanted(void)
-{
-	const char *v = kargs_take(&boot_args, "offload");
-
-	if (v == NULL || strcmp(v, "on") == 0)
-		return 1;
-	if (strcmp(v, "off") == 0)
-		return 0;
-	kprintf("virtio-net: error: offload=%s: expected offload=on or offload=off\n", v);
-	machine_exit(EXIT_USAGE);
-}
-
-/* The features we ask for, of those offered.  5.1.3.1: GUEST_TSO4 and
- * GUEST_TSO6 need GUEST_CSUM and HOST_TSO4 needs CSUM; we also want
- * MRG_RXBUF with them, or every receive buffer would have to hold 64 KiB. */
+/*
+ * The features we ask for, of those offered, for the offloads net/ wants
+ * (NETDEV_OFF_*).  5.1.3.1: GUEST_TSO4 and GUEST_TSO6 need GUEST_CSUM and
+ * HOST_TSO4 needs CSUM; we also want MRG_RXBUF with them, or every
+ * receive buffer would have to hold 64 KiB.
+ */
 static uint64_t
-negotiate(uint64_t offered)
+negotiate(uint64_t offered, unsigned wanted)
 {
 	uint64_t want = VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_NET_F_MAC)
 	    | VIRTIO_BIT(VIRTIO_NET_F_STATUS) | VIRTIO_BIT(VIRTIO_F_RING_EVENT_IDX);
-	uint64_t tso = VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	uint64_t large = VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
 
-	if (offload_wanted()) {
-		want |= VIRTIO_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM)
-		    | VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
-		if ((offered & tso) == tso)
+	if (wanted & (NETDEV_OFF_TX_CSUM | NETDEV_OFF_TX_TSO))
+		want |= VIRTIO_BIT(VIRTIO_NET_F_CSUM);
+	if (wanted & (NETDEV_OFF_RX_CSUM | NETDEV_OFF_RX_LARGE))
+		want |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	if (wanted & NETDEV_OFF_RX_LARGE) {
+		want |= VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF);
+		if ((offered & large) == large)
 			want |= VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |
 			    VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6);
-		/* HOST_TSO4 needs CSUM. */
-		if (offered & VIRTIO_BIT(VIRTIO_NET_F_CSUM))
-			want |= VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4);
 	}
+	if ((wanted & NETDEV_OFF_TX_TSO) && (offered & VIRTIO_BIT(VIRTIO_NET_F_CSUM)))
+		want |= VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4);
 	return offered & want;
+}
+
+/* The offloads a set of features gives the upper layer. */
+static unsigned
+offloads(uint64_t features)
+{
+	unsigned off = 0;
+
+	if (features & VIRTIO_BIT(VIRTIO_NET_F_CSUM))
+		off |= NETDEV_OFF_TX_CSUM;
+	if ((features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4)) &&
+	    (features & VIRTIO_BIT(VIRTIO_NET_F_CSUM)))
+		off |= NETDEV_OFF_TX_TSO;
+	if (features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM))
+		off |= NETDEV_OFF_RX_CSUM;
+	if ((features & (VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) | VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6)))
+	    && (features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM))
+	    && (features & VIRTIO_BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		off |= NETDEV_OFF_RX_LARGE;
+	return off;
 }
 
 /* 4.1.5.1.2.1, 4.2.2.1: a reset may take time; poll this long at most. */
@@ -416,12 +408,12 @@ reset(struct virtio_dev *d)
 /*
  * Steps 1-6 of 3.1.1: reset, ACKNOWLEDGE (we noticed it), DRIVER (we can
  * drive it), the features, FEATURES_OK.  The first time, the features are
- * what we want of those offered; again (after the device broke), exactly
+ * what we want of those offered, for the offloads wanted; again (after the device broke), exactly
  * those we had, which everything above was set up for.  *what names the
  * step that failed.
  */
 static int
-handshake(struct netdev *nd, int again, const char **what)
+handshake(struct vnet *nd, int again, unsigned wanted, const char **what)
 {
 	struct virtio_dev *d = &nd->vdev;
 	const struct virtio_ops *ops = d->ops;
@@ -438,7 +430,7 @@ handshake(struct netdev *nd, int again, const char **what)
 	*what = "features";
 	offered = ops->get_features(d);
 	if (!again)
-		nd->features = negotiate(offered);
+		nd->features = negotiate(offered, wanted);
 	else if ((offered & nd->features) != nd->features)
 		return -ENOTSUP;	/* it no longer offers what we use */
 	if (!(nd->features & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
@@ -455,7 +447,7 @@ handshake(struct netdev *nd, int again, const char **what)
 
 /* 8. DRIVER_OK: the device is live. */
 static void
-driver_ok(struct netdev *nd)
+driver_ok(struct vnet *nd)
 {
 	nd->vdev.ops->set_status(&nd->vdev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
 	    | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
@@ -465,7 +457,7 @@ driver_ok(struct netdev *nd)
 /* net_fault=MS (debug builds only): every MS milliseconds, break the
  * device on purpose (fault()), so that tests can watch it recover. */
 static void
-fault_arg(struct netdev *nd)
+fault_arg(struct vnet *nd)
 {
 	const char *v = kargs_take(&boot_args, "net_fault");
 	char *end;
@@ -480,23 +472,83 @@ fault_arg(struct netdev *nd)
 	}
 	nd->fault_every = ms * 1000000ULL;
 	log_warn("%s: net_fault=%lu: the device will be broken on purpose every %lu ms",
-	    nd->name, ms, ms);
+	    nd->dev.name, ms, ms);
 }
 #endif
 
-int
-virtio_net_attach(struct virtio_dev *d)
+/*
+ * Attach (from the match table): steps 1-3 of 3.1.1 and a look at what
+ * the device offers and its MAC (4 allows reading the configuration
+ * before the features are settled).  start() does the rest, when net/
+ * has said which offloads it wants.
+ */
+static int
+attach(struct virtio_dev *d)
 {
-	struct netdev *nd = to_netdev(d);
+	struct vnet *nd = to_vnet(d);
+	const struct virtio_ops *ops = d->ops;
+	int err;
+
+	/* Devices are found in order, so slots fill from 0: keep them dense. */
+	nd->index = ndevs;
+	ksnprintf(nd->kind, sizeof(nd->kind), "%s-%s", d->drv->name, ops->name);
+	ksnprintf(nd->dev.name, sizeof(nd->dev.name), "%s%d", nd->kind, nd->index);
+	if ((err = reset(d)) != 0)
+		goto fail;
+	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
+	ops->set_status(d, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	nd->offered = ops->get_features(d);
+	err = -ENOTSUP;
+	if (!(nd->offered & VIRTIO_BIT(VIRTIO_F_VERSION_1)))
+		goto fail;		/* a legacy-only device */
+	read_mac(nd, nd->offered);
+#ifdef LIMPET_DEBUG
+	fault_arg(nd);
+#endif
+	nd->dev.tx = tx;
+	nd->dev.rx_refill = rx_refill;
+	nd->dev.ops = &vnet_ops;
+	nd->dev.info.name = nd->kind;
+	nd->dev.info.mtu = 1500;
+	nd->dev.info.link_up = 1;
+	nd->dev.info.rx_buf_size = VIRTIO_NET_RX_BUF_SIZE;
+	nd->dev.info.rx_frame_max = VIRTIO_NET_RX_BUF_SIZE - sizeof(struct virtio_net_hdr);
+	nd->dev.info.offloads_avail = offloads(nd->offered);
+	if ((err = netdev_register(&nd->dev)) != 0)
+		goto fail;
+	ndevs++;
+	return 0;
+
+fail:
+	ops->set_status(d, ops->get_status(d) | VIRTIO_STATUS_FAILED);
+	log_warn("%s: attach failed (%d); device ignored (offered features 0x%llx)",
+	    nd->dev.name, err, (unsigned long long)nd->offered);
+	release(d);
+	return err;
+}
+
+const struct virtio_driver virtio_net_driver = {
+	.device_id	= VIRTIO_ID_NET,
+	.name		= "virtio-net",
+	.alloc		= alloc,
+	.attach		= attach,
+	.release	= release,
+};
+
+/*
+ * netdev_ops.start: steps 4-8 of 3.1.1 with the offloads net/ wants,
+ * then the rings filled and the loop source registered.
+ */
+static int
+start(struct netdev *dev, const struct netdev_conf *conf)
+{
+	struct vnet *nd = from_netdev(dev);
+	struct virtio_dev *d = &nd->vdev;
 	const struct virtio_ops *ops = d->ops;
 	int err, vec;
 	const char *what;
 
-	/* Devices are found in order, so slots fill from 0: keep them dense. */
-	nd->index = ndevs;
-	ksnprintf(nd->name, sizeof(nd->name), "%s%d", ops->name, nd->index);
-
-	if ((err = handshake(nd, 0, &what)) != 0)
+	if ((err = handshake(nd, 0, conf->offloads, &what)) != 0)
 		goto fail;
 
 	/* 7. Device-specific setup: interrupts (the queues', and the
@@ -507,7 +559,7 @@ virtio_net_attach(struct virtio_dev *d)
 		goto fail;
 	}
 	nd->vector = (unsigned)vec;
-	nd->src.name = nd->name;
+	nd->src.name = nd->dev.name;
 	nd->src.arg = nd;
 	if ((err = irq_register(nd->vector, intr, nd)) != 0)
 		goto fail;
@@ -533,46 +585,40 @@ virtio_net_attach(struct virtio_dev *d)
 	if ((nd->tx_hdr = page_alloc(PAGE_ROUND_UP(sizeof(struct tx_hdr)
 	    * nd->txq.size) / PAGE_SIZE)) == NULL)
 		goto fail_txq;
-	read_mac(nd);
+	read_mac(nd, nd->features);
 	driver_ok(nd);
-#ifdef LIMPET_DEBUG
-	fault_arg(nd);
-#endif
 
-	nd->info.name = ops->name;
-	nd->info.mtu = 1500;
-	nd->info.link_up = link_up(nd);
-	nd->info.rx_buf_size = VIRTIO_NET_RX_BUF_SIZE;
-	nd->info.rx_frame_max = VIRTIO_NET_RX_BUF_SIZE - sizeof(struct virtio_net_hdr);
-	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM))
-		nd->info.offloads |= NETDEV_OFF_TX_CSUM;
-	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4))
-		nd->info.offloads |= NETDEV_OFF_TX_TSO;
-	if (nd->features & VIRTIO_BIT(VIRTIO_NET_F_GUEST_CSUM))
-		nd->info.offloads |= NETDEV_OFF_RX_CSUM;
-	if (nd->features & (VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO4) |
-	    VIRTIO_BIT(VIRTIO_NET_F_GUEST_TSO6))) {
-		nd->info.offloads |= NETDEV_OFF_RX_LARGE;
+	nd->dev.info.offloads = offloads(nd->features);
+	if (nd->dev.info.offloads & NETDEV_OFF_RX_LARGE)
 		/* An IPv4 packet is at most 64 KiB, and so is a pbuf; the
 		 * window we advertise (TCP_WND) keeps the host below it,
 		 * over IPv6 too. */
-		nd->info.rx_frame_max = 0xffff;
-	}
+		nd->dev.info.rx_frame_max = 0xffff;
 	/* A frame must fit the ring even at two descriptors a segment. */
-	nd->info.tx_max_segs = VIRTIO_NET_TX_MAX_SEGS;
-	if (nd->info.tx_max_segs > (nd->txq.size - 1u) / 2)
-		nd->info.tx_max_segs = (nd->txq.size - 1u) / 2;
-	nd->info.rx_ring = nd->rxq.size;
-	nd->info.tx_ring = nd->txq.size;
-	ndevs++;
-	if (!hook_added++)
-		shutdown_hook_add(print_stats);
-	log_debug("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, rings %u/%u, "
-	    "features 0x%llx, vector %u", nd->name,
-	    nd->info.mac[0], nd->info.mac[1], nd->info.mac[2],
-	    nd->info.mac[3], nd->info.mac[4], nd->info.mac[5],
-	    nd->info.link_up ? "up" : "down", nd->rxq.size, nd->txq.size,
-	    (unsigned long long)nd->features, nd->vector);
+	nd->dev.info.tx_max_segs = VIRTIO_NET_TX_MAX_SEGS;
+	if (nd->dev.info.tx_max_segs > (nd->txq.size - 1u) / 2)
+		nd->dev.info.tx_max_segs = (nd->txq.size - 1u) / 2;
+	nd->dev.info.rx_ring = nd->rxq.size;
+	nd->dev.info.tx_ring = nd->txq.size;
+	log_debug("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, rings %u/%u, "
+	    "features 0x%llx of 0x%llx, vector %u", nd->dev.name,
+	    nd->dev.info.mac[0], nd->dev.info.mac[1], nd->dev.info.mac[2],
+	    nd->dev.info.mac[3], nd->dev.info.mac[4], nd->dev.info.mac[5],
+	    nd->rxq.size, nd->txq.size, (unsigned long long)nd->features,
+	    (unsigned long long)nd->offered, nd->vector);
+
+	nd->upper = conf->upper;
+	nd->ctx = conf->ctx;
+	nd->live = 1;
+	nd->src.poll = poll;
+	nd->src.next_deadline = next_deadline;
+	nd->check_at = now_ns() + STATUS_CHECK_NS;
+	if (nd->fault_every != 0)
+		nd->fault_at = now_ns() + nd->fault_every;
+	rx_refill(&nd->dev);
+	virtq_enable_intr(&nd->rxq);
+	loop_source_register(&nd->src);
+	nd->dev.info.link_up = link_up(nd);
 	return 0;
 
 fail_txq:
@@ -585,9 +631,8 @@ fail_irq:
 	 * that is never registered with the loop. */
 fail:
 	ops->set_status(d, ops->get_status(d) | VIRTIO_STATUS_FAILED);
-	log_warn("%s: %s failed (%d); device ignored (offered features 0x%llx)",
-	    nd->name, what, err, (unsigned long long)nd->features);
-	virtio_net_release(d);
+	log_warn("%s: %s failed (%d); device out of use (offered features 0x%llx)",
+	    nd->dev.name, what, err, (unsigned long long)nd->offered);
 	return err;
 }
 
@@ -595,7 +640,7 @@ fail:
 
 /* Return the chains the device has sent. */
 static void
-reap_tx(struct netdev *nd)
+reap_tx(struct vnet *nd)
 {
 	void **slot;
 	int reaped = 0;
@@ -618,7 +663,7 @@ reap_tx(struct netdev *nd)
 static uint64_t
 next_deadline(struct loop_source *src)
 {
-	const struct netdev *nd = src->arg;
+	const struct vnet *nd = src->arg;
 	uint64_t t = nd->check_at;
 
 	/* Out of service, poll() only tries again at check_at: the other
@@ -635,26 +680,27 @@ next_deadline(struct loop_source *src)
 
 /* Post one receive buffer (the ring has room for it). */
 static void
-post_rx(struct netdev *nd, void *cookie, void *data)
+post_rx(struct vnet *nd, void *cookie, void *data)
 {
-	struct virtq_seg segs[RX_MAX_DESC];
+	struct dma_run segs[RX_MAX_DESC];
 	int n, head = virtq_next_head(&nd->rxq);
 
-	n = add_runs(segs, 0, RX_MAX_DESC, data, VIRTIO_NET_RX_BUF_SIZE, 1);
+	n = dma_runs(data, VIRTIO_NET_RX_BUF_SIZE, segs, 0, RX_MAX_DESC);
 	if (n < 0)
-		panic("%s: rx buffer %p is not mapped or too fragmented", nd->name, data);
+		panic("%s: rx buffer %p is not mapped or too fragmented", nd->dev.name, data);
 	nd->rx_cookie[head] = cookie;
 	nd->rx_data[head] = data;
-	if (virtq_add(&nd->rxq, segs, n, &nd->rx_cookie[head]) != head)
-		panic("%s: receive ring out of step", nd->name);
+	if (virtq_add(&nd->rxq, segs, n, 0, &nd->rx_cookie[head]) != head)
+		panic("%s: receive ring out of step", nd->dev.name);
 }
 
-void
-netdev_rx_refill(struct netdev *nd)
+static void
+rx_refill(struct netdev *dev)
 {
+	struct vnet *nd = from_netdev(dev);
 	int added = 0;
 
-	if (!nd->started || nd->out_of_service)
+	if (!nd->live || nd->out_of_service)
 		return;
 	while (nd->rxq.num_free >= RX_MAX_DESC) {
 		void *data;
@@ -662,12 +708,12 @@ netdev_rx_refill(struct netdev *nd)
 		void *cookie = nd->upper->rx_buf(nd->ctx, &data, &size);
 
 		if (cookie == NULL) {
-			nd->stats.rx_no_buffers++;
+			nd->dev.stats.rx_no_buffers++;
 			break;
 		}
 		if (size < VIRTIO_NET_RX_BUF_SIZE)
 			panic("%s: rx_buf gave %u bytes; netdev_info() asks for %u",
-			    nd->name, size, VIRTIO_NET_RX_BUF_SIZE);
+			    nd->dev.name, size, VIRTIO_NET_RX_BUF_SIZE);
 		post_rx(nd, cookie, data);
 		added++;
 	}
@@ -677,7 +723,7 @@ netdev_rx_refill(struct netdev *nd)
 
 /* Give a buffer of a frame we drop straight back to the device. */
 static void
-repost(struct netdev *nd, const struct netdev_frag *f)
+repost(struct vnet *nd, const struct netdev_frag *f)
 {
 	post_rx(nd, f->cookie, f->data);
 }
@@ -685,7 +731,7 @@ repost(struct netdev *nd, const struct netdev_frag *f)
 /* The next used receive buffer as a fragment (data is the buffer's
  * start); 0 when there is none. */
 static int
-next_buf(struct netdev *nd, struct netdev_frag *f)
+next_buf(struct vnet *nd, struct netdev_frag *f)
 {
 	uint32_t len;
 	void **slot = virtq_get_used(&nd->rxq, &len);
@@ -705,7 +751,7 @@ next_buf(struct netdev *nd, struct netdev_frag *f)
  * fragment is moved past the header, whose flags go to *hdr_flags.
  */
 static int
-take_frame(struct netdev *nd, struct netdev_frag *frags, uint8_t *hdr_flags)
+take_frame(struct vnet *nd, struct netdev_frag *frags, uint8_t *hdr_flags)
 {
 	const struct virtio_net_hdr *hdr;
 	const size_t hl = sizeof(struct virtio_net_hdr);
@@ -741,23 +787,23 @@ take_frame(struct netdev *nd, struct netdev_frag *frags, uint8_t *hdr_flags)
 		frags[n++] = f;
 		total += f.len;
 	}
-	if (bad || want == 0 || total > nd->info.rx_frame_max) {
+	if (bad || want == 0 || total > nd->dev.info.rx_frame_max) {
 		for (int i = 0; i < n; i++)
 			repost(nd, &frags[i]);
 		return -1;
 	}
 	frags[0].data = (uint8_t *)frags[0].data + hl;
 	frags[0].len -= (uint32_t)hl;
-	nd->stats.rx_packets++;
-	nd->stats.rx_bytes += total;
-	if (total > (uint32_t)nd->info.mtu + 18)
-		nd->stats.rx_large++;
+	nd->dev.stats.rx_packets++;
+	nd->dev.stats.rx_bytes += total;
+	if (total > (uint32_t)nd->dev.info.mtu + 18)
+		nd->dev.stats.rx_large++;
 	return n;
 }
 
 /* Hand up to RX_BUDGET frames to the upper layer; nonzero if more wait. */
 static int
-receive(struct netdev *nd)
+receive(struct vnet *nd)
 {
 	struct netdev_frag frags[RX_MAX_FRAGS];
 	int budget = RX_BUDGET, n;
@@ -768,7 +814,7 @@ receive(struct netdev *nd)
 
 		budget--;
 		if (n < 0) {
-			nd->stats.rx_drops++;
+			nd->dev.stats.rx_drops++;
 			continue;
 		}
 		/* 5.1.6.4.1: NEEDS_CSUM (the frame comes from the host itself,
@@ -794,15 +840,15 @@ receive(struct netdev *nd)
  * is out of service until the next look at it tries again.
  */
 static void
-recover(struct netdev *nd, const char *why)
+recover(struct vnet *nd, const char *why)
 {
 	struct virtio_dev *d = &nd->vdev;
 	const char *what = "reset";
 	int err;
 
-	nd->stats.device_resets++;
-	log_warn("%s: %s: resetting the device (reset %llu)", nd->name, why,
-	    (unsigned long long)nd->stats.device_resets);
+	nd->dev.stats.device_resets++;
+	log_warn("%s: %s: resetting the device (reset %llu)", nd->dev.name, why,
+	    (unsigned long long)nd->dev.stats.device_resets);
 	if ((err = reset(d)) != 0)
 		goto fail;
 	/* The device has let go of both rings. */
@@ -821,7 +867,7 @@ recover(struct netdev *nd, const char *why)
 	nd->tx_since = 0;
 	nd->tx_nudged = 0;
 
-	if ((err = handshake(nd, 1, &what)) != 0)
+	if ((err = handshake(nd, 1, 0, &what)) != 0)
 		goto fail;
 	what = "interrupt";
 	if ((err = d->ops->setup_irq(d, nd->vector, nd->cfg_vector)) != 0)
@@ -838,17 +884,17 @@ recover(struct netdev *nd, const char *why)
 		nd->nkeep--;
 		post_rx(nd, nd->rx_keep[nd->nkeep].cookie, nd->rx_keep[nd->nkeep].data);
 	}
-	netdev_rx_refill(nd);
+	rx_refill(&nd->dev);
 	kick(nd, &nd->rxq, VIRTIO_NET_RXQ);
 	virtq_enable_intr(&nd->rxq);
-	log_warn("%s: the device is back, %u receive buffers posted", nd->name,
+	log_warn("%s: the device is back, %u receive buffers posted", nd->dev.name,
 	    (unsigned)virtq_in_flight(&nd->rxq));
 	return;
 
 fail:
 	if (!nd->out_of_service)
 		log_error("%s: %s failed (%d) after a reset; the device is out of service, "
-		    "trying again every %llu ms", nd->name, what, err,
+		    "trying again every %llu ms", nd->dev.name, what, err,
 		    (unsigned long long)(STATUS_CHECK_NS / 1000000));
 	nd->out_of_service = 1;
 	d->ops->set_status(d, VIRTIO_STATUS_FAILED);
@@ -856,7 +902,7 @@ fail:
 
 /* Look at the device: broken, or its link changed? */
 static void
-check_device(struct netdev *nd)
+check_device(struct vnet *nd)
 {
 	uint8_t st = nd->vdev.ops->get_status(&nd->vdev);
 	int up;
@@ -869,10 +915,10 @@ check_device(struct netdev *nd)
 		recover(nd, "the device lost its status");
 	if (nd->out_of_service)
 		return;
-	if ((up = link_up(nd)) != nd->info.link_up) {
-		nd->info.link_up = up;
-		nd->stats.link_changes++;
-		log_info("%s: link %s", nd->name, up ? "up" : "down");
+	if ((up = link_up(nd)) != nd->dev.info.link_up) {
+		nd->dev.info.link_up = up;
+		nd->dev.stats.link_changes++;
+		log_info("%s: link %s", nd->dev.name, up ? "up" : "down");
 		if (nd->upper->link != NULL)
 			nd->upper->link(nd->ctx, up);
 	}
@@ -885,18 +931,18 @@ check_device(struct netdev *nd)
  * breaks it only on a backend without a vnet header, and a chain shorter
  * than the header makes QEMU 7.2 abort in iov_copy() on such a backend.) */
 static void
-fault(struct netdev *nd)
+fault(struct vnet *nd)
 {
 	int head = virtq_next_head(&nd->txq);
-	struct virtq_seg seg;
+	struct dma_run seg;
 
 	if (head < 0)
 		return;
-	seg = (struct virtq_seg){ .addr = dma_addr((uint64_t)&nd->tx_hdr[head].hdr),
-	    .len = sizeof(struct virtio_net_hdr), .write = 1 };
+	seg = (struct dma_run){ .addr = dma_addr(&nd->tx_hdr[head].hdr),
+	    .len = sizeof(struct virtio_net_hdr) };
 	nd->tx_cookie[head] = FAULT_COOKIE;
-	virtq_add(&nd->txq, &seg, 1, &nd->tx_cookie[head]);
-	log_warn("%s: net_fault: posting a malformed transmit chain", nd->name);
+	virtq_add(&nd->txq, &seg, 1, 0, &nd->tx_cookie[head]);	/* device-writable */
+	log_warn("%s: net_fault: posting a malformed transmit chain", nd->dev.name);
 	nd->vdev.ops->notify(&nd->vdev, VIRTIO_NET_TXQ);
 }
 #endif
@@ -909,15 +955,15 @@ fault(struct netdev *nd)
  * look, reset it.
  */
 static void
-check_tx_stall(struct netdev *nd, uint64_t now)
+check_tx_stall(struct vnet *nd, uint64_t now)
 {
 	if (virtq_in_flight(&nd->txq) == 0 || now - nd->tx_progress_at < TX_STALL_NS)
 		return;
 	if (!nd->tx_nudged) {
 		nd->tx_nudged = 1;
-		nd->stats.tx_stalls++;
+		nd->dev.stats.tx_stalls++;
 		log_warn("%s: %u transmitted chains, none sent for %llu ms: notifying the device "
-		    "again", nd->name, (unsigned)virtq_in_flight(&nd->txq),
+		    "again", nd->dev.name, (unsigned)virtq_in_flight(&nd->txq),
 		    (unsigned long long)((now - nd->tx_progress_at) / 1000000));
 		nd->vdev.ops->notify(&nd->vdev, VIRTIO_NET_TXQ);
 		return;
@@ -930,7 +976,7 @@ check_tx_stall(struct netdev *nd, uint64_t now)
 static int
 poll(struct loop_source *src)
 {
-	struct netdev *nd = src->arg;
+	struct vnet *nd = src->arg;
 	uint64_t now = now_ns();
 	int more, look = 0;
 
@@ -959,7 +1005,7 @@ poll(struct loop_source *src)
 	if (nd->out_of_service)
 		return 0;
 	more = receive(nd);
-	netdev_rx_refill(nd);
+	rx_refill(&nd->dev);
 	if (more)
 		return 1;
 	/* Receive interrupts back on, then one more look for what raced in.
@@ -974,9 +1020,9 @@ poll(struct loop_source *src)
  * link or TSO carries, with offloads that point inside it.
  */
 static int
-frame_ok(const struct netdev *nd, uint64_t bytes, const struct netdev_offload *off)
+frame_ok(const struct vnet *nd, uint64_t bytes, const struct netdev_offload *off)
 {
-	uint64_t max = (uint64_t)nd->info.mtu + ETH_FRAME_EXTRA;
+	uint64_t max = (uint64_t)nd->dev.info.mtu + ETH_FRAME_EXTRA;
 
 	if (off != NULL && off->gso_size != 0) {
 		max = ETH_HDR_LEN + 0xffffu;
@@ -988,20 +1034,21 @@ frame_ok(const struct netdev *nd, uint64_t bytes, const struct netdev_offload *o
 	return bytes >= ETH_HDR_LEN && bytes <= max;
 }
 
-int
-netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
+static int
+tx(struct netdev *dev, const struct netdev_seg *segs, int nsegs,
     const struct netdev_offload *off, void *cookie)
 {
-	struct virtq_seg v[TX_MAX_DESC];
+	struct vnet *nd = from_netdev(dev);
+	struct dma_run v[TX_MAX_DESC];
 	struct virtio_net_hdr *hdr;
 	uint64_t bytes = 0;
 	int n = 0, head;
 
-	if (!nd->started || nsegs <= 0 || (uint32_t)nsegs > nd->info.tx_max_segs ||
+	if (!nd->live || nsegs <= 0 || (uint32_t)nsegs > nd->dev.info.tx_max_segs ||
 	    (off != NULL && !(nd->features & VIRTIO_BIT(VIRTIO_NET_F_CSUM))) ||
 	    (off != NULL && off->gso_size != 0 &&
 	    !(nd->features & VIRTIO_BIT(VIRTIO_NET_F_HOST_TSO4)))) {
-		nd->stats.tx_drops++;
+		nd->dev.stats.tx_drops++;
 		return -EINVAL;
 	}
 	if (nd->out_of_service)
@@ -1009,32 +1056,34 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 	for (int i = 0; i < nsegs; i++)
 		bytes += segs[i].len;
 	if (!frame_ok(nd, bytes, off)) {
-		nd->stats.tx_invalid++;
+		nd->dev.stats.tx_invalid++;
 		if (!nd->tx_invalid_logged) {
 			nd->tx_invalid_logged = 1;
 			log_warn("%s: refused a %llu-byte frame in %d segments (logged once, "
-			    "counted in tx_invalid)", nd->name, (unsigned long long)bytes, nsegs);
+			    "counted in tx_invalid)", nd->dev.name, (unsigned long long)bytes, nsegs);
 		}
 		return -EINVAL;
 	}
 	/* The frame's runs go after v[0], the header's slot, which is filled
-	 * in below: add_runs() merges a run with the one before it, so it
+	 * in below: dma_runs() merges a run with the one before it, so it
 	 * must never see v[0] before then.  (It did: a one-piece frame whose
 	 * start met the stale stack contents of v[0] vanished into it, and
-	 * the device got a chain of a header and nothing else.) */
+	 * the device got a chain of a header and nothing else.)  A frame in
+	 * more pieces than the ring takes is the upper layer's to copy into
+	 * one (-EMSGSIZE, not a drop). */
 	for (int i = 0; i < nsegs; i++)
-		if ((n = add_runs(v + 1, n, TX_MAX_DESC - 1, segs[i].data, segs[i].len, 0)) < 0) {
-			nd->stats.tx_drops++;
-			return -EINVAL;
+		if ((n = dma_runs(segs[i].data, segs[i].len, v + 1, n, TX_MAX_DESC - 1)) < 0) {
+			if (n == -ENOSPC)
+				return -EMSGSIZE;
+			nd->dev.stats.tx_drops++;
+			return n;
 		}
-	if (++n > nd->txq.size) {	/* with the header: it would never fit */
-		nd->stats.tx_drops++;
-		return -EINVAL;
-	}
+	if (++n > nd->txq.size)		/* with the header: it would never fit */
+		return -EMSGSIZE;
 	if (nd->txq.num_free < n)
 		reap_tx(nd);
 	if (nd->txq.num_free < n) {
-		nd->stats.tx_ring_full++;
+		nd->dev.stats.tx_ring_full++;
 		/* The ring drains by interrupt: make sure one comes, or poll
 		 * at once for what was used meanwhile. */
 		if (virtq_enable_intr(&nd->txq))
@@ -1050,97 +1099,27 @@ netdev_tx(struct netdev *nd, const struct netdev_seg *segs, int nsegs,
 		hdr->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		hdr->csum_start = off->csum_start;
 		hdr->csum_offset = off->csum_offset;
-		nd->stats.tx_csum++;
+		nd->dev.stats.tx_csum++;
 		if (off->gso_size != 0) {
 			hdr->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 			hdr->gso_size = off->gso_size;
 			hdr->hdr_len = off->hdr_len;
-			nd->stats.tx_tso++;
-			if (bytes > nd->stats.tx_tso_max)
-				nd->stats.tx_tso_max = bytes;
+			nd->dev.stats.tx_tso++;
+			if (bytes > nd->dev.stats.tx_tso_max)
+				nd->dev.stats.tx_tso_max = bytes;
 		}
 	}
-	v[0] = (struct virtq_seg){ .addr = dma_addr((uint64_t)&nd->tx_hdr[head].hdr),
-	    .len = sizeof(struct virtio_net_hdr), .write = 0 };
+	v[0] = (struct dma_run){ .addr = dma_addr(&nd->tx_hdr[head].hdr),
+	    .len = sizeof(struct virtio_net_hdr) };
 	nd->tx_cookie[head] = cookie;
-	if (virtq_add(&nd->txq, v, n, &nd->tx_cookie[head]) != head)
-		panic("%s: transmit ring out of step", nd->name);
-	nd->stats.tx_packets++;
-	nd->stats.tx_bytes += bytes;
+	if (virtq_add(&nd->txq, v, n, n, &nd->tx_cookie[head]) != head)
+		panic("%s: transmit ring out of step", nd->dev.name);
+	nd->dev.stats.tx_packets++;
+	nd->dev.stats.tx_bytes += bytes;
 	if (virtq_in_flight(&nd->txq) == (uint16_t)n)
 		nd->tx_progress_at = now_ns();	/* the first after an idle spell */
 	kick(nd, &nd->txq, VIRTIO_NET_TXQ);
 	if (nd->tx_since == 0)
 		nd->tx_since = now_ns();
 	return 0;
-}
-
-/* ---- netdev.h ------------------------------------------------------------- */
-
-int
-netdev_probe(void)
-{
-	static int probed;
-
-	if (probed++)
-		return ndevs;
-	/* pc and q35 have a PCI host; microvm has none, and its virtio-mmio
-	 * window would be PCI address space on the others. */
-	if (pci_present())
-		virtio_pci_probe();
-	else
-		virtio_mmio_probe();
-	return ndevs;
-}
-
-struct netdev *
-netdev_get(int index)
-{
-	return index >= 0 && index < ndevs ? &devs[index] : NULL;
-}
-
-const struct netdev_info *
-netdev_info(const struct netdev *nd)
-{
-	return &nd->info;
-}
-
-int
-netdev_start(struct netdev *nd, const struct netdev_upper *upper, void *ctx)
-{
-	if (nd->started)
-		return -EBUSY;
-	if (upper == NULL || upper->rx_buf == NULL || upper->rx == NULL || upper->tx_done == NULL)
-		return -EINVAL;
-	nd->upper = upper;
-	nd->ctx = ctx;
-	nd->started = 1;
-	nd->src.poll = poll;
-	nd->src.next_deadline = next_deadline;
-	nd->check_at = now_ns() + STATUS_CHECK_NS;
-	if (nd->fault_every != 0)
-		nd->fault_at = now_ns() + nd->fault_every;
-	netdev_rx_refill(nd);
-	virtq_enable_intr(&nd->rxq);
-	loop_source_register(&nd->src);
-	nd->info.link_up = link_up(nd);
-	return 0;
-}
-
-void
-netdev_stats(const struct netdev *nd, struct netdev_stats *st)
-{
-	*st = nd->stats;
-}
-
-void
-netdev_count_copy(struct netdev *nd, uint64_t bytes)
-{
-	nd->stats.bytes_copied += bytes;
-}
-
-void
-netdev_count_tx_drop(struct netdev *nd)
-{
-	nd->stats.tx_drops++;
 }

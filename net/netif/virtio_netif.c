@@ -1,5 +1,7 @@
 /*
- * The lwIP netif over a netdev, shaped like lwIP's contrib tapif.c: an
+ * The lwIP netif over a netdev (drivers/include/netdev.h: any driver, or
+ * tests/unit/test_netif.c's fake one), shaped like lwIP's contrib
+ * tapif.c: an
  * init function that sets the interface up, a linkoutput that hands a
  * frame to the device, and an input path that feeds netif->input.
  *
@@ -26,9 +28,11 @@
  * timeout.  Frames leave the backlog in the order they came.
  *
  * Transmit, zero copy: linkoutput() turns the pbuf chain into a
- * scatter-gather list, takes a reference on the chain and drops it when
- * the driver reports the frame sent.  Only a chain longer than the driver
- * takes is copied (and counted).  When the device's ring is full the
+ * scatter-gather list of its pieces as they are (the driver turns them
+ * into device addresses: dma_runs() is the one translation), takes a
+ * reference on the chain and drops it when the driver reports the frame
+ * sent.  Only a chain in more pieces than the driver takes is copied (and
+ * counted).  When the device's ring is full the
  * chain waits, still by reference, in a FIFO (NET_TX_QUEUE frames for
  * each TCP segment lwIP can have, sized at boot) that drains in order as
  * the device completes frames; a frame is dropped (and counted) only
@@ -95,7 +99,8 @@ static struct vnif {
 	uint32_t		nbufs, nfree, stride;
 	uint32_t		posted;	/* given to the driver, not back through rx() */
 	uint32_t		reserve;	/* copy frames below this many free */
-	unsigned		offloads;	/* the device's NETDEV_OFF_* */
+	unsigned		offloads;	/* NETDEV_OFF_* in use: asked for and had */
+	int			tx_max_segs;	/* pieces a frame may have */
 	u16_t			tso_mss;	/* tcp_tso_hook()'s largest pcb->mss, or 0 */
 	u16_t			mtu;		/* the link's (netif->mtu is 64 KiB with TSO) */
 	struct limpet_work	refill;
@@ -313,54 +318,22 @@ tx_done(void *ctx, void *cookie)
 		limpet_soon(&vn->tx_drain);
 }
 
-/*
- * Append [data, data + len) to segs as the device must see it: RAM below
- * HEAP_BASE is identity-mapped, so its address is its physical address;
- * heap memory (newlib's malloc) is mapped page by page, so it is split at
- * page boundaries and each piece given by its physical address, which the
- * identity map makes a valid pointer too.  -1 when segs is full.
- */
-static int
-add_seg(struct netdev_seg *segs, int *n, int max, const uint8_t *data, uint32_t len)
-{
-	while (len > 0) {
-		uint64_t va = (uint64_t)(uintptr_t)data;
-		uint32_t piece = len;
-
-		if (*n >= max)
-			return -1;
-		if (va >= HEAP_BASE && va < HEAP_LIMIT) {
-			uint64_t pa = virt_to_phys(va);
-
-			if (pa == (uint64_t)-1)
-				panic("netif: transmit from unmapped memory %p", (const void *)data);
-			piece = PAGE_SIZE - (va & (PAGE_SIZE - 1));
-			if (piece > len)
-				piece = len;
-			segs[*n].data = (const void *)(uintptr_t)pa;
-		} else {
-			segs[*n].data = data;
-		}
-		segs[*n].len = piece;
-		(*n)++;
-		data += piece;
-		len -= piece;
-	}
-	return 0;
-}
-
-/* The chain as a scatter-gather list; -1 when it has more pieces than the
- * driver takes. */
+/* The chain as a scatter-gather list of its pieces, as they are (the
+ * driver turns them into device addresses); -1 when it has more pieces
+ * than the driver takes. */
 static int
 to_segs(struct vnif *vn, struct pbuf *p, struct netdev_seg *segs)
 {
-	const struct netdev_info *info = netdev_info(vn->dev);
-	int max = info->tx_max_segs < TX_SEGS_MAX ? (int)info->tx_max_segs : TX_SEGS_MAX;
-	int n = 0;
+	int max = vn->tx_max_segs, n = 0;
 
-	for (; p != NULL; p = p->next)
-		if (p->len != 0 && add_seg(segs, &n, max, p->payload, p->len) != 0)
+	for (; p != NULL; p = p->next) {
+		if (p->len == 0)
+			continue;
+		if (n == max)
 			return -1;
+		segs[n].data = p->payload;
+		segs[n++].len = p->len;
+	}
 	return n;
 }
 
@@ -506,15 +479,49 @@ tcp_tso_hook(struct tcp_pcb *pcb)
 	return ERR_OK;
 }
 
-/* Hand the chain p (whose reference is ours), as segs[0..n), to the
- * device: 0, -EAGAIN when the ring is full (p still ours), another
- * negative errno when the device refused it (p released). */
-static int
-send(struct vnif *vn, struct pbuf *p, const struct netdev_seg *segs, int n)
+/* p's bytes in one PBUF_RAM (lwIP's heap is identity-mapped: one piece
+ * of memory), counted as copied; NULL when lwIP's heap is out of room. */
+static struct pbuf *
+flatten(struct vnif *vn, struct pbuf *p)
 {
-	struct netdev_offload off;
-	int rc = netdev_tx(vn->dev, segs, n, tx_offload(vn, p, &off), p);
+	struct pbuf *q = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM);
 
+	if (q == NULL) {
+		LINK_STATS_INC(link.memerr);
+		return NULL;
+	}
+	pbuf_copy(q, p);
+	netdev_count_copy(vn->dev, p->tot_len);
+	return q;
+}
+
+/*
+ * Hand the chain *pp (whose reference is ours) to the device: 0, -EAGAIN
+ * when the ring is full (*pp still ours), another negative errno when it
+ * was refused (released).  A chain in more pieces than the device takes
+ * (more pbufs than tx_max_segs, or heap memory in more physical runs than
+ * its ring holds) is copied into one first: *pp is then the copy.
+ */
+static int
+send(struct vnif *vn, struct pbuf **pp)
+{
+	struct netdev_seg segs[TX_SEGS_MAX];
+	struct netdev_offload off;
+	struct pbuf *p = *pp, *q;
+	int n = to_segs(vn, p, segs), rc = -EMSGSIZE;
+
+	if (n >= 0)
+		rc = netdev_tx(vn->dev, segs, n, tx_offload(vn, p, &off), p);
+	if (rc == -EMSGSIZE) {
+		if ((q = flatten(vn, p)) == NULL) {
+			pbuf_free(p);
+			return -ENOMEM;
+		}
+		pbuf_free(p);
+		*pp = p = q;
+		n = to_segs(vn, p, segs);
+		rc = netdev_tx(vn->dev, segs, n, tx_offload(vn, p, &off), p);
+	}
 	if (rc == 0) {
 		LINK_STATS_INC(link.xmit);
 		return 0;
@@ -531,13 +538,8 @@ send(struct vnif *vn, struct pbuf *p, const struct netdev_seg *segs, int n)
 static void
 tx_flush(struct vnif *vn)
 {
-	struct netdev_seg segs[TX_SEGS_MAX];
-
 	while (vn->txq_len > 0) {
-		struct pbuf *p = vn->txq[vn->txq_head];
-
-		/* It fitted when it was queued. */
-		if (send(vn, p, segs, to_segs(vn, p, segs)) == -EAGAIN)
+		if (send(vn, &vn->txq[vn->txq_head]) == -EAGAIN)
 			return;
 		vn->txq[vn->txq_head] = NULL;
 		vn->txq_head = (vn->txq_head + 1) % vn->txq_size;
@@ -552,16 +554,15 @@ tx_drain(struct limpet_work *w, void *arg)
 	tx_flush(arg);
 }
 
-/* Send p (our reference; segs[0..n) is its list) after the frames already
- * waiting, or queue it. */
+/* Send p (our reference) after the frames already waiting, or queue it. */
 static err_t
-output(struct vnif *vn, struct pbuf *p, const struct netdev_seg *segs, int n)
+output(struct vnif *vn, struct pbuf *p)
 {
 	int rc;
 
 	tx_flush(vn);
-	if (vn->txq_len == 0 && (rc = send(vn, p, segs, n)) != -EAGAIN)
-		return rc == 0 ? ERR_OK : ERR_IF;
+	if (vn->txq_len == 0 && (rc = send(vn, &p)) != -EAGAIN)
+		return rc == 0 ? ERR_OK : rc == -ENOMEM ? ERR_MEM : ERR_IF;
 	if (vn->txq_len == vn->txq_size) {
 		/* Both full: a real overload.  TCP retransmits, UDP loses a
 		 * datagram. */
@@ -579,25 +580,10 @@ static err_t
 linkoutput(struct netif *netif, struct pbuf *p)
 {
 	struct vnif *vn = netif->state;
-	struct netdev_seg segs[TX_SEGS_MAX];
-	struct pbuf *q;
-	int n;
 
 	MIB2_STATS_NETIF_ADD(netif, ifoutoctets, p->tot_len);
-	if ((n = to_segs(vn, p, segs)) >= 0) {
-		pbuf_ref(p);		/* released in tx_done() */
-		return output(vn, p, segs, n);
-	}
-
-	/* More pieces than the driver takes: flatten into one PBUF_RAM
-	 * (lwIP's heap is identity-mapped) and count the copy. */
-	if ((q = pbuf_alloc(PBUF_RAW, p->tot_len, PBUF_RAM)) == NULL) {
-		LINK_STATS_INC(link.memerr);
-		return ERR_MEM;
-	}
-	pbuf_copy(q, p);
-	netdev_count_copy(vn->dev, p->tot_len);
-	return output(vn, q, segs, to_segs(vn, q, segs));
+	pbuf_ref(p);		/* released in tx_done() */
+	return output(vn, p);
 }
 
 /*
@@ -734,33 +720,18 @@ rx_pool_init(struct vnif *vn, uint32_t buf_size)
 	return ERR_OK;
 }
 
-err_t
-virtio_netif_init(struct netif *netif)
+/*
+ * The netif's settings from what the device took at start: its MTU (and
+ * with TSO, a netif->mtu of 64 KiB), which checksums lwIP leaves to it.
+ */
+static void
+configure(struct vnif *vn, struct netif *netif, const struct netdev_info *info)
 {
-	struct vnif *vn = &vnif;
-	struct netdev *dev = netif->state;
-	const struct netdev_info *info = netdev_info(dev);
-	err_t err;
-	int rc;
-
-	if (vn->dev != NULL)
-		return ERR_IF;		/* one interface (LWIP_SINGLE_NETIF) */
-	vn->dev = dev;
-	vn->netif = netif;
-	netif->state = vn;
-	netif->name[0] = 'v';
-	netif->name[1] = 'n';
-	netif->output = output_ip;
-	netif->output_ip6 = output_ip6;
-	netif->linkoutput = linkoutput;
 	netif->mtu = vn->mtu = info->mtu;
-	netif->hwaddr_len = ETH_HWADDR_LEN;
-	memcpy(netif->hwaddr, info->mac, ETH_HWADDR_LEN);
-	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
-	    NETIF_FLAG_MLD6;
+	vn->offloads = info->offloads;
+	vn->tx_max_segs = info->tx_max_segs < TX_SEGS_MAX ? (int)info->tx_max_segs : TX_SEGS_MAX;
 	/* TCP checksums on transmit are the device's when it offers to
 	 * (tx_offload()); received ones are skipped frame by frame (rx()). */
-	vn->offloads = info->offloads;
 	if (vn->offloads & NETDEV_OFF_TX_CSUM)
 		NETIF_SET_CHECKSUM_CTRL(netif, NETIF_CHECKSUM_ENABLE_ALL & ~NETIF_CHECKSUM_GEN_TCP);
 	/* TSO is IPv4's alone.  lwIP takes an IPv6 connection's MSS, the MSS
@@ -790,6 +761,34 @@ virtio_netif_init(struct netif *netif)
 	}
 	if (info->link_up)
 		netif->flags |= NETIF_FLAG_LINK_UP;
+}
+
+err_t
+virtio_netif_init(struct netif *netif)
+{
+	struct vnif *vn = &vnif;
+	const struct virtio_netif_conf *conf = netif->state;
+	struct netdev *dev = conf->dev;
+	const struct netdev_info *info = netdev_info(dev);
+	struct netdev_conf start = { .upper = &upper, .ctx = vn, .offloads = conf->offloads };
+	err_t err;
+	int rc;
+
+	if (vn->dev != NULL)
+		return ERR_IF;		/* one interface (LWIP_SINGLE_NETIF) */
+	vn->dev = dev;
+	vn->netif = netif;
+	netif->state = vn;
+	netif->name[0] = 'v';
+	netif->name[1] = 'n';
+	netif->output = output_ip;
+	netif->output_ip6 = output_ip6;
+	netif->linkoutput = linkoutput;
+	netif->mtu = vn->mtu = info->mtu;
+	netif->hwaddr_len = ETH_HWADDR_LEN;
+	memcpy(netif->hwaddr, info->mac, ETH_HWADDR_LEN);
+	netif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET |
+	    NETIF_FLAG_MLD6;
 	MIB2_INIT_NETIF(netif, snmp_ifType_ethernet_csmacd, 0);
 
 	limpet_work_init(&vn->refill, refill, vn);
@@ -820,11 +819,14 @@ virtio_netif_init(struct netif *netif)
 		goto fail_pool;
 	}
 	vn->rxq_csum = (uint8_t *)(vn->rxq + vn->rxq_size);
-	if ((rc = netdev_start(dev, &upper, vn)) != 0) {
+	/* The device takes the offloads net/ asks for that it has, and
+	 * posts our buffers: from here on, info says what is in use. */
+	if ((rc = netdev_start(dev, &start)) != 0) {
 		log_error("net: %s: start failed (%d)", info->name, rc);
 		err = ERR_IF;
 		goto fail_rxq;
 	}
+	configure(vn, netif, info);
 	return ERR_OK;
 
 fail_rxq:

@@ -12,9 +12,20 @@
 #include <lwip/err.h>
 #include <lwip/netif.h>
 
-/* lwIP's netif init function: pass it to netif_add() with the struct
- * netdev * as the state.  Sets the MAC, MTU and flags up, allocates the
- * receive pool and starts the device.  ERR_MEM or ERR_IF on failure. */
+struct netdev;
+
+/* What virtio_netif_init() is given, as netif_add()'s state: the device,
+ * and the offloads net/ wants of it (NETDEV_OFF_*; the device takes those
+ * of them it has). */
+struct virtio_netif_conf {
+	struct netdev	*dev;
+	unsigned	offloads;
+};
+
+/* lwIP's netif init function: pass it to netif_add() with a struct
+ * virtio_netif_conf * as the state (read during the call only).  Sets the
+ * MAC, MTU and flags up, allocates the receive pool and starts the
+ * device.  ERR_MEM or ERR_IF on failure. */
 err_t	virtio_netif_init(struct netif *netif);
 
 /* The receive pool: *total buffers, of which *nfree are in the pool (not

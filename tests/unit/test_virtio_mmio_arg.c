@@ -1,7 +1,7 @@
-// unit-sources: drivers/virtio-net/virtio_mmio_arg.c
-// unit-include: drivers/include drivers/virtio-net
+// unit-sources: drivers/virtio/virtio_mmio_arg.c
+// unit-include: drivers/include drivers/virtio
 /* Host unit tests for the virtio_mmio.device= argument's parser
- * (drivers/virtio-net/virtio_mmio_arg.c), Linux's form as Firecracker
+ * (drivers/virtio/virtio_mmio_arg.c), Linux's form as Firecracker
  * writes it. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
-// unit-sources: net/netif/virtio_netif.c net/port/tcp_lookup.c net/port/ip6_guard.c net/port/sys_arch.c net/port/siphash.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c drivers/virtio-net/virtio_net.c drivers/virtio-net/virtqueue.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
-// unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio-net
+// unit-sources: net/netif/virtio_netif.c net/port/tcp_lookup.c net/port/ip6_guard.c net/port/sys_arch.c net/port/siphash.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c drivers/virtio-net/virtio_net.c drivers/virtio/virtqueue.c drivers/netdev.c kernel/dma.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
+// unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio
 // unit-deps: deps/lwip/src/core/*.c deps/lwip/src/core/ipv4/*.c deps/lwip/src/core/ipv6/*.c deps/lwip/src/netif/ethernet.c
 /*
  * Host unit tests of the transmit path from lwIP down: lwIP's core (built
@@ -298,7 +298,9 @@ group_setup(void **state)
 	/* Memory for a receive pool of about a thousand buffers, so that a
 	 * burst of several rings' worth can wait in the backlog. */
 	kernel_pmm.nfree = 3200;
-	assert_non_null(netif_add(&nif, &ip, &mask, &gw, nd, virtio_netif_init, ethernet_input));
+	assert_non_null(netif_add(&nif, &ip, &mask, &gw,
+	    &(struct virtio_netif_conf){ .dev = nd, .offloads = NETDEV_OFF_ALL },
+	    virtio_netif_init, ethernet_input));
 	netif_set_default(&nif);
 	netif_set_up(&nif);		/* announces the address: a gratuitous ARP */
 	assert_int_equal(sim.ntx, 1);

@@ -1,5 +1,5 @@
-// unit-sources: drivers/virtio-net/virtqueue.c
-/* Host unit tests for the split virtqueue (drivers/virtio-net/virtqueue.c)
+// unit-sources: drivers/virtio/virtqueue.c
+/* Host unit tests for the split virtqueue (drivers/virtio/virtqueue.c)
  * against a simulated device that follows the device side of virtio 1.1,
  * 2.6: it takes chains from the available ring, returns them on the used
  * ring, and decides notifications and interrupts as the spec says. */
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../../drivers/virtio-net/virtqueue.h"
+#include "../../drivers/virtio/virtqueue.h"
 
 /* ---- the simulated device ----------------------------------------------- */
 
@@ -99,9 +99,9 @@ sim_complete(struct sim *s, uint16_t head, uint32_t len)
 static int
 add1(struct sim *s, uint64_t addr, void *cookie)
 {
-	struct virtq_seg seg = { .addr = addr, .len = 100, .write = 0 };
+	struct dma_run run = { .addr = addr, .len = 100 };
 
-	return virtq_add(&s->vq, &seg, 1, cookie);
+	return virtq_add(&s->vq, &run, 1, 1, cookie);
 }
 
 /* ---- tests ------------------------------------------------------------------ */
@@ -128,17 +128,17 @@ static void
 chain_add_complete(void **state)
 {
 	struct sim *s = sim_new(8, 0);
-	struct virtq_seg segs[3] = {
-		{ .addr = 0x1000, .len = 12, .write = 0 },
-		{ .addr = 0x2000, .len = 100, .write = 0 },
-		{ .addr = 0x3000, .len = 2000, .write = 1 },
+	struct dma_run segs[3] = {
+		{ .addr = 0x1000, .len = 12 },
+		{ .addr = 0x2000, .len = 100 },
+		{ .addr = 0x3000, .len = 2000 },	/* the device writes it */
 	};
 	int cookie, head, n, h;
 	uint32_t len = 0;
 
 	(void)state;
 	h = virtq_next_head(&s->vq);
-	head = virtq_add(&s->vq, segs, 3, &cookie);
+	head = virtq_add(&s->vq, segs, 3, 2, &cookie);
 	assert_int_equal(head, h);
 	assert_int_equal(s->vq.num_free, 5);
 	assert_int_equal(virtq_in_flight(&s->vq), 3);
@@ -149,7 +149,7 @@ chain_add_complete(void **state)
 	for (int k = 0; k < 3; k++) {
 		assert_int_equal(s->vq.desc[i].addr, segs[k].addr);
 		assert_int_equal(s->vq.desc[i].len, segs[k].len);
-		assert_int_equal(!!(s->vq.desc[i].flags & VIRTQ_DESC_F_WRITE), segs[k].write);
+		assert_int_equal(!!(s->vq.desc[i].flags & VIRTQ_DESC_F_WRITE), k == 2);
 		assert_int_equal(!!(s->vq.desc[i].flags & VIRTQ_DESC_F_NEXT), k < 2);
 		i = s->vq.desc[i].next;
 	}
@@ -167,7 +167,7 @@ static void
 ring_full(void **state)
 {
 	struct sim *s = sim_new(8, 0);
-	struct virtq_seg segs[9] = { { 0 } };
+	struct dma_run segs[9] = { { 0 } };
 	int c[9];
 
 	(void)state;
@@ -177,14 +177,16 @@ ring_full(void **state)
 	assert_int_equal(virtq_next_head(&s->vq), -1);
 	assert_int_equal(add1(s, 0x9000, &c[8]), -EAGAIN);
 	/* Bad arguments are refused whatever the ring holds. */
-	assert_int_equal(virtq_add(&s->vq, segs, 9, &c[0]), -EINVAL);
-	assert_int_equal(virtq_add(&s->vq, segs, 0, &c[0]), -EINVAL);
-	assert_int_equal(virtq_add(&s->vq, segs, 1, NULL), -EINVAL);
+	assert_int_equal(virtq_add(&s->vq, segs, 9, 9, &c[0]), -EINVAL);
+	assert_int_equal(virtq_add(&s->vq, segs, 0, 0, &c[0]), -EINVAL);
+	assert_int_equal(virtq_add(&s->vq, segs, 1, 1, NULL), -EINVAL);
+	assert_int_equal(virtq_add(&s->vq, segs, 1, 2, &c[0]), -EINVAL);
+	assert_int_equal(virtq_add(&s->vq, segs, 1, -1, &c[0]), -EINVAL);
 
 	/* Freeing one single-descriptor chain makes room for one, not two. */
 	sim_complete(s, (uint16_t)sim_take(s, NULL), 0);
 	assert_ptr_equal(virtq_get_used(&s->vq, NULL), &c[0]);
-	assert_int_equal(virtq_add(&s->vq, segs, 2, &c[8]), -EAGAIN);
+	assert_int_equal(virtq_add(&s->vq, segs, 2, 2, &c[8]), -EAGAIN);
 	assert_true(add1(s, 0x9000, &c[8]) >= 0);
 	assert_int_equal(add1(s, 0xa000, &c[8]), -EAGAIN);
 	sim_free(s);
@@ -224,13 +226,13 @@ wrap_around(void **state)
 {
 	struct sim *s = sim_new(4, 1);
 	int c[4];
-	struct virtq_seg segs[2] = { { .addr = 0x1000, .len = 10 }, { .addr = 0x2000, .len = 20, .write = 1 } };
+	struct dma_run segs[2] = { { .addr = 0x1000, .len = 10 }, { .addr = 0x2000, .len = 20 } };
 
 	(void)state;
 	for (uint32_t round = 0; round < 70000; round++) {
 		int k = (int)(round % 2) + 1;	/* chains of 1 and 2 */
-		int h1 = virtq_add(&s->vq, segs, k, &c[0]);
-		int h2 = virtq_add(&s->vq, segs, 1, &c[1]);
+		int h1 = virtq_add(&s->vq, segs, k, 1, &c[0]);
+		int h2 = virtq_add(&s->vq, segs, 1, 1, &c[1]);
 		int n;
 		uint32_t len;
 

@@ -129,18 +129,12 @@ pci_present(void)
 	return 1;
 }
 
-/* The transports' probes: the simulated device is the only one there is. */
+/* virtio's bus (drivers/virtio/virtio.c, for drivers/netdev.c's probe):
+ * the simulated device is the only one there is. */
 int
-virtio_pci_probe(void)
+virtio_probe(void)
 {
 	return sim.vdev == NULL && sim_attach() != NULL;
-}
-
-int
-virtio_mmio_probe(void)
-{
-	fail_msg("virtio_mmio_probe() with a PCI host");
-	return 0;
 }
 
 /* ---- logging ----------------------------------------------------------------- */
@@ -910,7 +904,7 @@ irq_ack(struct virtio_dev *d)
 }
 
 static const struct virtio_ops sim_ops = {
-	.name = "sim",
+	.name = "sim",		/* the device: "virtio-net-sim0" */
 	.get_status = get_status,
 	.set_status = set_status,
 	.get_features = get_features,
@@ -961,12 +955,13 @@ sim_create(const struct sim_config *cfg)
 struct netdev *
 sim_attach(void)
 {
-	struct virtio_dev *d = virtio_net_new();
+	struct virtio_dev *d = virtio_net_driver.alloc();
 
 	assert_non_null(d);
+	d->drv = &virtio_net_driver;
 	d->ops = sim.cfg.mmio ? &sim_mmio_ops : &sim_ops;
 	sim.vdev = d;
-	if (virtio_net_attach(d) != 0) {
+	if (virtio_net_driver.attach(d) != 0) {
 		sim.vdev = NULL;
 		return NULL;
 	}
@@ -980,7 +975,7 @@ void
 sim_destroy(void)
 {
 	if (sim.vdev != NULL)
-		virtio_net_release(sim.vdev);
+		virtio_net_driver.release(sim.vdev);
 	for (int i = 0; i < sim.ntx; i++) {
 		free(sim.tx[i]->frame);
 		free(sim.tx[i]);

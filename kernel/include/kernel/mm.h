@@ -96,6 +96,22 @@ int	map_page(uint64_t va, uint64_t pa, uint64_t flags);
 void	unmap_page(uint64_t va);
 /* Physical address behind va, or (uint64_t)-1 if unmapped. */
 uint64_t virt_to_phys(uint64_t va);
+/* A piece of memory as a device sees it: physically contiguous. */
+struct dma_run {
+	uint64_t	addr;		/* the device's (physical) address */
+	uint32_t	len;
+};
+/*
+ * The one place that turns memory into device addresses (dma.c): append
+ * [p, p + len) to runs[0..n) as the physically contiguous runs a device
+ * must be given, the first merged into runs[n - 1] when it continues it.
+ * RAM below HEAP_BASE is identity-mapped, one run whatever its length;
+ * the heap is mapped page by page, one run per stretch of adjacent
+ * frames.  The new count; -ENOSPC when more than max runs would be
+ * needed, -EFAULT for a page that is not mapped (runs[] then holds a
+ * part).
+ */
+int	dma_runs(const void *p, size_t len, struct dma_run *runs, int n, int max);
 /* Map device registers (uncached, NX) at their physical address. */
 void	*mmio_map(uint64_t pa, size_t len);
 

@@ -89,11 +89,11 @@ virtq_next_head(const struct virtq *vq)
 }
 
 int
-virtq_add(struct virtq *vq, const struct virtq_seg *segs, int n, void *cookie)
+virtq_add(struct virtq *vq, const struct dma_run *runs, int n, int nread, void *cookie)
 {
 	uint16_t head, i, last = 0;
 
-	if (n <= 0 || n > vq->size || cookie == NULL)
+	if (n <= 0 || n > vq->size || nread < 0 || nread > n || cookie == NULL)
 		return -EINVAL;
 	if (n > vq->num_free)
 		return -EAGAIN;
@@ -101,9 +101,9 @@ virtq_add(struct virtq *vq, const struct virtq_seg *segs, int n, void *cookie)
 	for (int k = 0; k < n; k++) {
 		struct virtq_desc *d = &vq->desc[i];
 
-		d->addr = segs[k].addr;
-		d->len = segs[k].len;
-		d->flags = (uint16_t)((segs[k].write ? VIRTQ_DESC_F_WRITE : 0)
+		d->addr = runs[k].addr;
+		d->len = runs[k].len;
+		d->flags = (uint16_t)((k >= nread ? VIRTQ_DESC_F_WRITE : 0)
 		    | (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0));
 		last = i;
 		i = d->next;

@@ -51,7 +51,8 @@
 #define VIRTIO_PCI_DEVICE_NET		(VIRTIO_PCI_DEVICE_MODERN_BASE + VIRTIO_ID_NET)
 /* 4.1.2.3: a transitional device says 0x1000 and names its type in the
  * subsystem device id; it also has the modern capabilities. */
-#define VIRTIO_PCI_DEVICE_NET_TRANS	0x1000
+#define VIRTIO_PCI_DEVICE_TRANS_FIRST	0x1000
+#define VIRTIO_PCI_DEVICE_TRANS_LAST	0x103f
 #define PCI_SUBSYSTEM_ID		0x2e
 
 /* ---- 4.1.4 Virtio Structure PCI Capabilities -------------------------- */

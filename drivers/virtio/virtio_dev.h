@@ -1,8 +1,10 @@
 /*
- * virtio-net driver state: a device, the transport it sits on, and the
- * operations each transport supplies (virtio_pci.c, virtio_mmio.c).  The
- * device logic (virtio_net.c) only talks to the transport through
- * struct virtio_ops.
+ * virtio devices: the transport a device sits on, the operations each
+ * transport supplies (virtio_pci.c, virtio_mmio.c), and the table that
+ * matches a device's type to its driver (virtio.c, as OpenBSD's cfattach
+ * does).  A device driver (drivers/virtio-net/virtio_net.c) embeds a
+ * struct virtio_dev in its own state and talks to the transport only
+ * through struct virtio_ops; a transport knows no device type.
  */
 #ifndef DRIVERS_VIRTIO_DEV_H
 #define DRIVERS_VIRTIO_DEV_H
@@ -13,14 +15,11 @@
 
 #include "virtqueue.h"
 
-/* Devices the driver handles at most. */
-#define VIRTIO_NET_MAX_DEVS	4
-
 struct virtio_dev;
 
 struct virtio_ops {
-	const char *name;		/* "virtio-net-pci", ... */
-	/* 4.1.4.3 / 4.2.2 device_status; writing 0 resets (virtio_net.c
+	const char *name;		/* "pci", "mmio" */
+	/* 4.1.4.3 / 4.2.2 device_status; writing 0 resets (the driver
 	 * then waits, bounded, for the device to read back 0). */
 	uint8_t	(*get_status)(struct virtio_dev *d);
 	void	(*set_status)(struct virtio_dev *d, uint8_t status);
@@ -49,6 +48,7 @@ struct virtio_ops {
 
 struct virtio_dev {
 	const struct virtio_ops *ops;
+	const struct virtio_driver *drv;	/* virtio_new()'s match */
 	union {
 		struct {			/* virtio_pci.c */
 			struct pci_dev	pci;
@@ -66,15 +66,39 @@ struct virtio_dev {
 	};
 };
 
-/* The device logic, for the transports: a zeroed device to fill in, then
- * attach it (which initialises it, or releases it on failure). */
-struct virtio_dev *virtio_net_new(void);
-int	virtio_net_attach(struct virtio_dev *d);
-/* Hand back a device from virtio_net_new() that will not be attached. */
-void	virtio_net_release(struct virtio_dev *d);
+/*
+ * A device driver, for the match table (virtio.c): the transports find a
+ * device, ask virtio_match() for the driver of its type, take a zeroed
+ * device from alloc(), fill in the transport's part and hand it to
+ * attach(), which initialises it or, on failure, releases it.
+ */
+struct virtio_driver {
+	uint32_t	device_id;	/* VIRTIO_ID_*, 5 Device Types */
+	const char	*name;		/* "virtio-net" */
+	/* A zeroed device, or NULL when the driver has no room for more. */
+	struct virtio_dev *(*alloc)(void);
+	int		(*attach)(struct virtio_dev *d);
+	/* Hand back a device from alloc() that will not be attached. */
+	void		(*release)(struct virtio_dev *d);
+};
 
-/* The transports' probes: attach every virtio-net device found; return
- * how many were attached. */
+/* The drivers the match table names. */
+extern const struct virtio_driver virtio_net_driver;
+
+/* The driver for devices of type device_id, or NULL. */
+const struct virtio_driver *virtio_match(uint32_t device_id);
+/* A device of type device_id the transport found at where ("00:03.0",
+ * "slot 2"): its driver's new device (transport part to fill in), or
+ * NULL (no driver, or no room; said in the log). */
+struct virtio_dev *virtio_new(uint32_t device_id, const char *where);
+/* Attach what virtio_new() gave, its transport part filled in: 0 or the
+ * driver's error (the device was then released). */
+int	virtio_attach(struct virtio_dev *d);
+
+/* Every virtio device on the machine's bus (PCI where there is a PCI
+ * host, else virtio-mmio), each attached to its driver: how many were. */
+int	virtio_probe(void);
+/* The transports' probes, for virtio_probe(). */
 int	virtio_pci_probe(void);
 int	virtio_mmio_probe(void);
 

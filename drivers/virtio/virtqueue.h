@@ -3,8 +3,8 @@
  *
  * Pure ring logic, with no transport and no kernel dependency, so the host
  * unit tests can run it against a simulated device.  The caller supplies
- * the ring memory and its device (physical) address, and physical
- * addresses for every segment; the transport tells the device where the
+ * the ring memory and its device (physical) address, and a chain as the
+ * device-physical runs of dma_runs() (kernel/mm.h); the transport tells the device where the
  * three parts are (desc_pa, avail_pa, used_pa) and does the notifying.
  *
  * Use:
@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <kernel/mm.h>	/* struct dma_run */
+
 #include "virtio_reg.h"
 
 /* Ordering between the driver's ring writes and the device (2.6.13,
@@ -29,14 +31,6 @@
 #define virtq_wmb()	__asm__ volatile("" ::: "memory")
 #define virtq_rmb()	__asm__ volatile("" ::: "memory")
 #define virtq_mb()	__asm__ volatile("mfence" ::: "memory")
-
-/* A piece of a chain: device-physical address and length; write = the
- * device writes it (a receive buffer), else the device reads it. */
-struct virtq_seg {
-	uint64_t	addr;
-	uint32_t	len;
-	int		write;
-};
 
 struct virtq {
 	uint16_t		size;		/* entries, a power of 2 */
@@ -65,11 +59,13 @@ int	virtq_init(struct virtq *vq, uint16_t size, void *mem, uint64_t pa,
 /* The head the next virtq_add() will use, or -1 when no descriptor is
  * free (so a per-head side table can be filled first). */
 int	virtq_next_head(const struct virtq *vq);
-/* Put n segments on the ring as one chain, returning its head, or
- * -EAGAIN when fewer than n descriptors are free, -EINVAL for n out of
- * range or a NULL cookie.  The device sees it after the avail index is
- * published here; notify it when virtq_kick_prepare() says so. */
-int	virtq_add(struct virtq *vq, const struct virtq_seg *segs, int n, void *cookie);
+/* Put n runs on the ring as one chain, returning its head, or -EAGAIN
+ * when fewer than n descriptors are free, -EINVAL for n or nread out of
+ * range or a NULL cookie.  The device reads the first nread runs and
+ * writes the others (2.6.4.2: readable before writable).  It sees the
+ * chain after the avail index is published here; notify it when
+ * virtq_kick_prepare() says so. */
+int	virtq_add(struct virtq *vq, const struct dma_run *runs, int n, int nread, void *cookie);
 /* Nonzero when the chains added since the last call need a notification
  * (2.6.7.2 / 2.6.10.1): per avail_event with EVENT_IDX, else unless the
  * device set VIRTQ_USED_F_NO_NOTIFY. */

@@ -5,7 +5,8 @@
  *
  * microvm lays its transports out at 0xfeb00000 + 512 * n
  * (hw/i386/microvm.c); a VMM that puts them elsewhere (Firecracker) names
- * them with virtio_mmio.device= arguments, which replace the scan.
+ * them with virtio_mmio.device= arguments, which replace the scan.  Each
+ * device found goes to the driver of its type (virtio.c).
  * Their interrupt lines: GSI 5 + n for the eight
  * transports of the classic layout, GSI 24 + n for the 24 transports when
  * the machine has its second I/O APIC (ioapic2, on by default with ACPI).
@@ -143,7 +144,7 @@ irq_ack(struct virtio_dev *d)
 }
 
 static const struct virtio_ops mmio_ops = {
-	.name		= "virtio-net-mmio",
+	.name		= "mmio",
 	.get_status	= get_status,
 	.set_status	= set_status,
 	.get_features	= get_features,
@@ -158,40 +159,39 @@ static const struct virtio_ops mmio_ops = {
 };
 
 /*
- * Attach the transport at regs when it is a modern virtio-net device: 1,
- * or 0 when it is something else (or empty), -ENODEV past the last one.
+ * Attach the transport at regs to the driver of its device's type: 1, or
+ * 0 when it is empty (device id 0), has no driver or failed, -ENODEV past
+ * the last one.
  */
 static int
 attach(volatile uint8_t *regs, unsigned gsi, const char *where)
 {
 	volatile uint32_t *r = (volatile uint32_t *)regs;
 	struct virtio_dev *d;
-	uint32_t version;
+	uint32_t version, type;
 
 	if (r[VIRTIO_MMIO_MAGIC_VALUE / 4] != VIRTIO_MMIO_MAGIC)
 		return -ENODEV;
-	if (r[VIRTIO_MMIO_DEVICE_ID / 4] != VIRTIO_ID_NET)
-		return 0;			/* empty, or another device */
+	if ((type = r[VIRTIO_MMIO_DEVICE_ID / 4]) == 0)
+		return 0;			/* empty */
 	version = r[VIRTIO_MMIO_VERSION / 4];
 	if (version != VIRTIO_MMIO_VERSION_MODERN) {
-		log_warn("virtio-net: mmio %s is version %u (legacy); run QEMU "
+		log_warn("virtio: mmio %s is version %u (legacy); run QEMU "
 		    "with -global virtio-mmio.force-legacy=false", where, version);
 		return 0;
 	}
-	if ((d = virtio_net_new()) == NULL) {
-		log_warn("virtio-net: mmio %s: too many devices, ignored", where);
+	if ((d = virtio_new(type, where)) == NULL)
 		return 0;
-	}
 	d->ops = &mmio_ops;
 	d->mmio.regs = regs;
 	d->mmio.gsi = gsi;
-	return virtio_net_attach(d) == 0 ? 1 : 0;
+	return virtio_attach(d) == 0 ? 1 : 0;
 }
 
 /*
  * The transports the command line announces (virtio_mmio.device=, as
  * Firecracker passes them): -1 when there are none, else how many
- * virtio-net devices attached.
+ * devices attached.
  */
 static int
 probe_args(void)
@@ -205,13 +205,13 @@ probe_args(void)
 	if (n == 0)
 		return -1;
 	if (n > MICROVM_MMIO_SLOTS) {
-		log_warn("virtio-net: %d virtio_mmio.device= arguments; the first %d taken",
+		log_warn("virtio: %d virtio_mmio.device= arguments; the first %d taken",
 		    n, MICROVM_MMIO_SLOTS);
 		n = MICROVM_MMIO_SLOTS;
 	}
 	for (int i = 0; i < n; i++) {
 		if (virtio_mmio_parse_arg(v[i], &a) != 0) {
-			log_warn("virtio-net: virtio_mmio.device=%s: not SIZE@BASE:IRQ "
+			log_warn("virtio: virtio_mmio.device=%s: not SIZE@BASE:IRQ "
 			    "(e.g. 4K@0xd0000000:5); ignored", v[i]);
 			continue;
 		}

@@ -1,6 +1,7 @@
 /*
  * The virtio PCI transport, modern interface only (virtio 1.1, 4.1): QEMU
- * `-device virtio-net-pci,disable-legacy=on`.  The registers live in BAR
+ * `-device virtio-net-pci,disable-legacy=on`.  It knows no device type:
+ * virtio.c matches each device it finds to its driver.  The registers live in BAR
  * regions that vendor capabilities point at (4.1.4); interrupts come by
  * MSI-X, one vector shared by both queues.
  */
@@ -138,7 +139,7 @@ notify(struct virtio_dev *d, unsigned idx)
 }
 
 static const struct virtio_ops pci_ops = {
-	.name		= "virtio-net-pci",
+	.name		= "pci",
 	.get_status	= get_status,
 	.set_status	= set_status,
 	.get_features	= get_features,
@@ -192,33 +193,44 @@ map_regions(struct virtio_dev *d)
 	return 0;
 }
 
+/* 4.1.2: the virtio device type of a PCI function, or 0 for none.  A
+ * modern device says 0x1040 + its type; a transitional one 0x1000 to
+ * 0x103f, its type in the subsystem ID (4.1.2.3). */
+static uint32_t
+device_type(const struct pci_dev *p)
+{
+	if (p->vendor != VIRTIO_PCI_VENDOR)
+		return 0;
+	if (p->device > VIRTIO_PCI_DEVICE_MODERN_BASE && p->device <= 0x107f)
+		return p->device - VIRTIO_PCI_DEVICE_MODERN_BASE;
+	if (p->device >= VIRTIO_PCI_DEVICE_TRANS_FIRST && p->device <= VIRTIO_PCI_DEVICE_TRANS_LAST)
+		return pci_read16(p, PCI_SUBSYSTEM_ID);
+	return 0;
+}
+
 static int
 found(struct pci_dev *p, void *arg)
 {
 	int *count = arg;
 	struct virtio_dev *d;
+	uint32_t type;
+	char where[16];
 
-	if (p->vendor != VIRTIO_PCI_VENDOR)
+	if ((type = device_type(p)) == 0)
 		return 0;
-	if (p->device != VIRTIO_PCI_DEVICE_NET
-	    && !(p->device == VIRTIO_PCI_DEVICE_NET_TRANS
-		&& pci_read16(p, PCI_SUBSYSTEM_ID) == VIRTIO_ID_NET))
+	ksnprintf(where, sizeof(where), "%02x:%02x.%x", p->bus, p->dev, p->fn);
+	if ((d = virtio_new(type, where)) == NULL)
 		return 0;
-	if ((d = virtio_net_new()) == NULL) {
-		log_warn("virtio-net: %02x:%02x.%x: too many devices, ignored",
-		    p->bus, p->dev, p->fn);
-		return 0;
-	}
 	d->ops = &pci_ops;
 	d->pci.pci = *p;
 	pci_enable(&d->pci.pci);
 	if (map_regions(d) != 0) {
-		log_warn("virtio-net: %02x:%02x.%x: virtio capabilities missing or "
-		    "unmappable, ignored", p->bus, p->dev, p->fn);
-		virtio_net_release(d);
+		log_warn("%s: %s: virtio capabilities missing or unmappable, ignored",
+		    d->drv->name, where);
+		d->drv->release(d);
 		return 0;
 	}
-	if (virtio_net_attach(d) == 0)
+	if (virtio_attach(d) == 0)
 		(*count)++;
 	return 0;
 }
