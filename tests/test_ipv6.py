@@ -228,8 +228,8 @@ print(sorted(counts.items()))
 
 
 def test_concurrent_clients_both_families(httpd6):
-    """Load over IPv6 and IPv4 at once: every answer right, and afterwards
-    every connection and receive buffer back."""
+    """Load over IPv6 and IPv4 at once: every answer right, no payload
+    byte copied, and afterwards every connection and receive buffer back."""
     out = httpd6.python(LOAD, GUEST_IP6, GUEST_IP, timeout=120)
     assert out.strip() == str([(200, 500), (404, 500)]), out
     stats_code = r'''
@@ -246,6 +246,7 @@ print(s['open'], s['rx_buffers']['held'], s['driver']['bytes_copied'])
 '''
     opened, held, copied = httpd6.python(stats_code, GUEST_IP6).split()
     assert (opened, held) == ('1', '0'), (opened, held)
+    assert copied == '0', 'payload bytes copied on the data path: %s' % copied
     assert not TROUBLE.search(httpd6.guest.output), httpd6.guest.output
 
 
