@@ -1,5 +1,7 @@
-"""Helpers for Limpet's SConstruct: service discovery, option checks and
-the recipe that builds newlib for our freestanding target."""
+"""Helpers for Limpet's SConstruct: option checks, the recipe that builds
+newlib for our freestanding target, and an image's symbols.  What the
+front end, the tests and the bench also know (services and their
+service.conf, variants and image names) is the limpet package's."""
 
 import ipaddress
 import mmap
@@ -10,64 +12,21 @@ import subprocess
 
 from SCons.Errors import UserError
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from limpet import paths
+from limpet import services as svc
 
-# Where each kind of service lives.  A service is a folder with C sources
-# and a main(); in-guest tests are services too, named after their folder.
-SERVICE_DIRS = ('services', os.path.join('tests', 'guest'))
-
-
-def services():
-    """Map every service name to its folder, relative to the top."""
-    found = {}
-    for parent in SERVICE_DIRS:
-        base = os.path.join(TOP, parent)
-        if not os.path.isdir(base):
-            continue
-        for name in sorted(os.listdir(base)):
-            path = os.path.join(base, name)
-            if os.path.isdir(path) and any(f.endswith('.c') for f in os.listdir(path)):
-                found[name] = os.path.join(parent, name)
-    return found
+TOP = str(paths.TOP)
+services = svc.services
+split_services = svc.split_services
 
 
-def service_conf(folder):
-    """A service's service.conf as a dict: "key = value" lines, "#" comments.
-
-    Known keys: net = yes|no (link lwIP and the network driver); tls =
-    yes|no (always build with TLS, as tls=1 does; needs net = yes).  An
-    unknown key or value stops the build, naming the file and line."""
-    conf = {'net': 'no', 'tls': 'no'}
-    path = os.path.join(TOP, folder, 'service.conf')
-    if not os.path.exists(path):
-        return conf
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            line = line.split('#', 1)[0].strip()
-            if not line:
-                continue
-            key, eq, value = (x.strip() for x in line.partition('='))
-            if not eq or key not in SERVICE_CONF_KEYS:
-                raise UserError('%s:%d: expected "key = value" with key one of: %s'
-                                % (path, n, ', '.join(SERVICE_CONF_KEYS)))
-            if value not in SERVICE_CONF_KEYS[key]:
-                raise UserError('%s:%d: %s = %s: valid values are %s'
-                                % (path, n, key, value, ', '.join(SERVICE_CONF_KEYS[key])))
-            conf[key] = value
-    if conf['tls'] == 'yes' and conf['net'] != 'yes':
-        raise UserError('%s: tls = yes needs net = yes (TLS runs over lwIP)' % path)
-    return conf
-
-
-# What a service.conf may say, and the values each key takes.
-SERVICE_CONF_KEYS = {'net': ('yes', 'no'), 'tls': ('yes', 'no')}
-
-
-def split_services(value):
-    """'a,b' -> ['a', 'b']; 'all' -> every service."""
-    if value == 'all':
-        return list(services())
-    return [s for s in value.split(',') if s]
+def service_conf(name):
+    """The service.conf of service name (limpet.services.Conf); a bad one
+    stops the build, naming the file and line."""
+    try:
+        return svc.conf_of(name)
+    except svc.ConfError as e:
+        raise UserError(str(e))
 
 
 def check_service(key, value, env):
@@ -182,9 +141,6 @@ def newlib_action(target, source, env):
         return 1
     return 0
 
-# The compile-time log levels, most severe first; the index is the number
-# the C code sees as LIMPET_LOG_LEVEL.
-LOG_LEVELS = ('error', 'warn', 'info', 'debug', 'trace')
 
 
 # ---- an image's own symbols (kernel/include/kernel/symbols.h) -------------

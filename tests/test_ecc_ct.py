@@ -11,7 +11,6 @@ branch or memory address that depends on them.  It is linked with:
 A harness that branches on a secret itself must be caught, or the check
 proves nothing.  Host-only: no guest is booted.
 """
-import ast
 import functools
 import hashlib
 import re
@@ -21,21 +20,18 @@ import subprocess
 
 import pytest
 
-from conftest import TOP
+from conftest import TOP, paths
 
 HARNESS = TOP / 'tests' / 'ct' / 'ecc_ct.c'
 SOURCES = ('p256', 'x25519')
-MODES = ('debug', 'release')
+MODES = paths.MODES
 LEVELS = ('-O0', '-O1', '-O2', '-O3', '-Os', '-Og')
 WANT = 'ecc_ct: 8 signatures, 8 shared secrets, 8 x25519'
 
 
 def log_levels():
-    """scons' log levels, read from where the build defines them."""
-    src = (TOP / 'site_scons' / 'limpet_build.py').read_text()
-    m = re.search(r'^LOG_LEVELS = (\(.*?\))', src, re.M)
-    assert m, 'site_scons/limpet_build.py no longer defines LOG_LEVELS'
-    return ast.literal_eval(m.group(1))
+    """scons' log levels (site_scons/limpet/paths.py)."""
+    return paths.LOG_LEVELS
 
 
 def need(tool):
