@@ -1,14 +1,24 @@
 """The front end and what it shares (site_scons/limpet/): service.conf,
 image names, exit statuses, the command line's quoting, and ./limpet
-run's QEMU lines (a stand-in QEMU prints them)."""
+run's QEMU lines (a stand-in QEMU prints them), its --gdb and --pcap, and
+SIGTERM, which stops QEMU too (a real guest).  Traffic stays on
+127.0.0.1 (QEMU's user network)."""
 
 import hashlib
+import os
 import re
+import signal
+import socket
+import struct
+import time
 
 import pytest
 
-from conftest import TOP, image_path, limpet, paths, qemu, status
+from conftest import TOP, Console, image_path, limpet, paths, qemu, status
 from limpet import cmdline, services
+from test_httpd import free_port
+
+LISTENING = re.compile(r'^echo: listening', re.M)
 
 @pytest.fixture
 def qemu_args(tmp_path):
@@ -137,3 +147,114 @@ def test_run_httpd_tls_forwards_from_service_conf(qemu_args):
     assert netdev.index('127.0.0.1:8443-:443') < netdev.index('127.0.0.1:8080-:80'), netdev
     assert a[a.index('-append') + 1].endswith('-- --https-redirect-port 8443'), a
     assert 'httpd: serving http://127.0.0.1:8080/' in p.stderr, p.stderr
+
+
+def test_run_gdb(qemu_args):
+    p, a = qemu_args('hello', '--no-build', '--gdb')
+    assert p.returncode == 0, p.stderr
+    assert a[a.index('-gdb') + 1] == 'tcp:127.0.0.1:1234' and '-S' in a, a
+    image = image_path('hello')
+    assert ("gdb -ex 'set architecture i386:x86-64' -ex 'target remote :1234' "
+            "-ex 'symbol-file %s'" % image) in p.stderr, p.stderr
+    p, a = qemu_args('hello', '--no-build', '--gdb', '--platform', 'microvm')
+    assert str(image_path('hello', 'microvm')) in p.stderr, p.stderr
+
+
+def test_run_pcap(qemu_args, tmp_path):
+    p, a = qemu_args('echo', '--no-build', '--pcap', str(tmp_path / 'n0.pcap'))
+    assert p.returncode == 0, p.stderr
+    i = a.index('-object')
+    assert a[i + 1] == 'filter-dump,id=f0,netdev=n0,file=%s' % (tmp_path / 'n0.pcap'), a
+    assert i > a.index('-netdev'), a
+    p, _ = qemu_args('hello', '--no-build', '--pcap', str(tmp_path / 'x.pcap'))
+    assert p.returncode == 2 and '--pcap needs a NIC' in p.stderr, p.stderr
+    p, _ = qemu_args('echo', '--no-build', '--pcap')
+    assert p.returncode == 2 and '--pcap needs a file' in p.stderr, p.stderr
+
+
+# ---- a real guest --------------------------------------------------------------
+
+def children(pid):
+    """The PIDs of pid's children."""
+    out = set()
+    for task in os.listdir('/proc/%d/task' % pid):
+        try:
+            with open('/proc/%d/task/%s/children' % (pid, task)) as f:
+                out.update(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def alive(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def test_run_sigterm_stops_qemu_and_pcap_captures(tmp_path):
+    """echo with --pcap: a datagram to it and back lands in the capture;
+    SIGTERM to ./limpet ends QEMU at once, and ./limpet says so."""
+    if not image_path('echo').exists():
+        pytest.fail('no echo image: build it with ./limpet build echo')
+    port, cap = free_port(), tmp_path / 'n0.pcap'
+    c = Console()
+    c.spawn([str(TOP / 'limpet'), 'run', 'echo', '--no-build', '--timeout', '300',
+             '--port', '%d:7' % port, '--pcap', str(cap)])
+    try:
+        c.wait_for(LISTENING, 120)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        for _ in range(20):
+            s.sendto(b'limpet pcap probe', ('127.0.0.1', port))
+            try:
+                if s.recv(100) == b'limpet pcap probe':
+                    break
+            except OSError:
+                pass
+        else:
+            pytest.fail('no echo from the guest' + c.describe())
+        s.close()
+        kids = children(c.proc.pid)
+        assert len(kids) == 1, kids
+        qemu_pid = kids.pop()
+        os.kill(c.proc.pid, signal.SIGTERM)
+        end = time.monotonic() + 10
+        while alive(qemu_pid) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not alive(qemu_pid), 'QEMU still runs 10 s after SIGTERM' + c.describe()
+        assert c.wait_exit(10, 'SIGTERM') == status.INTERRUPTED, c.describe()
+        assert 'limpet: interrupted' in c.output, c.describe()
+    finally:
+        c.stop()
+    data = cap.read_bytes()
+    assert struct.unpack_from('<I', data)[0] == 0xa1b2c3d4, data[:24]
+    assert data.count(b'limpet pcap probe') >= 2, 'the datagram both ways'
+
+
+def test_run_gdb_waits_for_the_debugger():
+    """--gdb: QEMU holds the guest before its first instruction until a
+    debugger says continue (here gdb's remote protocol by hand)."""
+    c = Console()
+    c.spawn([str(TOP / 'limpet'), 'run', 'hello', '--no-build', '--timeout', '120', '--gdb',
+             '--', 'a'])
+    try:
+        c.wait_for(re.compile(r"target remote :1234"), 60)
+        end = time.monotonic() + 30
+        while True:
+            try:
+                g = socket.create_connection(('127.0.0.1', 1234), timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < end, 'no gdb stub on :1234' + c.describe()
+                time.sleep(0.1)
+        time.sleep(1)
+        assert 'Hello from Limpet' not in c.output, 'it ran before continue' + c.describe()
+        g.sendall(b'$c#63')
+        assert c.wait_exit(90, 'continue') == 0, c.describe()
+        assert 'goodbye' in c.output, c.describe()
+        g.close()
+    finally:
+        c.stop()

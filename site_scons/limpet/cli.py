@@ -44,6 +44,7 @@ Examples:
   {prog} run hello -- a b
   {prog} run hello --platform microvm
   {prog} run echo                 # user networking: echo on 127.0.0.1:7007
+  {prog} run hello --gdb          # stopped at the first instruction, for gdb
   {prog} test
 
 Services: {services}

@@ -43,6 +43,11 @@ Options:
   --netns NAME                run QEMU inside network namespace NAME (root;
                               for --net tap with a tap made by
                               'scripts/tap-setup.sh --netns NAME')
+  --pcap FILE                 write every frame of the NIC to FILE, a pcap
+                              file (QEMU's filter-dump; needs a NIC)
+  --gdb                       QEMU waits for gdb on 127.0.0.1:1234 before
+                              the first instruction (-gdb, -S); prints the
+                              gdb command line, with the image's symbols
   --www PATH                  httpd only: serve the folder PATH (packed
                               into the image at build time; build www=PATH)
   --tls                       build with tls=1 (into build/...-tls/); for
@@ -115,11 +120,13 @@ Unknown kernel arguments are reported and ignored.
 KVM is used when the CPU has VMX or SVM and /dev/kvm opens read-write;
 otherwise QEMU emulates (TCG).  LIMPET_ACCEL=tcg|kvm overrides the choice.
 
+Ctrl-C, or SIGTERM to {prog}, stops QEMU too.
+
 Exit status: the guest's status, 0..{max} ({fault}: the kernel faulted or
 panicked; {loader}: the loader refused the image), or one of limpet's own:
 {qemu_failed} QEMU failed to start, {reset} the guest reset (triple fault; with
 --watchdog the guest boots again instead),
-{timeout} --timeout expired, {interrupted} interrupted (Ctrl-C).
+{timeout} --timeout expired, {interrupted} interrupted (Ctrl-C, SIGTERM).
 """
 
 # The options that take a value, each with what bash's front end said
@@ -142,14 +149,18 @@ VALUE_OPTIONS = {
     '--boot': '--boot needs pvh or loader',
     '--tls-cert': '--tls-cert needs a file',
     '--tls-key': '--tls-key needs a file',
+    '--pcap': '--pcap needs a file',
 }
-FLAG_OPTIONS = ('--no-build', '--tls', '--vmgenid')
+FLAG_OPTIONS = ('--no-build', '--tls', '--vmgenid', '--gdb')
 
 TLS_MAX_CERTS = 8       # net/tls/tls_priv.h
+GDB_PORT = 1234         # QEMU's -s port
 IFNAME = re.compile(r'^[A-Za-z0-9_.-]{1,15}$')
 DEFAULT_TAP = 'tap10'
 
-# After --timeout's SIGTERM, QEMU has this long to end before SIGKILL.
+# After SIGINT or SIGTERM, QEMU has this long to end before SIGKILL; after
+# --timeout's SIGTERM, as timeout(1) -k 2 gave it.
+STOP_GRACE = 5
 TIMEOUT_GRACE = 2
 
 
@@ -203,6 +214,8 @@ def parser():
     p.add_argument('--boot', default='pvh')
     p.add_argument('--tls-cert', dest='tls_certs', action='append', default=[])
     p.add_argument('--tls-key', dest='tls_keys', action='append', default=[])
+    p.add_argument('--pcap')
+    p.add_argument('--gdb', action='store_true')
     p.add_argument('service', nargs='*')
     return p
 
@@ -289,6 +302,12 @@ def check(o):
         # The service's own; HTTPS (--tls) adds its forwards in front.
         ports = (conf.tls_ports if o.tls else []) + conf.ports
     o.ports = ports
+    if o.pcap is not None:
+        if o.net == 'none':
+            usage_error('--pcap needs a NIC (--net user or tap)')
+        o.pcap = front.abs_path(o.pcap)
+        if ',' in o.pcap:
+            usage_error('--pcap: the path may not hold a comma')
     if o.mem is None:
         o.mem = conf.memory
     if o.monitor is not None:
@@ -376,6 +395,8 @@ def qemu_command(o, image):
         extra += ['-netdev', qemu.tap_netdev(o.ifname, vhost)]
     if o.net != 'none':
         extra += qemu.nic(paths.build_platform(o.platform))
+    if o.pcap is not None:
+        extra += qemu.pcap(o.pcap)
     # The watchdog: QEMU's i6300esb, which resets the machine when the
     # guest stops petting it, and the kernel argument that arms it.  Its
     # reset must reboot the guest, so no -no-reboot: QEMU keeps running
@@ -395,6 +416,8 @@ def qemu_command(o, image):
         extra += ['-incoming', 'exec:cat %s' % o.incoming]
     if o.monitor is not None:
         extra += ['-monitor', 'unix:%s,server=on,wait=off' % o.monitor]
+    if o.gdb:
+        extra += ['-gdb', 'tcp:127.0.0.1:%d' % GDB_PORT, '-S']
     app = o.app
     # httpd's redirect to HTTPS names the port clients reach: the
     # forwarded one (the user's own app arguments come after and win).
@@ -444,19 +467,30 @@ def notes_for(o, vhost, image):
         notes.append('%s: on tap %s%s, vhost %s' % (
             s, o.ifname, ' in namespace %s' % o.netns if o.netns else '',
             'on' if vhost else 'off'))
+    if o.pcap is not None:
+        notes.append("%s: the NIC's frames go to %s (pcap)" % (s, o.pcap))
     if o.watchdog:
         notes.append('%s: watchdog i6300esb, %ss: if the event loop stops that long, the guest '
                      'is reset and boots again (QEMU keeps running; Ctrl-C to stop)'
                      % (s, o.watchdog))
+    if o.gdb:
+        gdb = ("gdb -ex 'set architecture i386:x86-64' -ex 'target remote :%d' "
+               "-ex 'symbol-file %s'" % (GDB_PORT, image))
+        if o.netns is not None:
+            gdb = 'ip netns exec %s %s' % (o.netns, gdb)
+        notes.append('%s: QEMU waits for gdb on 127.0.0.1:%d, stopped before the first '
+                     'instruction; in another terminal:' % (s, GDB_PORT))
+        notes.append('  ' + gdb)
+        notes.append("%s: then 'hbreak main' (or any function) and 'continue'" % s)
     return notes
 
 
 def run_qemu(cmd, timeout):
     """Run QEMU in the foreground; its exit code (negative: killed by
     that signal), or INTERRUPTED or TIMEOUT as ./limpet's own status.
-    SIGINT and SIGTERM are noted, and QEMU is waited for (Ctrl-C reaches
-    it from the terminal); --timeout sends it SIGTERM, then SIGKILL after
-    TIMEOUT_GRACE."""
+    SIGINT and SIGTERM to us go to QEMU too, and QEMU is killed if it
+    does not end within STOP_GRACE seconds; --timeout sends it SIGTERM,
+    then SIGKILL after TIMEOUT_GRACE."""
     tty = None
     try:
         import termios
@@ -475,6 +509,13 @@ def run_qemu(cmd, timeout):
 
     def stop(signum, frame):
         state['signal'] = signum
+        if proc.poll() is None:
+            try:
+                proc.send_signal(signum)
+            except OSError:
+                pass
+            if state['kill_at'] is None:
+                state['kill_at'] = time.monotonic() + STOP_GRACE
 
     old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     start = time.monotonic()

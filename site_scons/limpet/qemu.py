@@ -32,7 +32,7 @@ PLATFORMS = tuple(MACHINES)
 
 BOOT_VIA = ('pvh', 'loader')
 
-# The NIC's backend is always n0 (the monitor's set_link n0 off).
+# The NIC's backend is always n0 (the monitor's set_link n0 off, filter-dump).
 NETDEV = 'n0'
 
 # QEMU's user network as ./limpet run sets it up, and the kernel arguments
@@ -84,6 +84,11 @@ def tap_netdev(ifname, vhost=False, netdev=NETDEV):
     """-netdev's value for the tap device ifname (scripts/tap-setup.sh's)."""
     return 'tap,id=%s,ifname=%s,script=no,downscript=no%s' % (
         netdev, ifname, ',vhost=on' if vhost else '')
+
+
+def pcap(path, netdev=NETDEV):
+    """Every frame through netdev into a pcap file (QEMU's filter-dump)."""
+    return ['-object', 'filter-dump,id=f0,netdev=%s,file=%s' % (netdev, path)]
 
 
 def command(platform, kernel, append='', initrd=None, mem='64M', accel=None, cpu='max',
