@@ -10,6 +10,7 @@ import shutil
 import struct
 import subprocess
 
+from SCons.Action import Action
 from SCons.Errors import UserError
 
 from limpet import paths
@@ -97,6 +98,56 @@ def check_gateway6(key, value, env):
     why = _ipv6_unicast(value)
     if why:
         raise UserError("Invalid value for option %s: %r: %s" % (key, value, why))
+
+
+# ---- what the build prints --------------------------------------------------
+#
+# As kbuild does: one short line a file, what is done and to what (CC
+# kernel/main.c, AS ..., LD build/pc-debug-info/hello.elf), and the whole
+# command lines with V=1.  Only what is printed changes: the commands, and
+# their errors and warnings, are the same either way.
+SHORT = {
+    'CCCOMSTR': 'CC ${SHORTPATH(SOURCE)}',
+    'SHCCCOMSTR': 'CC ${SHORTPATH(SOURCE)}',
+    'ASCOMSTR': 'AS ${SHORTPATH(SOURCE)}',
+    'ASPPCOMSTR': 'AS ${SHORTPATH(SOURCE)}',
+    'LINKCOMSTR': 'LD $TARGET',
+    'ARCOMSTR': 'AR $TARGET',
+    'RANLIBCOMSTR': 'RANLIB $TARGET',
+}
+
+
+def short_path(node):
+    """A source as the user knows it: kernel/main.c, not the variant's
+    copy of its name; a generated source by where it was generated."""
+    return node.path if node.has_builder() else node.srcnode().path
+
+
+def short_output(env, verbose):
+    """Give env the short lines, unless verbose (V=1)."""
+    if not verbose:
+        env.Replace(SHORTPATH=short_path, **SHORT)
+
+
+def action(env, fn, short, verbose, long=None, **kw):
+    """An Action of the Python function fn, printed as short (GEN $TARGET)
+    or with V=1 as long (by default, fn's call as SCons prints it)."""
+    # SCons.Action's, not env.Action(), which would substitute $TARGET now.
+    if not verbose:
+        return Action(fn, short, **kw)
+    return Action(fn, long, **kw) if long else Action(fn, **kw)
+
+
+def _write_value(target, source, env):
+    with open(str(target[0]), 'w') as f:
+        f.write(source[0].read())
+    return 0
+
+
+def text_file(env, target, text, verbose):
+    """target holding text (a generated source), rebuilt when text changes."""
+    return env.Command(target, env.Value(text),
+                       action(env, _write_value, 'GEN $TARGET', verbose))
 
 
 def gcc_include_dir():

@@ -46,12 +46,12 @@ def tls_dir(mode, log):
 @functools.lru_cache(maxsize=None)
 def build_image_objects(mode, log):
     """scons builds this variant's p256.o and x25519.o afresh (so that it
-    prints their command lines), once per run; returns {source: command
-    line}."""
+    prints their command lines: V=1), once per run; returns {source:
+    command line}."""
     targets = ['%s/%s.o' % (tls_dir(mode, log), s) for s in SOURCES]
     for t in targets:
         (TOP / t).unlink(missing_ok=True)
-    r = subprocess.run(['scons', '-Q', 'service=httpd', 'tls=1', 'mode=' + mode,
+    r = subprocess.run(['scons', '-Q', 'V=1', 'service=httpd', 'tls=1', 'mode=' + mode,
                         'log=' + log] + targets,
                        cwd=TOP, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
