@@ -34,7 +34,6 @@ Results: OUT/results.json, OUT/results.md (the table) and PNG charts
 import argparse
 import contextlib
 import datetime
-import hashlib
 import json
 import os
 import platform as host_platform
@@ -52,8 +51,13 @@ import time
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
+# Image paths, QEMU's command line and the accelerator: what Limpet's tools
+# share (site_scons/limpet/).
+sys.path.insert(0, str(TOP / 'site_scons'))
+from limpet import paths, qemu  # noqa: E402
+from limpet.paths import LOADER, build_platform  # noqa: E402
+
 TAP_SETUP = TOP / 'scripts' / 'tap-setup.sh'
-LOADER = TOP / 'build' / 'loader' / 'limpet-loader.elf'
 HOST = TOP / 'build' / 'netbench'
 CLIENT = HOST / 'netbench'
 EXIT_IMAGE = HOST / 'exit.elf'
@@ -69,10 +73,7 @@ GUEST_IP6 = 'fd00:5::3'
 GATEWAY6 = 'fd00:5::1'
 PREFIX6 = 64
 TAP = 'tap10'
-MACHINES = {
-    'q35': 'q35',
-    'microvm': 'microvm,x-option-roms=off,pit=off,pic=off,rtc=on',
-}
+MACHINES = ('q35', 'microvm')  # what the bench measures on (limpet/qemu.py's -M)
 SERVE_MACHINE = 'q35'       # HTTP, netbench, CPU and RSS are measured on it
 MEMORY = '256M'             # both systems, everywhere but the -m bisection
 SMALL_PAGE = '/index.html'  # httpd's default page
@@ -124,19 +125,6 @@ def progress(msg):
 
 # ---- the machine ---------------------------------------------------------------
 
-def kvm_usable():
-    if os.environ.get('LIMPET_ACCEL'):
-        return os.environ['LIMPET_ACCEL'] == 'kvm'
-    try:
-        with open('/proc/cpuinfo') as f:
-            if not re.search(r'\b(vmx|svm)\b', f.read()):
-                return False
-        os.close(os.open('/dev/kvm', os.O_RDWR))
-        return True
-    except OSError:
-        return False
-
-
 def tsc_khz():
     """The host's TSC rate, which TCG's guest TSC follows (Linux's
     tsc_early_khz=, so that it skips the PIT calibration microvm lacks)."""
@@ -167,25 +155,18 @@ def machine_info(accel):
 
 # ---- images --------------------------------------------------------------------
 
-def httpd_image(build_platform, www, tls=False):
-    """build/<platform>-release-info[-tls]/httpd-www-<hash>.elf, named as
-    ./limpet and site_scons/limpet_site.py name it."""
-    h = hashlib.sha256(str(Path(www).resolve()).encode()).hexdigest()[:8]
-    return TOP / 'build' / ('%s-release-info%s' % (build_platform, '-tls' if tls else '')) / \
-        ('httpd-www-%s.elf' % h)
+def httpd_image(platform, www, tls=False):
+    """build/<platform>-release-info[-tls]/httpd-www-<hash>.elf."""
+    return paths.image_path('httpd', platform, 'release', tls=tls, www=www)
 
 
-def default_httpd_image(build_platform):
+def default_httpd_image(platform):
     """httpd with its own small default site (services/httpd/www)."""
-    return TOP / 'build' / ('%s-release-info' % build_platform) / 'httpd.elf'
+    return paths.image_path('httpd', platform, 'release')
 
 
-def netbench_image(build_platform):
-    return TOP / 'build' / ('%s-release-info' % build_platform) / 'netbench.elf'
-
-
-def build_platform(machine):
-    return 'microvm' if machine == 'microvm' else 'pc'
+def netbench_image(platform):
+    return paths.image_path('netbench', platform, 'release')
 
 
 def boot_copy(path):
@@ -212,19 +193,9 @@ class Guest:
     """One QEMU on tap10; we are inside the namespace already."""
 
     def __init__(self, machine, kernel, initrd, append, mem, log):
-        self.cmd = ['qemu-system-x86_64', '-M', MACHINES[machine], '-m', mem, '-cpu', 'max',
-                    '-accel', ACCEL, '-kernel', str(kernel)]
-        if initrd is not None:
-            self.cmd += ['-initrd', str(initrd)]
-        self.cmd += ['-append', append, '-serial', 'file:%s' % log, '-display', 'none',
-                    '-no-reboot', '-nodefaults', '-no-user-config',
-                    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-                    '-netdev', 'tap,id=n0,ifname=%s,script=no,downscript=no' % TAP]
-        if machine == 'microvm':
-            self.cmd += ['-global', 'virtio-mmio.force-legacy=false',
-                         '-device', 'virtio-net-device,netdev=n0']
-        else:
-            self.cmd += ['-device', 'virtio-net-pci,disable-legacy=on,netdev=n0']
+        self.cmd = qemu.command(machine, kernel, append, initrd=initrd, mem=mem, accel=ACCEL,
+                                serial='file:%s' % log,
+                                extra=['-netdev', qemu.tap_netdev(TAP)] + qemu.nic(machine))
         self.log = log
         # The ARP entry of the last guest must not speed this one up.
         subprocess.run(['ip', 'neigh', 'flush', 'dev', TAP], capture_output=True)
@@ -261,10 +232,8 @@ def limpet_guest(machine, image, mem=MEMORY, tag='limpet', via='pvh'):
     """A Limpet guest booted as ./limpet run boots it (via='pvh': the image
     is QEMU's -kernel) or as GRUB does (via='loader': the multiboot loader
     with the image as its module)."""
-    log = LOGS / ('%s-%s.log' % (tag, machine))
-    if via == 'pvh':
-        return Guest(machine, image, None, '', mem, log)
-    return Guest(machine, LOADER, image, '', mem, log)
+    kernel, initrd = qemu.boot_files(image, via)
+    return Guest(machine, kernel, initrd, '', mem, LOGS / ('%s-%s.log' % (tag, machine)))
 
 
 def linux_guest(machine, mem=MEMORY, tag='linux'):
@@ -749,14 +718,10 @@ class DensityGuest:
 
     def __init__(self, image, mem_mib, index):
         self.port = DENSITY_PORT + index
-        cmd = ['qemu-system-x86_64', '-M', MACHINES['microvm'], '-m', '%dM' % mem_mib,
-               '-cpu', 'max', '-accel', ACCEL, '-kernel', str(image),
-               '-append', 'ip=10.0.2.15 gateway=10.0.2.2 mask=255.255.255.0',
-               '-serial', 'null', '-display', 'none', '-no-reboot', '-nodefaults',
-               '-no-user-config', '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-               '-netdev', 'user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80' % self.port,
-               '-global', 'virtio-mmio.force-legacy=false',
-               '-device', 'virtio-net-device,netdev=n0']
+        netdev = qemu.user_netdev([(self.port, 80)], udp=False)
+        cmd = qemu.command('microvm', image, qemu.USER_NET_IP4_ARGS, mem='%dM' % mem_mib,
+                           accel=ACCEL, serial='null',
+                           extra=['-netdev', netdev] + qemu.nic('microvm'))
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
 
@@ -1436,7 +1401,7 @@ def parse_args(argv):
     return ap.parse_args(argv)
 
 
-ACCEL = 'kvm' if kvm_usable() else 'tcg'
+ACCEL = qemu.accelerator()
 TSC_KHZ = tsc_khz()
 LOGS = TOP / 'build' / 'bench' / 'logs'
 

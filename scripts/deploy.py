@@ -13,10 +13,11 @@ image, <cmdline> the kernel arguments), or with --disk a disk image made
 by ./limpet image (GRUB, the same command line in its grub.cfg; shared
 read-only by the instances) through SeaBIOS or, with --firmware uefi,
 OVMF; as type='qemu' (TCG) unless
-/proc/cpuinfo shows vmx or svm, with QEMU's user networking: instance i
+KVM is usable (the CPU has VMX or SVM, /dev/kvm opens), with QEMU's user networking: instance i
 (1..N) forwards 127.0.0.1:HOSTBASE+i-1 to the guest's port GUEST for each
---port (defaults: httpd 18080:80, and 18443:443 with tls=1; echo
-17007:7).  libvirt's QEMU runs as its own user, so the image is copied to /var/lib/libvirt/images/limpet/PREFIX/, with each domain's
+--port (defaults: the forwards of ./limpet run, from the service's
+service.conf, 10000 ports higher: httpd 18080:80, and 18443:443 with
+tls=1; echo 17007:7).  libvirt's QEMU runs as its own user, so the image is copied to /var/lib/libvirt/images/limpet/PREFIX/, with each domain's
 serial console log beside them.  "virsh shutdown" presses the guest's
 ACPI power button: httpd finishes its responses and powers off.
 
@@ -37,12 +38,18 @@ import urllib.request
 import xml.sax.saxutils
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Services and their service.conf, QEMU's NIC and user network, the
+# accelerator: what Limpet's tools share (site_scons/limpet/).
+sys.path.insert(0, os.path.join(TOP, 'site_scons'))
+from limpet import cmdline, paths, qemu, services  # noqa: E402
+
 IMAGES = '/var/lib/libvirt/images/limpet'
 NS = 'https://limpet.invalid/deploy/1'
-DEFAULT_PORTS = {'httpd': ['18080:80'], 'echo': ['17007:7']}
-TLS_PORTS = {'httpd': ['18443:443']}
-# QEMU's user network, as ./limpet run sets it up.
-KERNEL_NET = 'ip=10.0.2.15 gateway=10.0.2.2 mask=255.255.255.0'
+# Host ports are ./limpet run's (service.conf's ports and tls_ports) plus
+# this, so that a fleet and a ./limpet run of the same service coexist.
+PORT_OFFSET = 10000
+# QEMU's user network, as ./limpet run sets it up (IPv4 only).
+KERNEL_NET = qemu.USER_NET_IP4_ARGS
 EXIT_USAGE = 2
 
 
@@ -69,12 +76,15 @@ def check_libvirt(uri):
 
 
 def accelerator():
-    try:
-        with open('/proc/cpuinfo') as f:
-            flags = f.read()
-    except OSError:
-        return 'qemu'
-    return 'kvm' if re.search(r'\b(vmx|svm)\b', flags) and os.path.exists('/dev/kvm') else 'qemu'
+    """libvirt's domain type: kvm where KVM runs guests, else qemu (TCG)."""
+    return 'kvm' if qemu.kvm_usable() else 'qemu'
+
+
+def default_ports(service, tls):
+    """HOSTBASE:GUEST for each forward of ./limpet run, PORT_OFFSET higher."""
+    conf = services.conf_of(service)
+    return ['%d:%d' % (h + PORT_OFFSET, g) for h, g in (conf.tls_ports if tls else []) +
+            conf.ports]
 
 
 def build(service, options):
@@ -132,7 +142,8 @@ def os_xml(image, cmdline, machine, disk):
 def domain_xml(name, service, image, cmdline, memory, machine, virt_type, fwds, console,
                disk=None):
     e = xml.sax.saxutils.escape
-    hostfwd = ','.join('hostfwd=tcp:127.0.0.1:%d-:%d' % (h, g) for h, g in fwds)
+    netdev = qemu.user_netdev(fwds, udp=False)
+    nic = qemu.nic('pc')[-1] + ',addr=0x5'
     ports = ' '.join('%d:%d' % (h, g) for h, g in fwds)
     os_part, disk_part = os_xml(image, cmdline, machine, disk)
     boot = 'pvh' if disk is None else '%s-%s' % (disk[1], disk[2])
@@ -161,9 +172,9 @@ def domain_xml(name, service, image, cmdline, memory, machine, virt_type, fwds, 
   </devices>
   <qemu:commandline>
     <qemu:arg value='-netdev'/>
-    <qemu:arg value='user,id=n0,net=10.0.2.0/24,host=10.0.2.2{',' + hostfwd if hostfwd else ''}'/>
+    <qemu:arg value='{e(netdev)}'/>
     <qemu:arg value='-device'/>
-    <qemu:arg value='virtio-net-pci,disable-legacy=on,netdev=n0,addr=0x5'/>
+    <qemu:arg value='{e(nic)}'/>
   </qemu:commandline>
 </domain>
 """
@@ -199,9 +210,8 @@ def deploy(args, uri):
     if not re.match(r'^[A-Za-z][A-Za-z0-9_.-]{0,40}$', args.name):
         raise DeployError('--name %s: letters, digits, _ . - (a letter first, 41 at most)'
                           % args.name)
-    tls = any(re.match(r'^tls=(1|yes|true|on)$', o) for o in args.options)
-    specs = args.port or (DEFAULT_PORTS.get(args.service, []) +
-                          (TLS_PORTS.get(args.service, []) if tls else []))
+    tls = any(o.startswith('tls=') and paths.truthy(o[4:]) for o in args.options)
+    specs = args.port or default_ports(args.service, tls)
     fwds = parse_ports(specs)
     existing = ours(uri, args.name)
     if existing:
@@ -211,7 +221,7 @@ def deploy(args, uri):
     os.makedirs(folder, mode=0o755, exist_ok=True)
     os.chmod(IMAGES, 0o755)
     os.chmod(folder, 0o755)
-    cmdline = KERNEL_NET + (' -- ' + ' '.join(args.app) if args.app else '')
+    kernel_cmdline = cmdline.make_cmdline(KERNEL_NET, args.app or None)
     disk = None
     if args.disk:
         # ./limpet image's disk, its grub.cfg holding the same command
@@ -241,7 +251,7 @@ def deploy(args, uri):
         xml_path = os.path.join(folder, '%s.xml' % name)
         with open(xml_path, 'w') as f:
             f.write(domain_xml(name, args.service, os.path.join(folder, 'image.elf'),
-                               cmdline, args.memory,
+                               kernel_cmdline, args.memory,
                                args.platform, virt_type, mine, console, disk))
         virsh(uri, 'define', xml_path)
         virsh(uri, 'start', name)

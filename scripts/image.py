@@ -41,6 +41,7 @@ import tempfile
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, 'scripts'))
 import deploy  # noqa: E402  (build(): ./limpet build, shared)
+from limpet.cmdline import make_cmdline  # noqa: E402  (deploy put site_scons/ on the path)
 
 EXIT_USAGE = 2
 LOADER = os.path.join(TOP, 'build', 'loader', 'limpet-loader.elf')
@@ -70,17 +71,10 @@ def need(tool, package):
         raise ImageError('%s is missing: ./limpet setup installs %s' % (tool, package))
 
 
-def quote_arg(arg):
-    """One app argument for the kernel's splitter (as ./limpet run quotes)."""
-    if arg and not re.search(r'[\s"\\]', arg):
-        return arg
-    return '"' + arg.replace('\\', '\\\\').replace('"', '\\"') + '"'
-
-
 def grub_cfg(service, kernel_args, app):
-    args = kernel_args
-    if app:
-        args += (' ' if args else '') + '-- ' + ' '.join(quote_arg(a) for a in app)
+    # The app arguments quoted for the kernel's splitter, as ./limpet run
+    # quotes them.
+    args = make_cmdline(kernel_args, app or None)
     # GRUB's own quoting: the line is one word after the file name each,
     # so a single-quoted whole keeps the kernel's double quotes.
     for ch in ('\n', "'"):

@@ -1,5 +1,7 @@
-"""Helpers for Limpet's SConstruct: service discovery, option checks and
-the recipe that builds newlib for our freestanding target."""
+"""Helpers for Limpet's SConstruct: option checks, the recipe that builds
+newlib for our freestanding target, and an image's symbols.  What the
+front end, the tests and the bench also know (services and their
+service.conf, variants and image names) is the limpet package's."""
 
 import ipaddress
 import mmap
@@ -8,66 +10,24 @@ import shutil
 import struct
 import subprocess
 
+from SCons.Action import Action
 from SCons.Errors import UserError
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from limpet import paths
+from limpet import services as svc
 
-# Where each kind of service lives.  A service is a folder with C sources
-# and a main(); in-guest tests are services too, named after their folder.
-SERVICE_DIRS = ('services', os.path.join('tests', 'guest'))
-
-
-def services():
-    """Map every service name to its folder, relative to the top."""
-    found = {}
-    for parent in SERVICE_DIRS:
-        base = os.path.join(TOP, parent)
-        if not os.path.isdir(base):
-            continue
-        for name in sorted(os.listdir(base)):
-            path = os.path.join(base, name)
-            if os.path.isdir(path) and any(f.endswith('.c') for f in os.listdir(path)):
-                found[name] = os.path.join(parent, name)
-    return found
+TOP = str(paths.TOP)
+services = svc.services
+split_services = svc.split_services
 
 
-def service_conf(folder):
-    """A service's service.conf as a dict: "key = value" lines, "#" comments.
-
-    Known keys: net = yes|no (link lwIP and the network driver); tls =
-    yes|no (always build with TLS, as tls=1 does; needs net = yes).  An
-    unknown key or value stops the build, naming the file and line."""
-    conf = {'net': 'no', 'tls': 'no'}
-    path = os.path.join(TOP, folder, 'service.conf')
-    if not os.path.exists(path):
-        return conf
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            line = line.split('#', 1)[0].strip()
-            if not line:
-                continue
-            key, eq, value = (x.strip() for x in line.partition('='))
-            if not eq or key not in SERVICE_CONF_KEYS:
-                raise UserError('%s:%d: expected "key = value" with key one of: %s'
-                                % (path, n, ', '.join(SERVICE_CONF_KEYS)))
-            if value not in SERVICE_CONF_KEYS[key]:
-                raise UserError('%s:%d: %s = %s: valid values are %s'
-                                % (path, n, key, value, ', '.join(SERVICE_CONF_KEYS[key])))
-            conf[key] = value
-    if conf['tls'] == 'yes' and conf['net'] != 'yes':
-        raise UserError('%s: tls = yes needs net = yes (TLS runs over lwIP)' % path)
-    return conf
-
-
-# What a service.conf may say, and the values each key takes.
-SERVICE_CONF_KEYS = {'net': ('yes', 'no'), 'tls': ('yes', 'no')}
-
-
-def split_services(value):
-    """'a,b' -> ['a', 'b']; 'all' -> every service."""
-    if value == 'all':
-        return list(services())
-    return [s for s in value.split(',') if s]
+def service_conf(name):
+    """The service.conf of service name (limpet.services.Conf); a bad one
+    stops the build, naming the file and line."""
+    try:
+        return svc.conf_of(name)
+    except svc.ConfError as e:
+        raise UserError(str(e))
 
 
 def check_service(key, value, env):
@@ -140,6 +100,56 @@ def check_gateway6(key, value, env):
         raise UserError("Invalid value for option %s: %r: %s" % (key, value, why))
 
 
+# ---- what the build prints --------------------------------------------------
+#
+# As kbuild does: one short line a file, what is done and to what (CC
+# kernel/main.c, AS ..., LD build/pc-debug-info/hello.elf), and the whole
+# command lines with V=1.  Only what is printed changes: the commands, and
+# their errors and warnings, are the same either way.
+SHORT = {
+    'CCCOMSTR': 'CC ${SHORTPATH(SOURCE)}',
+    'SHCCCOMSTR': 'CC ${SHORTPATH(SOURCE)}',
+    'ASCOMSTR': 'AS ${SHORTPATH(SOURCE)}',
+    'ASPPCOMSTR': 'AS ${SHORTPATH(SOURCE)}',
+    'LINKCOMSTR': 'LD $TARGET',
+    'ARCOMSTR': 'AR $TARGET',
+    'RANLIBCOMSTR': 'RANLIB $TARGET',
+}
+
+
+def short_path(node):
+    """A source as the user knows it: kernel/main.c, not the variant's
+    copy of its name; a generated source by where it was generated."""
+    return node.path if node.has_builder() else node.srcnode().path
+
+
+def short_output(env, verbose):
+    """Give env the short lines, unless verbose (V=1)."""
+    if not verbose:
+        env.Replace(SHORTPATH=short_path, **SHORT)
+
+
+def action(env, fn, short, verbose, long=None, **kw):
+    """An Action of the Python function fn, printed as short (GEN $TARGET)
+    or with V=1 as long (by default, fn's call as SCons prints it)."""
+    # SCons.Action's, not env.Action(), which would substitute $TARGET now.
+    if not verbose:
+        return Action(fn, short, **kw)
+    return Action(fn, long, **kw) if long else Action(fn, **kw)
+
+
+def _write_value(target, source, env):
+    with open(str(target[0]), 'w') as f:
+        f.write(source[0].read())
+    return 0
+
+
+def text_file(env, target, text, verbose):
+    """target holding text (a generated source), rebuilt when text changes."""
+    return env.Command(target, env.Value(text),
+                       action(env, _write_value, 'GEN $TARGET', verbose))
+
+
 def gcc_include_dir():
     """gcc's own freestanding headers (stddef.h, stdint.h, cpuid.h, ...)."""
     return subprocess.check_output(['gcc', '-print-file-name=include'], text=True).strip()
@@ -182,9 +192,6 @@ def newlib_action(target, source, env):
         return 1
     return 0
 
-# The compile-time log levels, most severe first; the index is the number
-# the C code sees as LIMPET_LOG_LEVEL.
-LOG_LEVELS = ('error', 'warn', 'info', 'debug', 'trace')
 
 
 # ---- an image's own symbols (kernel/include/kernel/symbols.h) -------------

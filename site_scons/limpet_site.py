@@ -455,13 +455,11 @@ def generate(site, folder, label=None):
 
 # ---- SCons --------------------------------------------------------------
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_WWW = 'services/httpd/www'
+# Where the site is and what the image is called are the limpet package's
+# (limpet/paths.py): ./limpet, the tests and the bench name images too.
+from limpet.paths import DEFAULT_WWW, TOP as _TOP, www_path  # noqa: E402
 
-
-def www_path(value):
-    """The www option as an absolute path (relative paths are from the top)."""
-    return os.path.normpath(os.path.join(TOP, os.path.expanduser(value)))
+TOP = str(_TOP)
 
 
 def check_www(key, value, env):
@@ -473,21 +471,6 @@ def check_www(key, value, env):
                         'folder of the site to pack into httpd, e.g. www=%s'
                         % (key, value, '' if not os.path.exists(path) else ' (it is a file)',
                            DEFAULT_WWW))
-
-
-def is_default(value):
-    return os.path.realpath(www_path(value)) == os.path.realpath(www_path(DEFAULT_WWW))
-
-
-def image_name(service, value):
-    """The image's base name: the service's, or for a site other than the
-    default one, the service's plus a hash of the site's real path, so that
-    images of different sites live side by side in one variant folder
-    (./limpet computes the same name: keep the two in step)."""
-    if is_default(value):
-        return service
-    real = os.path.realpath(www_path(value))
-    return '%s-www-%s' % (service, hashlib.sha256(os.fsencode(real)).hexdigest()[:8])
 
 
 def _pack_action(target, source, env):

@@ -22,14 +22,16 @@ from pathlib import Path
 import pytest
 
 TOP = Path(__file__).resolve().parent.parent
-LOADER = TOP / 'build' / 'loader' / 'limpet-loader.elf'
 LIMPET = TOP / 'limpet'
 
-MACHINES = {
-    'pc': 'pc',
-    'q35': 'q35',
-    'microvm': 'microvm,x-option-roms=off,pit=off,pic=off,rtc=on',
-}
+# What Limpet's tools share (site_scons/limpet/): image paths, QEMU's
+# command line, exit statuses, the kernel command line.
+sys.path.insert(0, str(TOP / 'site_scons'))
+from limpet import paths, qemu, status  # noqa: E402
+from limpet.cmdline import make_cmdline  # noqa: E402
+from limpet.paths import LOADER, build_platform  # noqa: E402,F401
+
+MACHINES = qemu.MACHINES
 
 # The guest's IPv6 address other than the link-local one (static or
 # SLAAC) passed duplicate address detection, about a second after boot
@@ -37,46 +39,20 @@ MACHINES = {
 # test that compares lwIP's pools with a baseline takes it after this.
 IP6_READY = re.compile(r'^net: ip6 (?!fe80:)\S+ ready\b', re.M)
 
-# Statuses that are not the guest's own (see bootinfo.h for the encoding).
+# Statuses that are not the guest's own.
 QEMU_FAILED = -1    # QEMU exited 1, or with a code the guest cannot produce
 GUEST_RESET = -2    # QEMU exited 0: the guest reset (triple fault) under -no-reboot
 
-FAULT_STATUS = 125  # the kernel's status for a fault or panic
-LOADER_STATUS = 124  # the loader's status for a bad image
-
-
-def build_platform(platform):
-    """The platform an image is built for: q35 boots the pc image."""
-    return 'microvm' if platform == 'microvm' else 'pc'
+FAULT_STATUS = status.FAULT     # the kernel's status for a fault or panic
+LOADER_STATUS = status.LOADER   # the loader's status for a bad image
 
 
 def image_path(service, platform='pc', mode='debug', log='info'):
-    return TOP / 'build' / ('%s-%s-%s' % (build_platform(platform), mode, log)) / (service + '.elf')
+    return paths.image_path(service, platform, mode, log)
 
 
-def quote_arg(arg):
-    """Quote one app argument for the kernel's command-line splitter (as
-    ./limpet does): double quotes, with " and \\ escaped by a backslash."""
-    if arg and not re.search(r'[\s"\\]', arg):
-        return arg
-    return '"' + arg.replace('\\', '\\\\').replace('"', '\\"') + '"'
-
-
-def make_cmdline(kernel_args='', app_args=None):
-    cmdline = kernel_args
-    if app_args is not None:
-        cmdline += (' ' if cmdline else '') + '--'
-        for a in app_args:
-            cmdline += ' ' + quote_arg(a)
-    return cmdline
-
-
-# KVM only where it really runs guests, decided as the bench decides it
-# (netbench/bench.py: VMX/SVM and a usable /dev/kvm, or LIMPET_ACCEL).
-sys.path.append(str(TOP / 'netbench'))
-from bench import kvm_usable  # noqa: E402
-
-ACCEL = 'kvm' if kvm_usable() else 'tcg'
+# KVM only where it really runs guests (or as LIMPET_ACCEL says).
+ACCEL = qemu.accelerator()
 
 
 class Boot(tuple):
@@ -96,12 +72,12 @@ class Boot(tuple):
 
 
 def decode_status(rc):
-    """Guest status from QEMU's exit code: s arrives as 2s + 3."""
-    if rc >= 3 and rc % 2 == 1 and rc <= 2 * 126 + 3:
-        return (rc - 3) // 2
-    if rc == 0:
-        return GUEST_RESET
-    return QEMU_FAILED
+    """Guest status from QEMU's exit code (limpet/status.py), or
+    GUEST_RESET or QEMU_FAILED."""
+    s = status.guest_status(rc)
+    if s is not None:
+        return s
+    return GUEST_RESET if rc == status.RC_RESET else QEMU_FAILED
 
 
 def boot(service, platform='pc', kernel_args='', app_args=None, mem='64M',
@@ -127,15 +103,10 @@ def boot(service, platform='pc', kernel_args='', app_args=None, mem='64M',
         pytest.fail('no loader %s: run scons' % LOADER.relative_to(TOP))
     if cmdline is None:
         cmdline = make_cmdline(kernel_args, app_args)
-    cmd = [shutil.which('qemu-system-x86_64') or 'qemu-system-x86_64',
-           '-M', MACHINES[platform], '-m', mem, '-cpu', cpu, '-accel', ACCEL]
-    if via == 'pvh':
-        cmd += ['-kernel', str(image)]
-    else:
-        cmd += ['-kernel', str(LOADER)] + (['-initrd', str(image)] if initrd else [])
-    cmd += ['-append', cmdline, '-serial', 'stdio', '-display', 'none', '-no-reboot',
-            '-nodefaults', '-no-user-config',
-            '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'] + list(qemu_args)
+    kernel, initrd_file = qemu.boot_files(image, via)
+    cmd = qemu.command(platform, kernel, cmdline, initrd=initrd_file if initrd else None,
+                       mem=mem, accel=ACCEL, cpu=cpu, extra=qemu_args,
+                       qemu=shutil.which(qemu.QEMU) or qemu.QEMU)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     try:

@@ -11,7 +11,6 @@ branch or memory address that depends on them.  It is linked with:
 A harness that branches on a secret itself must be caught, or the check
 proves nothing.  Host-only: no guest is booted.
 """
-import ast
 import functools
 import hashlib
 import re
@@ -21,21 +20,18 @@ import subprocess
 
 import pytest
 
-from conftest import TOP
+from conftest import TOP, paths
 
 HARNESS = TOP / 'tests' / 'ct' / 'ecc_ct.c'
 SOURCES = ('p256', 'x25519')
-MODES = ('debug', 'release')
+MODES = paths.MODES
 LEVELS = ('-O0', '-O1', '-O2', '-O3', '-Os', '-Og')
 WANT = 'ecc_ct: 8 signatures, 8 shared secrets, 8 x25519'
 
 
 def log_levels():
-    """scons' log levels, read from where the build defines them."""
-    src = (TOP / 'site_scons' / 'limpet_build.py').read_text()
-    m = re.search(r'^LOG_LEVELS = (\(.*?\))', src, re.M)
-    assert m, 'site_scons/limpet_build.py no longer defines LOG_LEVELS'
-    return ast.literal_eval(m.group(1))
+    """scons' log levels (site_scons/limpet/paths.py)."""
+    return paths.LOG_LEVELS
 
 
 def need(tool):
@@ -50,12 +46,12 @@ def tls_dir(mode, log):
 @functools.lru_cache(maxsize=None)
 def build_image_objects(mode, log):
     """scons builds this variant's p256.o and x25519.o afresh (so that it
-    prints their command lines), once per run; returns {source: command
-    line}."""
+    prints their command lines: V=1), once per run; returns {source:
+    command line}."""
     targets = ['%s/%s.o' % (tls_dir(mode, log), s) for s in SOURCES]
     for t in targets:
         (TOP / t).unlink(missing_ok=True)
-    r = subprocess.run(['scons', '-Q', 'service=httpd', 'tls=1', 'mode=' + mode,
+    r = subprocess.run(['scons', '-Q', 'V=1', 'service=httpd', 'tls=1', 'mode=' + mode,
                         'log=' + log] + targets,
                        cwd=TOP, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -18,6 +18,7 @@ from conftest import TOP
 
 sys.path.insert(0, str(TOP / 'site_scons'))
 import limpet_site  # noqa: E402
+from limpet import paths  # noqa: E402
 
 WWW = TOP / 'services' / 'httpd' / 'www'
 
@@ -343,7 +344,7 @@ def test_large_site_builds_in_bounded_memory(tmp_path):
     files = [p for p in root.rglob('*') if p.is_file()]
     total = sum(p.stat().st_size for p in files)
     assert 200e6 < total < 210e6, total
-    image = 'build/pc-debug-info/%s' % limpet_site.image_name('httpd', str(root))
+    image = 'build/pc-debug-info/%s' % paths.image_name('httpd', str(root))
     try:
         p = subprocess.run([sys.executable, '-c', MEASURE, 'scons', '-Q', '-j2',
                             'service=httpd', 'www=%s' % root], cwd=TOP, capture_output=True,

@@ -15,11 +15,11 @@ import urllib.request
 
 import pytest
 
-from conftest import Console, decode_status, limpet, monitor
+from conftest import Console, decode_status, limpet, monitor, qemu, status
 from test_httpd import free_port
 
 OVMF = '/usr/share/ovmf/OVMF.fd'
-USER_NET = 'ip=10.0.2.15 gateway=10.0.2.2 mask=255.255.255.0'
+USER_NET = qemu.USER_NET_IP4_ARGS
 
 
 @pytest.fixture(scope='module')
@@ -55,9 +55,9 @@ class Firmware(Console):
                '-no-user-config', '-serial', 'stdio',
                '-drive', 'file=%s,format=%s,if=ide,media=%s,snapshot=on'
                % (disk, fmt, media),
-               '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
+               '-device', status.DEBUG_EXIT_DEVICE,
                '-netdev', 'user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80' % self.port,
-               '-device', 'virtio-net-pci,disable-legacy=on,netdev=n0,romfile=',
+               '-device', qemu.nic('pc')[-1] + ',romfile=',
                '-monitor', 'unix:%s,server=on,wait=off' % self.mon]
         if firmware == 'uefi':
             cmd += ['-bios', OVMF]

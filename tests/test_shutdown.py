@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import TOP, monitor
+from conftest import MACHINES, TOP, image_path, monitor
 from test_httpd import Httpd, free_port
 
 
@@ -140,12 +140,9 @@ def test_powers_off_without_isa_debug_exit(platform):
     the machine off (ACPI S5: PM1 control on pc and q35, the sleep control
     register on microvm), and QEMU quits with 0 instead of the guest
     halting for ever."""
-    build = 'microvm' if platform == 'microvm' else 'pc'
-    image = TOP / 'build' / ('%s-debug-info' % build) / 'hello.elf'
-    machine = {'pc': 'pc', 'q35': 'q35',
-               'microvm': 'microvm,x-option-roms=off,pit=off,pic=off,rtc=on'}[platform]
-    p = subprocess.run(['qemu-system-x86_64', '-M', machine, '-m', '64M', '-cpu', 'max',
-                        '-accel', 'tcg', '-kernel', str(image),
+    image = image_path('hello', platform)
+    p = subprocess.run(['qemu-system-x86_64', '-M', MACHINES[platform], '-m', '64M',
+                        '-cpu', 'max', '-accel', 'tcg', '-kernel', str(image),
                         '-serial', 'stdio', '-display', 'none',
                         '-no-reboot', '-nodefaults', '-no-user-config'],
                        capture_output=True, text=True, timeout=60)

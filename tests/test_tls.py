@@ -11,14 +11,10 @@ import re
 
 import pytest
 
-from conftest import boot, describe
+from conftest import boot, describe, qemu
 
 # A NIC on user networking: TLS lives in lwIP, which runs only with one.
-NIC = {
-    'pc': ['-netdev', 'user,id=n0', '-device', 'virtio-net-pci,disable-legacy=on,netdev=n0'],
-    'microvm': ['-netdev', 'user,id=n0', '-global', 'virtio-mmio.force-legacy=false',
-                '-device', 'virtio-net-device,netdev=n0'],
-}
+NIC = {p: ['-netdev', 'user,id=n0'] + qemu.nic(p) for p in ('pc', 'microvm')}
 TLS_SETUP_STATUS = 3  # LIMPET_TLS_SETUP_STATUS in net/include/limpet/tls.h
 
 
