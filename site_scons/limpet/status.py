@@ -4,35 +4,36 @@ A guest ends with a status from 0 to STATUS_MAX.  It writes status + 1 to
 QEMU's isa-debug-exit device, which makes QEMU exit with (v << 1) | 1: the
 guest's status s surfaces as QEMU exit code 2s + 3, so that QEMU's own
 failure (1) and a reset under -no-reboot (0) cannot be mistaken for one.
-The port and the largest status are read from the header the kernel and
-the loader build with (kernel/include/limpet/bootinfo.h).
+The statuses with a fixed meaning and the largest one are read from the
+table the kernel, the loader and net/ build with
+(kernel/include/limpet/status.h), the device's port from bootinfo.h.
 """
 
 import re
 
 from .paths import TOP
 
-BOOTINFO = TOP / 'kernel' / 'include' / 'limpet' / 'bootinfo.h'
+INCLUDE = TOP / 'kernel' / 'include' / 'limpet'
 
 
-def _define(name):
-    m = re.search(r'^#define\s+%s\s+(\w+)' % name, BOOTINFO.read_text(), re.M)
+def _define(header, name):
+    m = re.search(r'^#define\s+%s\s+(\w+)' % name, (INCLUDE / header).read_text(), re.M)
     if not m:
-        raise RuntimeError('%s no longer defines %s' % (BOOTINFO, name))
+        raise RuntimeError('%s no longer defines %s' % (INCLUDE / header, name))
     return int(m.group(1), 0)
 
 
-DEBUG_EXIT_PORT = _define('DEBUG_EXIT_PORT')
-STATUS_MAX = _define('DEBUG_EXIT_STATUS_MAX')
+DEBUG_EXIT_PORT = _define('bootinfo.h', 'DEBUG_EXIT_PORT')
+STATUS_MAX = _define('status.h', 'LIMPET_STATUS_MAX')
 
 # QEMU's device, as every QEMU command line of ours adds it.
 DEBUG_EXIT_DEVICE = 'isa-debug-exit,iobase=%#x,iosize=0x04' % DEBUG_EXIT_PORT
 
-# Statuses with a fixed meaning, the guest's own.
-USAGE = 2           # a kernel argument or a service option it cannot use (EXIT_USAGE)
-TLS_SETUP = 3       # TLS cannot start: no entropy, a bad certificate (limpet/tls.h)
-LOADER = 124        # the loader or the PVH entry refused the image or the CPU
-FAULT = 125         # a kernel fault or panic (trap.c, log.c)
+# Statuses with a fixed meaning, the guest's own (status.h).
+USAGE = _define('status.h', 'LIMPET_STATUS_USAGE')          # a kernel argument or option
+TLS_SETUP = _define('status.h', 'LIMPET_STATUS_TLS_SETUP')  # no entropy, a bad certificate
+LOADER = _define('status.h', 'LIMPET_STATUS_BAD_IMAGE')     # the loader or PVH refused it
+FAULT = _define('status.h', 'LIMPET_STATUS_FAULT')          # a kernel fault or panic
 
 # ./limpet run's own, above the guest's range.
 QEMU_FAILED = 127   # QEMU did not start, or died without a status
