@@ -318,7 +318,8 @@ def main(argv):
     ap.add_argument('--count', type=int, default=1, help='instances (default 1)')
     ap.add_argument('--name', default='limpet', help='domain name prefix (default limpet)')
     ap.add_argument('--platform', default='pc', help='pc (default) or q35')
-    ap.add_argument('--memory', type=int, default=64, help='MiB per instance (default 64)')
+    ap.add_argument('--memory', type=int,
+                    help="MiB per instance (default: the service.conf's memory, else 64)")
     ap.add_argument('--port', action='append', help='HOSTBASE:GUEST (repeatable)')
     ap.add_argument('--disk', choices=['raw', 'qcow2'],
                     help='boot a disk image of ./limpet image through the firmware '
@@ -342,6 +343,13 @@ def main(argv):
         ap.error('--libvirt needs a SERVICE')
     if (args.status or args.destroy) and args.service:
         ap.error('--status and --destroy take no SERVICE (they use --name)')
+    if args.memory is not None and args.memory < 1:
+        ap.error('--memory needs a number of MiB, 1 or more')
+    try:
+        if args.libvirt and args.memory is None:
+            args.memory = services.conf_of(args.service).memory_mib()
+    except services.ConfError as e:
+        ap.error(str(e))
     try:
         check_libvirt(args.connect)
         if args.libvirt:

@@ -146,6 +146,20 @@ def limpet(*args, timeout=300, env=None):
                           env=e)
 
 
+@pytest.fixture
+def qemu_args(tmp_path):
+    """./limpet run with a QEMU that prints its arguments, one <...> a line,
+    and exits as the guest's status 0 would."""
+    path = tmp_path / 'qemu'
+    path.write_text('#!/bin/sh\nfor a; do printf "<%s>\\n" "$a"; done; exit 3\n')
+    path.chmod(0o755)
+
+    def args(*limpet_args):
+        p = limpet('run', *limpet_args, env={'LIMPET_QEMU': str(path)}, timeout=60)
+        return p, re.findall(r'^<(.*)>$', p.stdout, re.M)
+    return args
+
+
 @pytest.fixture(name='boot')
 def boot_fixture():
     return boot

@@ -21,6 +21,7 @@ import pytest
 
 from conftest import TOP, limpet
 from test_httpd import need_tool
+from limpet import services
 
 URI = 'qemu:///system'
 COUNT = 3
@@ -108,6 +109,10 @@ def test_deploy_three_and_manage_them(libvirtd):
                              % (name, base + i), p.stdout, re.M), p.stdout
         for i in range(COUNT):
             wait_until(lambda: answers(base + i), 120, 'instance %d never answered' % (i + 1))
+        # The memory is the service.conf's, as ./limpet run gives it.
+        mib = services.conf_of('httpd').memory_mib()
+        assert virsh('dominfo', names[0]).stdout.count('%d KiB' % (mib * 1024)) == 2, \
+            virsh('dominfo', names[0]).stdout
         st = limpet('deploy', '--status', '--name', prefix)
         assert st.returncode == 0, st.stderr
         assert len(re.findall(r'^%s-\d+\s+httpd\s+running\s.*healthy: ' % prefix, st.stdout,

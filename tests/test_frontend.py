@@ -20,20 +20,6 @@ from test_httpd import free_port
 
 LISTENING = re.compile(r'^echo: listening', re.M)
 
-@pytest.fixture
-def qemu_args(tmp_path):
-    """./limpet run with a QEMU that prints its arguments, one <...> a line,
-    and exits as the guest's status 0 would."""
-    path = tmp_path / 'qemu'
-    path.write_text('#!/bin/sh\nfor a; do printf "<%s>\\n" "$a"; done; exit 3\n')
-    path.chmod(0o755)
-
-    def args(*limpet_args):
-        p = limpet('run', *limpet_args, env={'LIMPET_QEMU': str(path)}, timeout=60)
-        return p, re.findall(r'^<(.*)>$', p.stdout, re.M)
-    return args
-
-
 # ---- service.conf ------------------------------------------------------------
 
 def write_conf(tmp_path, text):
@@ -45,13 +31,23 @@ def write_conf(tmp_path, text):
 
 def test_service_conf_run_defaults(tmp_path):
     folder = write_conf(tmp_path, '# a comment\nnet = yes  # and another\n'
-                        'ports = 8080:80 9000:90\ntls_ports = 8443:443\nmemory = 128M\n')
+                        'ports = 8080:80 9000:90\ntls_ports = 8443:443\nmemory = 128M\n'
+                        'tls_port_arg = --redirect-to\n')
     conf = services.read_conf(str(folder))
     assert conf.net and not conf.tls and conf.default_nic() == 'user'
     assert conf.ports == [(8080, 80), (9000, 90)] and conf.tls_ports == [(8443, 443)]
-    assert conf.memory == '128M'
+    assert conf.memory == '128M' and conf.memory_mib() == 128
+    assert conf.tls_port_arg == '--redirect-to'
     plain = services.read_conf(str(write_conf(tmp_path, '')))
     assert plain.default_nic() == 'none' and plain.ports == [] and plain.memory == '64M'
+    assert plain.memory_mib() == 64 and plain.tls_port_arg is None
+
+
+@pytest.mark.parametrize('size, mib', [('64', 64), ('64M', 64), ('2g', 2048), ('1G', 1024),
+                                       ('512K', 1), ('1025k', 2), ('1T', 1 << 20)])
+def test_memory_in_mib(size, mib):
+    """deploy's libvirt domains take whole MiB; QEMU's -m takes these."""
+    assert services.memory_mib(size) == mib
 
 
 @pytest.mark.parametrize('text, why', [
@@ -63,6 +59,8 @@ def test_service_conf_run_defaults(tmp_path):
     ('net = yes\nnic = wifi\n', 'user, tap, none'),
     ('tls = yes\n', 'needs net = yes'),
     ('nic = user\n', 'needs net = yes'),
+    ('net = yes\ntls_ports = 8443:443\ntls_port_arg = redirect\n', 'one long option'),
+    ('net = yes\ntls_port_arg = --redirect\n', 'needs tls_ports'),
 ])
 def test_service_conf_errors_name_file_and_line(tmp_path, text, why):
     folder = write_conf(tmp_path, text)
@@ -110,6 +108,36 @@ def test_status_encoding():
     assert 'signal 9' in status.run_status(-9)[1]
 
 
+@pytest.mark.parametrize('args, why', [
+    (['setup', 'now'], 'setup: unrecognized arguments: now'),
+    (['test', '--fast'], 'test: unrecognized arguments: --fast'),
+    (['test', 'tests/test_net.py'], 'test takes no arguments (use PYTEST_ARGS)'),
+    (['bench', '--fast'], 'bench: unrecognized arguments: --fast'),
+    (['soak', 'httpd'], 'soak needs --minutes N'),
+    (['soak', '--minutes', '1'], 'soak needs a SERVICE (httpd)'),
+    (['soak', '--minutes', '1', 'echo'], "soak: only httpd has a battery, not 'echo'"),
+    (['soak', 'httpd', 'echo', '--minutes', '1'], 'soak: one SERVICE only'),
+    (['soak', 'httpd', '--minutes'], 'soak: argument --minutes: expected one argument'),
+    (['soak', 'httpd', '--minutes', '1', '--rounds', '2'], 'soak: unrecognized arguments: --rounds 2'),
+    (['run', 'hello', '--bogus'], 'run: unknown option --bogus'),
+    (['frobnicate'], 'no such command: frobnicate'),
+])
+def test_usage_errors(args, why):
+    """Each command's bad command line: one line saying what is wrong, the
+    hint, status 2, before anything is built or installed."""
+    p = limpet(*args, timeout=60)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.splitlines() == ['limpet: ' + why, "Try './limpet help'."], p.stderr
+
+
+@pytest.mark.parametrize('command', ['setup', 'build', 'run', 'test', 'bench', 'soak'])
+def test_help_of_each_command(command):
+    for args in (['help', command], [command, '--help'], [command, '-h']):
+        p = limpet(*args, timeout=60)
+        assert p.returncode == 0 and p.stdout.startswith('Usage: ./limpet %s' % command), \
+            (args, p.stdout, p.stderr)
+
+
 def test_cmdline_quoting():
     assert cmdline.quote_arg('plain') == 'plain'
     assert cmdline.quote_arg('') == '""'
@@ -147,6 +175,18 @@ def test_run_httpd_tls_forwards_from_service_conf(qemu_args):
     assert netdev.index('127.0.0.1:8443-:443') < netdev.index('127.0.0.1:8080-:80'), netdev
     assert a[a.index('-append') + 1].endswith('-- --https-redirect-port 8443'), a
     assert 'httpd: serving http://127.0.0.1:8080/' in p.stderr, p.stderr
+    assert 'httpd: serving https://127.0.0.1:8443/' in p.stderr, p.stderr
+    # --port replaces the forwards; the redirect names the new one, and
+    # the user's own arguments come after it.
+    p, a = qemu_args('httpd', '--no-build', '--tls', '--port', '9443:443', '--', '--stats')
+    assert p.returncode == 0, p.stderr
+    assert a[a.index('-append') + 1].endswith('-- --https-redirect-port 9443 --stats'), a
+    assert 'httpd: serving https://127.0.0.1:9443/' in p.stderr, p.stderr
+    assert 'serving http:' not in p.stderr, p.stderr
+    # echo's service.conf names no tls_port_arg: nothing is added.
+    p, a = qemu_args('echo', '--no-build', '--port', '9443:443')
+    assert p.returncode == 0, p.stderr
+    assert a[a.index('-append') + 1] == qemu.USER_NET_ARGS, a
 
 
 def test_run_gdb(qemu_args):

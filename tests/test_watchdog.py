@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import TOP, Console, GUEST_RESET, boot, describe, image_path, limpet
+from conftest import TOP, Console, GUEST_RESET, boot, describe, image_path
 
 DEVICE = ('-device', 'i6300esb', '-action', 'watchdog=reset')
 ARMED = re.compile(r'\[INFO \] watchdog: i6300esb at [0-9a-f]{2}:[0-9a-f]{2}\.[0-7] armed: '
@@ -134,19 +134,6 @@ def test_device_without_the_argument_is_left_alone():
 
 
 # ---- the front end ----------------------------------------------------------
-
-@pytest.fixture
-def qemu_args(tmp_path):
-    """./limpet run with a stand-in QEMU that prints its arguments."""
-    path = tmp_path / 'qemu'
-    path.write_text('#!/bin/sh\nfor a; do printf "<%s>\\n" "$a"; done; exit 3\n')
-    path.chmod(0o755)
-
-    def run(*args):
-        p = limpet('run', *args, env={'LIMPET_QEMU': str(path)}, timeout=60)
-        return p, re.findall(r'^<(.*)>$', p.stdout, re.M)
-    return run
-
 
 def test_run_watchdog_arguments(qemu_args):
     p, a = qemu_args('hello', '--no-build', '--watchdog', '7', '--kernel-args', 'log=warn')

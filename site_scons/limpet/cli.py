@@ -88,16 +88,13 @@ Services: {services}
 def show(text, **more):
     sys.stdout.write(text.format(prog=PROG, services=services_list(), **more))
     sys.stdout.flush()
+    return 0
 
 
 # ---- setup -----------------------------------------------------------------
 
 def cmd_setup(args):
-    if args[:1] in (['-h'], ['--help']):
-        show(HELP_SETUP)
-        return 0
-    if args:
-        usage_error('setup takes no arguments')
+    front.Parser('setup', lambda: show(HELP_SETUP)).parse_args(args)
     return subprocess.call(['scripts/setup.sh'])
 
 

@@ -1,7 +1,6 @@
 """./limpet run: build a service, boot it under QEMU with the serial
 console on this terminal, exit with the guest's status."""
 
-import argparse
 import os
 import re
 import signal
@@ -157,6 +156,8 @@ TLS_MAX_CERTS = 8       # net/tls/tls_priv.h
 GDB_PORT = 1234         # QEMU's -s port
 IFNAME = re.compile(r'^[A-Za-z0-9_.-]{1,15}$')
 DEFAULT_TAP = 'tap10'
+# The guest ports whose forwards ./limpet run prints as URLs.
+HTTP_PORT, HTTPS_PORT = 80, 443
 
 # After SIGINT or SIGTERM, QEMU has this long to end before SIGKILL; after
 # --timeout's SIGTERM, as timeout(1) -k 2 gave it.
@@ -186,15 +187,8 @@ def help_run():
     return 0
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, failing as ./limpet fails: a line, a hint, status 2."""
-
-    def error(self, message):
-        usage_error('run: ' + message)
-
-
 def parser():
-    p = Parser(prog=PROG + ' run', add_help=False, allow_abbrev=False)
+    p = front.Parser('run', help_run)
     p.add_argument('--platform', default='pc')
     p.add_argument('--mode', default='debug')
     p.add_argument('--log', default=paths.DEFAULT_LOG)
@@ -254,10 +248,10 @@ def check(o):
     if not o.service:
         usage_error('run needs a SERVICE')
     o.service = o.service[0]
-    conf = services.conf_of(o.service)
+    conf = o.conf = services.conf_of(o.service)
     if o.www is not None:
         if o.service != paths.WWW_SERVICE:
-            usage_error('--www is for httpd only')
+            usage_error('--www is for %s only' % paths.WWW_SERVICE)
         o.www = front.abs_path(o.www)
         if not os.path.isdir(o.www):
             usage_error('--www: %s is not a folder' % o.www)
@@ -419,12 +413,13 @@ def qemu_command(o, image):
     if o.gdb:
         extra += ['-gdb', 'tcp:127.0.0.1:%d' % GDB_PORT, '-S']
     app = o.app
-    # httpd's redirect to HTTPS names the port clients reach: the
-    # forwarded one (the user's own app arguments come after and win).
-    if o.tls and o.service == 'httpd' and o.net == 'user':
+    # A service that names the port clients reach for HTTPS in what it
+    # sends (httpd's redirects) is told the forwarded one (service.conf's
+    # tls_port_arg; the user's own app arguments come after and win).
+    if o.tls and o.conf.tls_port_arg and o.net == 'user':
         for host, guest in o.ports:
-            if guest == 443:
-                app = ['--https-redirect-port', str(host)] + (app or [])
+            if guest == HTTPS_PORT:
+                app = [o.conf.tls_port_arg, str(host)] + (app or [])
                 break
     append = cmdline.make_cmdline(cmdline.join_args(kargs, o.kernel_args), app)
     qemu_bin = os.environ.get('LIMPET_QEMU') or qemu.QEMU
@@ -448,15 +443,17 @@ def notes_for(o, vhost, image):
         for host, guest in o.ports:
             notes.append('%s: forwarded 127.0.0.1:%d -> guest port %d (tcp, udp)'
                          % (s, host, guest))
-        # The web server says where to point a browser.
+        # A web server's forwards say where to point a browser.
         for host, guest in o.ports:
-            if s == 'httpd' and guest == 80:
+            if guest == HTTP_PORT:
                 notes.append('%s: serving http://127.0.0.1:%d/ (user networking; Ctrl-C to '
                              'stop)' % (s, host))
-            if s == 'httpd' and o.tls and guest == 443 and o.tls_pairs:
+            if guest != HTTPS_PORT or not o.tls:
+                continue
+            if o.tls_pairs:
                 notes.append('%s: serving https://127.0.0.1:%d/ with the %d certificate(s) '
                              'given with --tls-cert' % (s, host, len(o.tls_pairs)))
-            elif s == 'httpd' and o.tls and guest == 443:
+            else:
                 notes.append('%s: serving https://127.0.0.1:%d/ — trust the development '
                              'certificate with: curl --cacert build/tls/dev-cert.pem '
                              'https://127.0.0.1:%d/' % (s, host, host))

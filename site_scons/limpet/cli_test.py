@@ -11,7 +11,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-from .front import PROG, ensure_setup, say, scons, usage_error
+from .front import PROG, Parser, ensure_setup, say, scons, usage_error
 
 HELP_TEST = """\
 Usage: {prog} test
@@ -100,11 +100,15 @@ def run_fuzz(name):
     return True
 
 
+def help_test():
+    sys.stdout.write(HELP_TEST.format(prog=PROG))
+    return 0
+
+
 def cmd_test(args):
-    if args[:1] in (['-h'], ['--help']):
-        sys.stdout.write(HELP_TEST.format(prog=PROG))
-        return 0
-    if args:
+    p = Parser('test', help_test)
+    p.add_argument('extra', nargs='*')
+    if p.parse_args(args).extra:
         usage_error('test takes no arguments (use PYTEST_ARGS)')
     start = time.monotonic()
     ensure_setup()

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from .front import PROG, die, ensure_setup, scons, usage_error
+from .front import PROG, Parser, die, ensure_setup, scons, usage_error
 from .paths import TOP
 
 PYTHON = '/usr/bin/python3'
@@ -97,18 +97,17 @@ def installed(package):
     return 'install ok installed' in p.stdout
 
 
+def help_bench():
+    sys.stdout.write(HELP_BENCH.format(prog=PROG))
+    return 0
+
+
 def cmd_bench(args):
-    quick, baseline = False, True
-    for a in args:
-        if a in ('-h', '--help'):
-            sys.stdout.write(HELP_BENCH.format(prog=PROG))
-            return 0
-        if a == '--quick':
-            quick = True
-        elif a == '--no-baseline':
-            baseline = False
-        else:
-            usage_error('bench: unknown argument %s' % a)
+    p = Parser('bench', help_bench)
+    p.add_argument('--quick', action='store_true')
+    p.add_argument('--no-baseline', dest='baseline', action='store_false')
+    o = p.parse_args(args)
+    quick, baseline = o.quick, o.baseline
     if os.geteuid() != 0:
         die('bench needs root (it creates a network namespace and a tap device)')
     ensure_setup()
@@ -156,37 +155,30 @@ def cmd_bench(args):
 
 # ---- soak ------------------------------------------------------------------
 
-SOAK_VALUES = ('--minutes', '--net', '--mode', '--round-seconds', '--bursts')
+def help_soak():
+    sys.stdout.write(HELP_SOAK.format(prog=PROG))
+    return 0
+
+
+# The options tests/soak.py takes; it checks their values itself.
+SOAK_OPTIONS = ('--minutes', '--net', '--mode', '--round-seconds', '--bursts')
 
 
 def cmd_soak(args):
-    service, minutes, net, passed = None, False, 'user', []
-    i = 0
-    while i < len(args):
-        a = args[i]
-        name = a.split('=', 1)[0]
-        if a in ('-h', '--help'):
-            sys.stdout.write(HELP_SOAK.format(prog=PROG))
-            return 0
-        if a in SOAK_VALUES:
-            if i + 1 >= len(args):
-                usage_error('soak: %s needs a value' % a)
-            minutes = minutes or a == '--minutes'
-            net = args[i + 1] if a == '--net' else net
-            passed += [a, args[i + 1]]
-            i += 2
-            continue
-        if '=' in a and name in SOAK_VALUES:
-            minutes = minutes or name == '--minutes'
-            net = a.split('=', 1)[1] if name == '--net' else net
-            passed.append(a)
-        elif a.startswith('-'):
-            usage_error('soak: unknown option %s' % a)
-        else:
-            if service is not None:
-                usage_error('soak: one SERVICE only')
-            service = a
-        i += 1
+    p = Parser('soak', help_soak)
+    p.add_argument('service', nargs='*')
+    for name in SOAK_OPTIONS:
+        p.add_argument(name)
+    o = p.parse_intermixed_args(args)
+    if len(o.service) > 1:
+        usage_error('soak: one SERVICE only')
+    service = o.service[0] if o.service else None
+    minutes, net = o.minutes is not None, o.net or 'user'
+    passed = []
+    for name in SOAK_OPTIONS:
+        value = getattr(o, name[2:].replace('-', '_'))
+        if value is not None:
+            passed.append('%s=%s' % (name, value))
     if service is None:
         usage_error('soak needs a SERVICE (httpd)')
     if service != 'httpd':

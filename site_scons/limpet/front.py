@@ -1,5 +1,6 @@
 """What ./limpet's commands share: how they fail, setup, scons."""
 
+import argparse
 import os
 import re
 import subprocess
@@ -31,6 +32,29 @@ def usage_error(msg):
     say('limpet: ' + msg)
     say("Try '%s help'." % PROG)
     sys.exit(EXIT_USAGE)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse for one command, failing as ./limpet fails: a line, a hint,
+    status 2.  -h and --help call show_help (the command's own text) and
+    exit 0."""
+
+    def __init__(self, command, show_help):
+        super().__init__(prog=PROG + ' ' + command, add_help=False, allow_abbrev=False)
+        self.command = command
+        self.add_argument('-h', '--help', action=_Help, nargs=0, show_help=show_help)
+
+    def error(self, message):
+        usage_error('%s: %s' % (self.command, message))
+
+
+class _Help(argparse.Action):
+    def __init__(self, show_help, **kw):
+        super().__init__(**kw)
+        self.show_help = show_help
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        sys.exit(self.show_help() or 0)
 
 
 def abs_path(p):

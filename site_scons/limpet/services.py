@@ -21,6 +21,11 @@ and how ./limpet run boots the service unless told otherwise:
     tls_ports = H:G ...  forwards added in front of those when built with
                          --tls (--port replaces them too)
     memory = SIZE        guest RAM, as QEMU's -m (-m); default 64M
+    tls_port_arg = --OPT an app argument that --tls on the user network
+                         gives the host port forwarded to the guest's
+                         HTTPS port 443, before the user's own (httpd:
+                         --https-redirect-port, so that its redirects to
+                         HTTPS name the port clients reach); default none
 
 ./limpet deploy forwards host ports 10000 above the same (18080:80 for
 httpd's 8080:80), one more for each further instance.  An unknown key or a
@@ -38,10 +43,14 @@ SERVICE_DIRS = ('services', os.path.join('tests', 'guest'))
 DEFAULT_MEMORY = '64M'
 NICS = ('user', 'tap', 'none')
 YES_NO = ('yes', 'no')
-KEYS = ('net', 'tls', 'nic', 'ports', 'tls_ports', 'memory')
+KEYS = ('net', 'tls', 'nic', 'ports', 'tls_ports', 'memory', 'tls_port_arg')
 
 # QEMU's -m: a number of MiB, or with a suffix.
 MEMORY = re.compile(r'^[1-9][0-9]*[KMGTkmgt]?$')
+MEMORY_KIB = {'k': 1, 'm': 1 << 10, 'g': 1 << 20, 't': 1 << 30}
+
+# A long option of the service's own.
+LONG_OPTION = re.compile(r'^--[a-z0-9][a-z0-9-]*$')
 
 
 class ConfError(ValueError):
@@ -92,9 +101,21 @@ class Conf:
         self.ports = []
         self.tls_ports = []
         self.memory = DEFAULT_MEMORY
+        self.tls_port_arg = None
 
     def default_nic(self):
         return self.nic or ('user' if self.net else 'none')
+
+    def memory_mib(self):
+        """memory as a whole number of MiB (at least 1), for those that
+        take no suffix (libvirt's <memory unit='MiB'>)."""
+        return memory_mib(self.memory)
+
+
+def memory_mib(size):
+    """QEMU's -m SIZE (MEMORY) in MiB, rounded up."""
+    n, unit = (size[:-1], size[-1].lower()) if size[-1].isalpha() else (size, 'm')
+    return max(1, -(-int(n) * MEMORY_KIB[unit] // 1024))
 
 
 def _value(key, value, where):
@@ -111,6 +132,11 @@ def _value(key, value, where):
         if not MEMORY.match(value):
             raise ConfError('%s: memory = %s: give a size as QEMU\'s -m takes it, e.g. 64M'
                             % (where, value))
+        return value
+    if key == 'tls_port_arg':
+        if not LONG_OPTION.match(value):
+            raise ConfError('%s: tls_port_arg = %s: give one long option, e.g. '
+                            '--https-redirect-port' % (where, value))
         return value
     ports = []
     for word in value.replace(',', ' ').split():
@@ -142,6 +168,9 @@ def read_conf(folder, name=None):
             setattr(conf, key, _value(key, value, where))
     if conf.tls and not conf.net:
         raise ConfError('%s: tls = yes needs net = yes (TLS runs over lwIP)' % path)
+    if conf.tls_port_arg and not conf.tls_ports:
+        raise ConfError('%s: tls_port_arg needs tls_ports (the forward whose host port '
+                        'it names)' % path)
     if conf.nic not in (None, 'none') and not conf.net:
         raise ConfError('%s: nic = %s needs net = yes (the driver is linked only then)'
                         % (path, conf.nic))
