@@ -99,11 +99,9 @@ FULL = dict(floor_runs=7, limpet_boots=7, linux_boots=5, wrk_seconds=10,
             https_connections=(1, 8), handshake_seconds=10,
             many_connections=(512, 10000), many_seconds=30,
             density_cap=2000, density_wave=50)
-QUICK = dict(floor_runs=3, limpet_boots=5, linux_boots=1, wrk_seconds=3,
-             connections=(1, 8, 64), lat_rounds=2000, lat_warmup=100,
-             bw_tcp_rounds=20, bw_udp_rounds=5000, bisect_linux=False,
-             https_connections=(1, 8), handshake_seconds=3,
-             many_connections=(512, 10000), many_seconds=10,
+QUICK = dict(FULL, floor_runs=3, limpet_boots=5, linux_boots=1, wrk_seconds=3,
+             lat_rounds=2000, lat_warmup=100, bw_tcp_rounds=20, bw_udp_rounds=5000,
+             bisect_linux=False, handshake_seconds=3, many_seconds=10,
              density_cap=40, density_wave=20)
 # Many connections: wrk with two threads (one per CPU of the host) and a
 # 30 s request timeout (with 10,000 connections a request waits for the

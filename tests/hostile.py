@@ -107,7 +107,12 @@ def csum(data):
 # ---- frames, built by hand so that any field can be wrong ---------------------
 
 class Net:
-    """Addresses of the tap's link: the guest's and our peer's."""
+    """Addresses of the tap's link: the guest's and our peer's.  IPv6's
+    Net6 (hostile6.py) builds on this: it has ip(), pseudo() and icmp() of
+    its own and shares the rest."""
+
+    v6 = False
+    ETHERTYPE, TCP, UDP, ICMP = 0x0800, 6, 17, 1    # the IP's own numbers
 
     def __init__(self, guest_ip):
         self.guest_ip = socket.inet_aton(guest_ip)
@@ -115,9 +120,9 @@ class Net:
         self.peer_mac = mac_bytes(PEER_MAC)
         self.guest_mac = None       # asked for by ARP at the start
         self.ident = 0
-        self.v6 = False
 
-    def eth(self, payload, etype=0x0800, dst=None, src=None):
+    def eth(self, payload, etype=None, dst=None, src=None):
+        etype = self.ETHERTYPE if etype is None else etype
         return ((dst or self.guest_mac) + (src or self.peer_mac) + struct.pack('!H', etype)
                 + payload)
 
@@ -152,14 +157,14 @@ class Net:
         seg = struct.pack('!HHIIBBHHH', sport, dport, seq & 0xffffffff, ack & 0xffffffff,
                           (doff & 0xf) << 4, flags, window, 0, urg) + options + data
         if chksum is None:
-            chksum = csum(self.pseudo(src, dst, 6, len(seg)) + seg)
+            chksum = csum(self.pseudo(src, dst, self.TCP, len(seg)) + seg)
         return seg[:16] + struct.pack('!H', chksum) + seg[18:]
 
     def udp(self, sport, dport, data, length=None, src=None, dst=None, chksum=None):
         seg = struct.pack('!HHHH', sport, dport, (8 + len(data)) if length is None else length,
                           0) + data
         if chksum is None:
-            chksum = csum(self.pseudo(src, dst, 17, len(seg)) + seg) or 0xffff
+            chksum = csum(self.pseudo(src, dst, self.UDP, len(seg)) + seg) or 0xffff
         return seg[:6] + struct.pack('!H', chksum) + seg[8:]
 
     def icmp(self, itype, code, rest=b'\0\0\0\0', data=b'', chksum=None):
@@ -170,13 +175,13 @@ class Net:
 
     # Whole frames from the peer to the guest (options= are TCP's).
     def tcp_frame(self, sport, dport, seq, ack, flags, **kw):
-        return self.eth(self.ip(self.tcp(sport, dport, seq, ack, flags, **kw), 6))
+        return self.eth(self.ip(self.tcp(sport, dport, seq, ack, flags, **kw), self.TCP))
 
     def udp_frame(self, sport, dport, data, **kw):
-        return self.eth(self.ip(self.udp(sport, dport, data, **kw), 17))
+        return self.eth(self.ip(self.udp(sport, dport, data, **kw), self.UDP))
 
     def icmp_frame(self, itype, code, **kw):
-        return self.eth(self.ip(self.icmp(itype, code, **kw), 1))
+        return self.eth(self.ip(self.icmp(itype, code, **kw), self.ICMP))
 
 
 def parse(f):
@@ -208,25 +213,39 @@ def datagram(link, proto, first, wait=2.0):
     bytes first() accepts, reassembled from its fragments: its payload,
     or None."""
     n = link.net
-    parts = {}          # IP id: {offset: bytes}
-    ends = {}           # IP id: the datagram's length, once its last fragment came
+    frags = Fragments()
     for f in link.frames(wait):
         p = parse(f)
         if p is None or p[1] != proto or p[2] != n.guest_ip or p[3] != n.peer_ip:
             continue
         ident, frag = struct.unpack('!HH', p[0][4:8])
-        got = parts.setdefault(ident, {})
-        got[(frag & 0x1fff) * 8] = p[4]
-        if not frag & 0x2000:
-            ends[ident] = (frag & 0x1fff) * 8 + len(p[4])
-        if ident in ends and 0 in got:
-            data, off = b'', 0
-            while off in got and off < ends[ident]:
-                data += got[off]
-                off += len(got[off])
-            if off == ends[ident] and first(data):
-                return data
+        data = frags.add(ident, (frag & 0x1fff) * 8, bool(frag & 0x2000), p[4])
+        if data is not None and first(data):
+            return data
     return None
+
+
+class Fragments:
+    """The guest's fragments, IPv4's or IPv6's, put back together."""
+
+    def __init__(self):
+        self.parts = {}         # id: {offset: bytes}
+        self.ends = {}          # id: the datagram's length, once its last fragment came
+
+    def add(self, ident, offset, more, data):
+        """Add a fragment; the whole datagram when this one completes it,
+        else None."""
+        got = self.parts.setdefault(ident, {})
+        got[offset] = data
+        if not more:
+            self.ends[ident] = offset + len(data)
+        if ident not in self.ends or 0 not in got:
+            return None
+        whole, off = b'', 0
+        while off in got and off < self.ends[ident]:
+            whole += got[off]
+            off += len(got[off])
+        return whole if off == self.ends[ident] else None
 
 
 # ---- the tap ------------------------------------------------------------------

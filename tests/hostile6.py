@@ -66,11 +66,13 @@ def mac_text(mac):
     return ':'.join('%02x' % b for b in mac)
 
 
-class Net6:
+class Net6(h.Net):
     """Frames of the tap's IPv6 link: the guest's address and our peer's,
-    built by hand so that any field can be wrong."""
+    built by hand so that any field can be wrong (hostile.py's Net builds
+    the TCP and UDP segments and the frames around them)."""
 
     v6 = True
+    ETHERTYPE, TCP, UDP, ICMP = 0x86dd, TCP6, UDP6, ICMP6
 
     def __init__(self, guest_ip):
         self.guest_ip = a6(guest_ip)
@@ -87,10 +89,6 @@ class Net6:
         m = self.guest_mac
         return (a6('fe80::')[:8] + bytes([m[0] ^ 2]) + m[1:3] + b'\xff\xfe' + m[3:])
 
-    def eth(self, payload, etype=0x86dd, dst=None, src=None):
-        return ((dst or self.guest_mac) + (src or self.peer_mac) + struct.pack('!H', etype)
-                + payload)
-
     def ip(self, payload, nh, src=None, dst=None, hlim=64, plen=None, version=6, tc=0,
            flow=0, **_v4):
         """An IPv6 packet (hostile.py's cases call it as Net.ip: IPv4's
@@ -104,24 +102,6 @@ class Net6:
     def pseudo(self, src, dst, nh, length):
         return (src or self.peer_ip) + (dst or self.guest_ip) + struct.pack('!IxxxB', length, nh)
 
-    def tcp(self, sport, dport, seq, ack, flags, window=65535, options=b'', data=b'', doff=None,
-            urg=0, src=None, dst=None, chksum=None):
-        if doff is None:
-            doff = (20 + len(options) + 3) // 4
-            options += b'\0' * (doff * 4 - 20 - len(options))
-        seg = struct.pack('!HHIIBBHHH', sport, dport, seq & 0xffffffff, ack & 0xffffffff,
-                          (doff & 0xf) << 4, flags, window, 0, urg) + options + data
-        if chksum is None:
-            chksum = csum(self.pseudo(src, dst, TCP6, len(seg)) + seg)
-        return seg[:16] + struct.pack('!H', chksum) + seg[18:]
-
-    def udp(self, sport, dport, data, length=None, src=None, dst=None, chksum=None):
-        seg = struct.pack('!HHHH', sport, dport, (8 + len(data)) if length is None else length,
-                          0) + data
-        if chksum is None:
-            chksum = csum(self.pseudo(src, dst, UDP6, len(seg)) + seg) or 0xffff
-        return seg[:6] + struct.pack('!H', chksum) + seg[8:]
-
     def icmp6(self, itype, code, body=b'', src=None, dst=None, chksum=None):
         """An ICMPv6 message: type, code, checksum, then body (which holds
         the 4 bytes after the checksum)."""
@@ -133,15 +113,6 @@ class Net6:
     # hostile.py's cases call icmp(type, code, rest=, data=).
     def icmp(self, itype, code, rest=b'\0\0\0\0', data=b'', chksum=None):
         return self.icmp6(itype, code, rest + data, chksum=chksum)
-
-    def tcp_frame(self, sport, dport, seq, ack, flags, **kw):
-        return self.eth(self.ip(self.tcp(sport, dport, seq, ack, flags, **kw), TCP6))
-
-    def udp_frame(self, sport, dport, data, **kw):
-        return self.eth(self.ip(self.udp(sport, dport, data, **kw), UDP6))
-
-    def icmp_frame(self, itype, code, **kw):
-        return self.eth(self.ip(self.icmp(itype, code, **kw), ICMP6))
 
     def icmp6_frame(self, itype, code, body=b'', src=None, dst=None, hlim=64, mac=None, **kw):
         return self.eth(self.ip(self.icmp6(itype, code, body, src=src, dst=dst, **kw), ICMP6,
@@ -274,7 +245,7 @@ def datagram6(link, nh, first, wait=2.0):
     first bytes first() accepts, reassembled from its fragments if it came
     in fragments: its payload, or None."""
     n = link.net
-    parts, ends = {}, {}
+    frags = h.Fragments()
     for f in link.frames(wait):
         p = h.parse(f)
         if p is None or p[2] != n.guest_ip or p[3] != n.peer_ip:
@@ -284,17 +255,9 @@ def datagram6(link, nh, first, wait=2.0):
         if p[1] != FRAGMENT or len(p[4]) < 8 or p[4][0] != nh:
             continue
         off_m, ident = struct.unpack('!HI', p[4][2:8])
-        got = parts.setdefault(ident, {})
-        got[off_m & 0xfff8] = p[4][8:]
-        if not off_m & 1:
-            ends[ident] = (off_m & 0xfff8) + len(p[4]) - 8
-        if ident in ends and 0 in got:
-            data, off = b'', 0
-            while off in got and off < ends[ident]:
-                data += got[off]
-                off += len(got[off])
-            if off == ends[ident] and first(data):
-                return data
+        data = frags.add(ident, off_m & 0xfff8, bool(off_m & 1), p[4][8:])
+        if data is not None and first(data):
+            return data
     return None
 
 

@@ -1013,6 +1013,25 @@ def baseline(target):
     return {k: min(u[k] for u in looks) for k in looks[-1]}
 
 
+def free_port():
+    """A port free on 127.0.0.1 for TCP and UDP both (./limpet forwards
+    both); OSError when 50 tries find none."""
+    for _ in range(50):
+        s = socket.socket()
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+        s.close()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(('127.0.0.1', port))
+            return port
+        except OSError:
+            continue
+        finally:
+            u.close()
+    raise OSError('no free port on 127.0.0.1')
+
+
 def raise_fd_limit():
     """Room for SLOWLORIS + BURST + RST_STORM sockets at once, for us and
     for slowhttptest (as root the hard limit may be raised too)."""

@@ -38,12 +38,13 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from httpd_battery import free_port
 
 TOP = Path(__file__).resolve().parent.parent
 LIMPET = TOP / 'limpet'
@@ -114,24 +115,6 @@ def raise_fd_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), max(hard, want)))
     except (ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, want)), hard))
-
-
-def free_port():
-    """A port free on 127.0.0.1 for TCP and UDP (./limpet forwards both)."""
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-        s.close()
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(('127.0.0.1', port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-    raise SoakError('no free port on 127.0.0.1')
 
 
 def run(cmd, timeout=60, check=True):
@@ -262,7 +245,10 @@ class Soak:
             make_site()
         args = ['--mode', self.mode, '--www', str(SITE), '--timeout', '0']
         if self.net == 'user':
-            port = free_port()
+            try:
+                port = free_port()
+            except OSError as e:
+                raise SoakError(str(e))
             self.prefix, self.host, self.port = [], '127.0.0.1', port
             args += ['--port', '%d:80' % port]
         else:

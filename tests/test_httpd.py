@@ -19,14 +19,13 @@ import signal
 import socket
 import struct
 import subprocess
-import threading
 import time
 import urllib.parse
 
 import pytest
 
 from conftest import TOP, Console, image_path
-from httpd_battery import BAD
+from httpd_battery import BAD, free_port  # noqa: F401 (other tests take it from here)
 
 WWW = TOP / 'services' / 'httpd' / 'www'
 # The guest's own line once it listens (services/httpd/main.c); the front
@@ -39,24 +38,6 @@ def need_tool(name, package):
     if not shutil.which(name):
         pytest.fail('%s is missing: install the Debian package %s (scripts/setup.sh does)'
                     % (name, package))
-
-
-def free_port():
-    """A TCP and UDP port free on 127.0.0.1 (./limpet forwards both)."""
-    for _ in range(50):
-        s = socket.socket()
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-        s.close()
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(('127.0.0.1', port))
-            return port
-        except OSError:
-            continue
-        finally:
-            u.close()
-    pytest.fail('no free port on 127.0.0.1')
 
 
 class Httpd(Console):

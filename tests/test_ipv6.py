@@ -316,13 +316,7 @@ def test_redirect_keeps_ip_literal():
 import socket, sys
 s = socket.create_connection((sys.argv[1], 80), timeout=10)
 s.sendall(sys.argv[2].encode())
-r = b''
-while True:
-    b = s.recv(4096)
-    if not b:
-        break
-    r += b
-print(r.decode('latin-1'))
+print(s.makefile('rb').read().decode('latin-1'))
 '''
         out = g.python(code, GUEST_IP6, 'GET /a?b HTTP/1.1\r\nHost: [fd00:5::3]:80\r\n'
                        'Connection: close\r\n\r\n')
@@ -409,12 +403,7 @@ import socket
 s = socket.create_connection(('fd00:5::77', 7), timeout=10)
 s.sendall(b'x' * 100000)
 s.shutdown(socket.SHUT_WR)
-got = b''
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    got += b
+got = s.makefile('rb').read()
 assert got == b'x' * 100000, len(got)
 print('ok')
 '''
