@@ -79,38 +79,9 @@ _start:
 enter_long_mode:
 	cli
 	movl	4(%esp), %eax
-	movl	%eax, %cr3
+	LONG_MODE gdt, long_mode
 
-	movl	%cr4, %eax
-	orl	$(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
-	movl	%eax, %cr4
-
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$(EFER_LME | EFER_NXE), %eax
-	wrmsr
-
-	/* SSE on (EM=0, TS=0, MP=1), then paging on: long mode is active. */
-	movl	%cr0, %eax
-	andl	$~(CR0_EM | CR0_TS), %eax
-	orl	$(CR0_MP | CR0_NE | CR0_PG), %eax
-	movl	%eax, %cr0
-
-	lgdt	gdt_ptr
-	ljmp	$GDT_CODE64, $1f
-
-	.code64
-1:	movl	$GDT_DATA, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %ss
-	movl	%eax, %fs
-	movl	%eax, %gs
-
-	/*
-	 * The upper halves of the registers are undefined after the switch:
-	 * load everything afresh.  A 32-bit load zero-extends into %rdi.
-	 */
+	/* Everything loaded afresh; a 32-bit load zero-extends into %rdi. */
 	leaq	stack_top(%rip), %rsp	/* 16-byte aligned */
 	movl	handoff_bootinfo(%rip), %edi
 	movq	handoff_entry(%rip), %rax
@@ -120,15 +91,7 @@ enter_long_mode:
 	.code32
 
 	.section .rodata
-	.balign	8
-gdt:
-	.quad	0
-	.quad	0x00af9a000000ffff	/* GDT_CODE64: present, DPL 0, code, L=1 */
-	.quad	0x00cf92000000ffff	/* GDT_DATA: present, DPL 0, data, 4 GiB */
-gdt_end:
-gdt_ptr:
-	.word	gdt_end - gdt - 1
-	.long	gdt
+	GDT64	gdt
 
 	.data
 	.balign	8

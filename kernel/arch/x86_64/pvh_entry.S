@@ -85,30 +85,7 @@ pvh_start:
 	jb	2b
 
 	movl	$pvh_pml4, %eax
-	movl	%eax, %cr3
-	movl	%cr4, %eax
-	orl	$(CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT), %eax
-	movl	%eax, %cr4
-	movl	$MSR_EFER, %ecx
-	rdmsr
-	orl	$(EFER_LME | EFER_NXE), %eax
-	wrmsr
-	movl	%cr0, %eax
-	andl	$~(CR0_EM | CR0_TS), %eax
-	orl	$(CR0_MP | CR0_NE | CR0_PG), %eax
-	movl	%eax, %cr0
-
-	lgdt	pvh_gdt_ptr
-	ljmp	$GDT_CODE64, $pvh_long
-
-	.code64
-pvh_long:
-	movl	$GDT_DATA, %eax
-	movl	%eax, %ds
-	movl	%eax, %es
-	movl	%eax, %ss
-	movl	%eax, %fs
-	movl	%eax, %gs
+	LONG_MODE pvh_gdt, pvh_long
 	leaq	boot_stack_top(%rip), %rsp
 	xorl	%ebp, %ebp
 	movl	pvh_start_info(%rip), %edi
@@ -136,15 +113,7 @@ no_long_mode:
 	.section .rodata
 no_lm_msg:
 	.asciz	"pvh: error: the CPU has no long mode or no NX bit (CPUID 0x80000001 EDX bits 29, 20)\r\n"
-	.balign	8
-pvh_gdt:
-	.quad	0
-	.quad	0x00af9a000000ffff	/* GDT_CODE64: 64-bit code, DPL 0 */
-	.quad	0x00cf92000000ffff	/* GDT_DATA: data, 4 GiB */
-pvh_gdt_end:
-pvh_gdt_ptr:
-	.word	pvh_gdt_end - pvh_gdt - 1
-	.long	pvh_gdt
+	GDT64	pvh_gdt
 
 	.data
 	.balign	8
