@@ -26,7 +26,7 @@
  * TCP segments, over IPv4 or IPv6, as one frame, which lwIP takes as one
  * large segment: one trip through the ring and the stack instead of 44),
  * and HOST_TSO4 with CSUM (the device cuts a large TCP frame of ours into
- * segments; IPv4 only, as net/netif/virtio_netif.c explains), each only
+ * segments; IPv4 only, as net/netif/netdev_netif.c explains), each only
  * when net/ asks for the offload (NETDEV_OFF_*) that needs it: with none
  * (the kernel argument offload=off), plain 1514-byte frames with software
  * checksums.  Every receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
