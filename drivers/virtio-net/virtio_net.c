@@ -4,7 +4,9 @@
  * sit in its struct netdev and whose start is in a static const
  * netdev_ops.  The transports (drivers/virtio/) find the devices and
  * hand them here through virtio_net_driver, the match table's entry for
- * VIRTIO_ID_NET.
+ * VIRTIO_ID_NET.  The network device's wire format is in
+ * virtio_net_reg.h, what every virtio device shares in
+ * drivers/virtio/virtio_reg.h.
  *
  * Zero copy both ways: receive buffers come from the upper layer and go
  * back to it filled; transmit segments go on the ring as they are, behind
@@ -67,6 +69,7 @@
 #include <kernel/mm.h>
 
 #include "virtio_dev.h"
+#include "virtio_net_reg.h"
 #include "virtio_reg.h"
 #include "virtqueue.h"
 
