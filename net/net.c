@@ -39,7 +39,7 @@
 #include <netdev.h>
 
 #include "addr_text.h"
-#include "netif/virtio_netif.h"
+#include "netif/netdev_netif.h"
 #include "port/pools.h"
 #include "lwip_hooks.h"
 
@@ -432,7 +432,7 @@ static void
 net_init(void)
 {
 	ip4_addr_t ip, mask, gw;
-	struct virtio_netif_conf conf;
+	struct netdev_netif_conf conf;
 	u8_t link_up;
 	int n;
 
@@ -460,7 +460,7 @@ net_init(void)
 	lwip_init();
 	tcp_lookup_init(net_tcp_capacity());
 	conf.dev = dev;
-	if (netif_add(&netif, &ip, &mask, &gw, &conf, virtio_netif_init,
+	if (netif_add(&netif, &ip, &mask, &gw, &conf, netdev_netif_init,
 	    ethernet_input) == NULL) {
 		log_error("net: %s: could not bring the interface up; no networking",
 		    netdev_info(dev)->name);
@@ -468,7 +468,7 @@ net_init(void)
 		return;
 	}
 	/* lwIP gives IPv6 the netif's MTU, which is 64 KiB with TSO: IPv6
-	 * keeps to the link's (virtio_netif_init()). */
+	 * keeps to the link's (netdev_netif_init()). */
 	netif.mtu6 = netdev_info(dev)->mtu;
 	boot_phase_done("netif");
 	netif_set_default(&netif);
@@ -616,8 +616,8 @@ limpet_net_rx_held(uint32_t *held)
 
 	if (dev == NULL)
 		return LIMPET_ENOTSUP;
-	virtio_netif_rx_buffers(&total, &nfree);
-	*held = total - nfree - virtio_netif_rx_posted();
+	netdev_netif_rx_buffers(&total, &nfree);
+	*held = total - nfree - netdev_netif_rx_posted();
 	return LIMPET_OK;
 }
 
@@ -626,7 +626,7 @@ limpet_net_rx_backlog(uint32_t *now, uint32_t *max)
 {
 	if (dev == NULL)
 		return LIMPET_ENOTSUP;
-	virtio_netif_rx_backlog(now, max);
+	netdev_netif_rx_backlog(now, max);
 	return LIMPET_OK;
 }
 
@@ -635,7 +635,7 @@ limpet_net_rx_buffers(uint32_t *total, uint32_t *nfree)
 {
 	if (dev == NULL)
 		return LIMPET_ENOTSUP;
-	virtio_netif_rx_buffers(total, nfree);
+	netdev_netif_rx_buffers(total, nfree);
 	return LIMPET_OK;
 }
 

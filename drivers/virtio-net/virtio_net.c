@@ -4,7 +4,9 @@
  * sit in its struct netdev and whose start is in a static const
  * netdev_ops.  The transports (drivers/virtio/) find the devices and
  * hand them here through virtio_net_driver, the match table's entry for
- * VIRTIO_ID_NET.
+ * VIRTIO_ID_NET.  The network device's wire format is in
+ * virtio_net_reg.h, what every virtio device shares in
+ * drivers/virtio/virtio_reg.h.
  *
  * Zero copy both ways: receive buffers come from the upper layer and go
  * back to it filled; transmit segments go on the ring as they are, behind
@@ -26,7 +28,7 @@
  * TCP segments, over IPv4 or IPv6, as one frame, which lwIP takes as one
  * large segment: one trip through the ring and the stack instead of 44),
  * and HOST_TSO4 with CSUM (the device cuts a large TCP frame of ours into
- * segments; IPv4 only, as net/netif/virtio_netif.c explains), each only
+ * segments; IPv4 only, as net/netif/netdev_netif.c explains), each only
  * when net/ asks for the offload (NETDEV_OFF_*) that needs it: with none
  * (the kernel argument offload=off), plain 1514-byte frames with software
  * checksums.  Every receive buffer is VIRTIO_NET_RX_BUF_SIZE either way.
@@ -67,6 +69,7 @@
 #include <kernel/mm.h>
 
 #include "virtio_dev.h"
+#include "virtio_net_reg.h"
 #include "virtio_reg.h"
 #include "virtqueue.h"
 

@@ -130,6 +130,37 @@ void	limpet_on_shutdown(limpet_shutdown_fn fn, void *arg);
 
 /* ---- arguments ------------------------------------------------------------- */
 
+struct option;				/* <getopt.h> */
+
+/* An option limpet_getopt() found. */
+struct limpet_opt {
+	char		name[32];	/* "--port": its whole name, for messages
+					 * (cut short past 29 characters) */
+	const char	*value;		/* its value; NULL when it takes none */
+};
+
+/*
+ * The service's next option, by newlib's getopt_long() over options: long
+ * options only, each with flag NULL and a val > 0 of the service's
+ * choosing, and no name the beginning of another (newlib's getopt_long()
+ * finds a name spelt out whole ambiguous when two longer ones before it in
+ * the table begin with it).  The user may cut a name short where no other
+ * begins so, and give a value as "--port 80" or "--port=80".
+ *
+ * Returns the option's val, with its name and value in *opt (for
+ * limpet_arg_number(opt->name, opt->value, ...)); 0 once the options have
+ * ended with the arguments; or -1 after printing why on stderr: for the
+ * last argument, an option that takes a value, "<service>: --port needs a
+ * value"; else "<service>: unknown argument '--frob'" and then usage (the
+ * service's usage text, ending in a newline), for an option unknown or
+ * ambiguous, a value given to one that takes none ("--no-http=x"), an empty
+ * one ("--port="), a lone "-" or "--", or anything after the options.  The
+ * service then usually exits with status 2.  Call it from main until it
+ * returns 0 or -1, and not again after.
+ */
+int	limpet_getopt(int argc, char **argv, const struct option *options,
+	    const char *usage, struct limpet_opt *opt);
+
 /*
  * Parse value, given for option opt (e.g. "--port"), as a decimal number
  * in 1..max into *out.  On a missing or bad value, prints

@@ -28,7 +28,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <limpet.h>
 #include <limpet/net.h>
@@ -209,54 +208,27 @@ print_in_use(struct limpet_timer *t, void *arg)
 
 static const char usage[] = "usage: echo [--port N] [--limit N] [--stats MS]\n";
 
-/* Each takes a number; val indexes where it goes, and its bound, below. */
+/* Each takes a number; val - 1 indexes where it goes, and its bound, below. */
 static const struct option options[] = {
-	{ "port",	required_argument,	NULL, 0 },
-	{ "limit",	required_argument,	NULL, 1 },
-	{ "stats",	required_argument,	NULL, 2 },
+	{ "port",	required_argument,	NULL, 1 },
+	{ "limit",	required_argument,	NULL, 2 },
+	{ "stats",	required_argument,	NULL, 3 },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The options, with newlib's getopt_long(), as httpd takes its own
- * (services/httpd/main.c says why each check is there). */
+/* The options, with limpet_getopt(), as httpd takes its own. */
 static int
 parse_args(int argc, char **argv, unsigned long *port)
 {
 	unsigned long *const dest[] = { port, &echo.limit, &echo.stats_ms };
 	const unsigned long max[] = { 65535, ~0UL, 3600000 };
-	char name[16];
-	unsigned long n;
-	int c, at, li;
+	struct limpet_opt opt;
+	int c;
 
-	opterr = 0;
-	for (;;) {
-		at = optind > 0 ? optind : 1;
-		if (at < argc && (strcmp(argv[at], "-") == 0 || strcmp(argv[at], "--") == 0))
-			goto unknown;
-		li = -1;
-		if ((c = getopt_long(argc, argv, "+:", options, &li)) == -1)
-			break;
-		if (c == ':') {
-			limpet_arg_number(argv[at], NULL, 0, &n);	/* needs a value */
+	while ((c = limpet_getopt(argc, argv, options, usage, &opt)) > 0)
+		if (limpet_arg_number(opt.name, opt.value, max[c - 1], dest[c - 1]) != 0)
 			return -1;
-		}
-		const char *eq = strchr(argv[at], '=');
-
-		if (li < 0 || (eq != NULL && eq[1] == '\0'))
-			goto unknown;
-		strcpy(name, "--");
-		strncat(name, options[li].name, sizeof(name) - 3);
-		if (limpet_arg_number(name, optarg, max[c], dest[c]) != 0)
-			return -1;
-	}
-	if (optind < argc) {
-		at = optind;
-		goto unknown;
-	}
-	return 0;
-unknown:
-	fprintf(stderr, "echo: unknown argument '%s'\n%s", argv[at], usage);
-	return -1;
+	return c;
 }
 
 int

@@ -40,7 +40,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <limpet.h>
 #include <limpet/net.h>
@@ -76,9 +75,7 @@ enum {
 	OPT_STATS, OPT_NO_STATS, OPT_HSTS, OPT_HTTPS_GZIP, OPT_SHUTDOWN_TIMEOUT,
 };
 
-/* No name may begin another: newlib's getopt_long() finds a name spelt
- * out whole ambiguous when two longer ones before it in the table begin
- * with it. */
+/* No name may begin another (limpet.h says why). */
 static const struct option options[] = {
 	{ "port",			required_argument,	NULL, OPT_PORT },
 	{ "https-port",			required_argument,	NULL, OPT_HTTPS_PORT },
@@ -98,52 +95,20 @@ static const struct option options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The options, with newlib's getopt_long(): "--name VALUE" as before, and
- * also "--name=VALUE" and a name cut short where no other begins so. */
+/* The options, with limpet_getopt(): "--name VALUE", "--name=VALUE", and a
+ * name cut short where no other begins so. */
 static int
 parse_args(int argc, char **argv)
 {
 	unsigned cap = limpet_tcp_capacity();
-	char name[32];
+	struct limpet_opt opt;
 	unsigned long n;
-	int c, at, li;
+	int c;
 
 	/* What lwIP holds, less a share for the connections it still holds
 	 * after httpd has let them go (param.h). */
 	httpd_cfg.max_conns = cap - cap / HTTPD_CONN_SPARE;
-	/* "+": stop at the first argument that is not an option, as the
-	 * options end there; ":": a missing value is ':', not '?'.  Every
-	 * message is ours (opterr 0). */
-	opterr = 0;
-	for (;;) {
-		/* The argument getopt_long() reads next (optind is 0 before
-		 * the first call). */
-		at = optind > 0 ? optind : 1;
-		/* Not options, as before getopt_long(): a lone "-", which
-		 * newlib's looks up among the short options as '\0', reading
-		 * past the string; "--", which it takes for the end of the
-		 * options except as the first argument. */
-		if (at < argc && (strcmp(argv[at], "-") == 0 || strcmp(argv[at], "--") == 0))
-			goto unknown;
-		li = -1;
-		if ((c = getopt_long(argc, argv, "+:", options, &li)) == -1)
-			break;
-		if (c == ':') {
-			/* The last argument, and an option that takes a value:
-			 * "httpd: --port needs a value". */
-			limpet_arg_number(argv[at], NULL, 0, &n);
-			return -1;
-		}
-		if (li < 0)
-			goto unknown;
-		/* newlib's getopt_long() takes "--no-http=x" as --no-http, and
-		 * "--port=" as --port with the next argument for its value. */
-		const char *eq = strchr(argv[at], '=');
-
-		if (eq != NULL && (options[li].has_arg == no_argument || eq[1] == '\0'))
-			goto unknown;
-		strcpy(name, "--");
-		strncat(name, options[li].name, sizeof(name) - 3);
+	while ((c = limpet_getopt(argc, argv, options, usage, &opt)) > 0) {
 		switch (c) {
 		case OPT_ACCESS_LOG:
 		case OPT_NO_ACCESS_LOG:
@@ -163,22 +128,22 @@ parse_args(int argc, char **argv)
 			httpd_cfg.https_gzip = true;
 			break;
 		case OPT_PORT:
-			if (limpet_arg_number(name, optarg, 65535, &n) != 0)
+			if (limpet_arg_number(opt.name, opt.value, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.port = (unsigned)n;
 			break;
 		case OPT_HTTPS_PORT:
-			if (limpet_arg_number(name, optarg, 65535, &n) != 0)
+			if (limpet_arg_number(opt.name, opt.value, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.https_port = (unsigned)n;
 			break;
 		case OPT_HTTPS_REDIRECT_PORT:
-			if (limpet_arg_number(name, optarg, 65535, &n) != 0)
+			if (limpet_arg_number(opt.name, opt.value, 65535, &n) != 0)
 				return -1;
 			httpd_cfg.https_redirect_port = (unsigned)n;
 			break;
 		case OPT_MAX_CONNS:
-			if (limpet_arg_number(name, optarg, 1000000, &n) != 0)
+			if (limpet_arg_number(opt.name, opt.value, 1000000, &n) != 0)
 				return -1;
 			if (cap > 0 && n > cap) {
 				fprintf(stderr, "httpd: --max-conns %lu: give 1 to %u, the TCP "
@@ -189,34 +154,31 @@ parse_args(int argc, char **argv)
 			httpd_cfg.max_conns = (unsigned)n;
 			break;
 		case OPT_HEADER_TIMEOUT:
-			if (limpet_arg_number(name, optarg, 3600000, &n) != 0)
+			if (limpet_arg_number(opt.name, opt.value, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.header_timeout_ns = n * LIMPET_MS;
 			break;
 		case OPT_SHUTDOWN_TIMEOUT:
-			if (limpet_arg_number(name, optarg, 3600000, &n) != 0)
+			if (limpet_arg_number(opt.name, opt.value, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.shutdown_timeout_ns = n * LIMPET_MS;
 			break;
 		case OPT_HSTS:
 			/* RFC 6797 6.1.1: delta-seconds; 0 tells clients to forget. */
-			if (limpet_arg_number(name, optarg, 0x7fffffffUL, &n) != 0)
+			if (limpet_arg_number(opt.name, opt.value, 0x7fffffffUL, &n) != 0)
 				return -1;
 			httpd_cfg.hsts_max_age = (uint32_t)n;
 			httpd_cfg.hsts = true;
 			break;
 		case OPT_IDLE_TIMEOUT:
-			if (limpet_arg_number(name, optarg, 3600000, &n) != 0)
+			if (limpet_arg_number(opt.name, opt.value, 3600000, &n) != 0)
 				return -1;
 			httpd_cfg.idle_timeout_ns = n * LIMPET_MS;
 			break;
 		}
 	}
-	/* An argument that is not an option. */
-	if (optind < argc) {
-		at = optind;
-		goto unknown;
-	}
+	if (c < 0)
+		return -1;
 	if ((httpd_cfg.hsts || httpd_cfg.https_gzip) && !httpd_cfg.https) {
 		fprintf(stderr, "httpd: %s is for HTTPS, which this image has not "
 		    "(build it with tls=1)\n", httpd_cfg.hsts ? "--hsts" : "--https-gzip");
@@ -232,9 +194,6 @@ parse_args(int argc, char **argv)
 		return -1;
 	}
 	return 0;
-unknown:
-	fprintf(stderr, "httpd: unknown argument '%s'\n%s", argv[at], usage);
-	return -1;
 }
 
 int

@@ -1,6 +1,6 @@
 /*
  * Big-endian fields and the Internet checksum, for host unit tests that
- * build and check frames by hand (test_virtio_netif.c, test_tcp_lookup.c).
+ * build and check frames by hand (test_netif_virtio.c, test_tcp_lookup.c).
  */
 #ifndef TESTS_UNIT_NET_BYTES_H
 #define TESTS_UNIT_NET_BYTES_H

@@ -1,8 +1,8 @@
-// unit-sources: net/netif/virtio_netif.c net/port/tcp_lookup.c net/port/ip6_guard.c net/port/sys_arch.c net/port/siphash.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c tests/unit/virtio_sim.c drivers/virtio-net/virtio_net.c drivers/virtio/virtqueue.c drivers/netdev.c kernel/dma.c kernel/kprintf.c kernel/cmdline.c
-// unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio
+// unit-sources: net/netif/netdev_netif.c net/port/tcp_lookup.c net/port/ip6_guard.c net/port/sys_arch.c net/port/siphash.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c tests/unit/virtio_sim.c drivers/virtio-net/virtio_net.c drivers/virtio/virtqueue.c drivers/netdev.c kernel/dma.c kernel/kprintf.c kernel/cmdline.c
+// unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio drivers/virtio-net
 // unit-deps: deps/lwip/src/core/*.c deps/lwip/src/core/ipv4/*.c deps/lwip/src/core/ipv6/*.c deps/lwip/src/netif/ethernet.c
 /*
- * Host unit tests of the netif (net/netif/virtio_netif.c) on its own,
+ * Host unit tests of the netif (net/netif/netdev_netif.c) on its own,
  * over a fake netdev: a struct netdev of this file's, with its own
  * transmit and refill functions and a static const ops table, standing
  * in for the driver as drivers/include/netdev.h allows.  lwIP's core is
@@ -48,7 +48,7 @@
 #include <netif/ethernet.h>
 
 #include "../../net/port/pools.h"
-#include "virtio_netif.h"
+#include "netdev_netif.h"
 #include "net_bytes.h"
 #include "virtio_sim.h"
 
@@ -394,9 +394,9 @@ assert_pool_whole(void)
 {
 	uint32_t total, nfree;
 
-	virtio_netif_rx_buffers(&total, &nfree);
+	netdev_netif_rx_buffers(&total, &nfree);
 	assert_int_equal(nfree + (uint32_t)fake.posted, total);
-	assert_int_equal(virtio_netif_rx_posted(), (uint32_t)fake.posted);
+	assert_int_equal(netdev_netif_rx_posted(), (uint32_t)fake.posted);
 }
 
 static int
@@ -415,8 +415,8 @@ group_setup(void **state)
 	IP4_ADDR(&gw, 10, 0, 5, 1);
 	kernel_pmm.nfree = 0;		/* the smallest pool: NET_RX_MIN buffers */
 	assert_non_null(netif_add(&nif, &ip, &mask, &gw,
-	    &(struct virtio_netif_conf){ .dev = fake_new(NETDEV_OFF_ALL),
-	    .offloads = NETDEV_OFF_ALL }, virtio_netif_init, ethernet_input));
+	    &(struct netdev_netif_conf){ .dev = fake_new(NETDEV_OFF_ALL),
+	    .offloads = NETDEV_OFF_ALL }, netdev_netif_init, ethernet_input));
 	netif_set_default(&nif);
 	netif_set_up(&nif);
 	memcpy(a6.addr, guest6, 16);
@@ -459,7 +459,7 @@ rx_wrap_refill(void **state)
 	uint32_t total, nfree;
 
 	(void)state;
-	virtio_netif_rx_buffers(&total, &nfree);
+	netdev_netif_rx_buffers(&total, &nfree);
 	assert_int_equal(total, NET_RX_MIN);
 	assert_int_equal(fake.posted, FAKE_RING);
 	assert_pool_whole();
@@ -523,13 +523,13 @@ rx_copy_counter(void **state)
 	uint32_t total, nfree, reserve, copied = 0, zc = 0;
 
 	(void)state;
-	virtio_netif_rx_buffers(&total, &nfree);
+	netdev_netif_rx_buffers(&total, &nfree);
 	reserve = total / 4 < NET_RX_RESERVE ? total / 4 : NET_RX_RESERVE;
 	hold = 1;
 	for (int i = 0; i < 60; i++) {
 		uint32_t len = peer_udp(f, 7, (uint16_t)(200 + i), (uint8_t)i);
 
-		virtio_netif_rx_buffers(&total, &nfree);
+		netdev_netif_rx_buffers(&total, &nfree);
 		if (nfree < reserve)
 			copied += len;
 		else
@@ -544,7 +544,7 @@ rx_copy_counter(void **state)
 	hold = 0;
 	release_held();
 	assert_pool_whole();
-	virtio_netif_rx_buffers(&total, &nfree);
+	netdev_netif_rx_buffers(&total, &nfree);
 	assert_int_equal(nfree + FAKE_RING, total);
 	assert_int_equal(stats().bytes_copied, copied);
 }
@@ -906,8 +906,8 @@ policy_child(unsigned avail, unsigned wanted)
 	IP4_ADDR(&ip, 10, 0, 5, 3);
 	IP4_ADDR(&mask, 255, 255, 255, 0);
 	IP4_ADDR(&gw, 10, 0, 5, 1);
-	CHECK(netif_add(&nif, &ip, &mask, &gw, &(struct virtio_netif_conf){
-	    .dev = fake_new(avail), .offloads = wanted }, virtio_netif_init,
+	CHECK(netif_add(&nif, &ip, &mask, &gw, &(struct netdev_netif_conf){
+	    .dev = fake_new(avail), .offloads = wanted }, netdev_netif_init,
 	    ethernet_input) != NULL);
 	CHECK(fake.starts == 1);
 	CHECK(fake.wanted == wanted);		/* net/'s choice reached the device */

@@ -1,5 +1,5 @@
-// unit-sources: net/port/tcp_lookup.c net/port/ip6_guard.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c net/port/sys_arch.c net/port/siphash.c net/netif/virtio_netif.c drivers/virtio-net/virtio_net.c drivers/virtio/virtqueue.c drivers/netdev.c kernel/dma.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
-// unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio
+// unit-sources: net/port/tcp_lookup.c net/port/ip6_guard.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c net/port/sys_arch.c net/port/siphash.c net/netif/netdev_netif.c drivers/virtio-net/virtio_net.c drivers/virtio/virtqueue.c drivers/netdev.c kernel/dma.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
+// unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio drivers/virtio-net
 // unit-deps: deps/lwip/src/core/*.c deps/lwip/src/core/ipv4/*.c deps/lwip/src/core/ipv6/*.c deps/lwip/src/netif/ethernet.c
 /*
  * Host unit tests of net/port/tcp_lookup.c, the index that lets a SYN for

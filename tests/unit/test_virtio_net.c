@@ -1,5 +1,5 @@
 // unit-sources: drivers/virtio-net/virtio_net.c drivers/virtio/virtqueue.c drivers/netdev.c kernel/dma.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
-// unit-include: drivers/include drivers/virtio
+// unit-include: drivers/include drivers/virtio drivers/virtio-net
 /*
  * Host unit tests of the virtio-net driver (drivers/virtio-net/virtio_net.c,
  * as built for the guest) against the simulated device of virtio_sim.c,

@@ -31,6 +31,7 @@
 #include <netdev.h>
 
 #include "virtio_dev.h"
+#include "virtio_net_reg.h"
 #include "virtio_reg.h"
 
 /* Physical addresses sim_map() hands out start here: above 4 GiB, where

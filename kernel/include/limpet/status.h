@@ -7,7 +7,8 @@
 #define LIMPET_STATUS_H
 
 /* A command line the kernel or a driver cannot use: a kernel argument,
- * a service option (by convention, limpet_arg_number()). */
+ * a service option (by convention, one that limpet_getopt() or
+ * limpet_arg_number() refused). */
 #define LIMPET_STATUS_USAGE	2
 /* TLS could not be set up: a certificate or key given at boot that does
  * not load, or no healthy entropy source. */

@@ -15,7 +15,7 @@ struct tcp_pcb;
 struct tcp_pcb_listen;
 
 /* LWIP_HOOK_TCP_INPACKET_PCB, for a segment to a connection: large
- * segments for the device to cut (net/netif/virtio_netif.c). */
+ * segments for the device to cut (net/netif/netdev_netif.c). */
 err_t	tcp_tso_hook(struct tcp_pcb *pcb);
 /* LWIP_HOOK_TCP_INPACKET_PCB, for a segment to a listener: room for a
  * new connection when half-open ones hold every PCB (net/port/tcp_syn.c). */

@@ -340,7 +340,7 @@ void	limpet_heap_free(void *p);
 #define CHECKSUM_CHECK_ICMP		1
 /** LWIP_CHECKSUM_CTRL_PER_NETIF: the netif turns TCP checksums on
  * transmit off when the device fills them in, and the receive checks off
- * for a frame the device vouches for (net/netif/virtio_netif.c). */
+ * for a frame the device vouches for (net/netif/netdev_netif.c). */
 #define LWIP_CHECKSUM_CTRL_PER_NETIF	1
 /** LWIP_CHECKSUM_ON_COPY: fold the sum into copying writes (TCP_WRITE_FLAG_COPY). */
 #define LWIP_CHECKSUM_ON_COPY		1
@@ -367,7 +367,7 @@ void	limpet_heap_free(void *p);
 #define LWIP_DEBUG			1
 #endif
 
-/* ---- the netif glue (net/netif/virtio_netif.c) -------------------------- */
+/* ---- the netif glue (net/netif/netdev_netif.c) -------------------------- */
 
 /** NET_RX_BUFFERS: the most receive buffers in the netif's pool.  Received
  * data stays in its buffer until lwIP and the service free it (the echo
@@ -424,7 +424,7 @@ void	limpet_heap_free(void *p);
  * connections hold every PCB or the listener's backlog, so that a SYN
  * flood cannot keep real clients out (net/port/tcp_syn.c); the netif
  * raises a new connection's MSS for NET_TSO_SEGS
- * (net/netif/virtio_netif.c). */
+ * (net/netif/netdev_netif.c). */
 #define LWIP_HOOK_FILENAME		"lwip_hooks.h"
 #define LWIP_HOOK_TCP_INPACKET_PCB(pcb, hdr, optlen, opt1len, opt2, p) \
 	(net_pools_grow(), \

@@ -1,9 +1,9 @@
-// unit-sources: net/netif/virtio_netif.c net/port/tcp_lookup.c net/port/ip6_guard.c net/port/sys_arch.c net/port/siphash.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c drivers/virtio-net/virtio_net.c drivers/virtio/virtqueue.c drivers/netdev.c kernel/dma.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
-// unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio
+// unit-sources: net/netif/netdev_netif.c net/port/tcp_lookup.c net/port/ip6_guard.c net/port/sys_arch.c net/port/siphash.c net/port/tcp_syn.c net/port/pools.c net/port/heap.c drivers/virtio-net/virtio_net.c drivers/virtio/virtqueue.c drivers/netdev.c kernel/dma.c tests/unit/virtio_sim.c kernel/kprintf.c kernel/cmdline.c
+// unit-include: tests/unit/host net/port/include net/netif deps/lwip/src/include drivers/include drivers/virtio drivers/virtio-net
 // unit-deps: deps/lwip/src/core/*.c deps/lwip/src/core/ipv4/*.c deps/lwip/src/core/ipv6/*.c deps/lwip/src/netif/ethernet.c
 /*
  * Host unit tests of the transmit path from lwIP down: lwIP's core (built
- * with the project's lwipopts.h), the netif (net/netif/virtio_netif.c) and
+ * with the project's lwipopts.h), the netif (net/netif/netdev_netif.c) and
  * the driver (drivers/virtio-net/virtio_net.c), as in the guest, over the
  * simulated device of virtio_sim.c, which checks every chain as QEMU 7.2
  * with user networking does.
@@ -46,7 +46,7 @@
 #include <netif/ethernet.h>
 
 #include "../../net/port/pools.h"
-#include "virtio_netif.h"
+#include "netdev_netif.h"
 #include "net_bytes.h"
 #include "virtio_sim.h"
 
@@ -256,7 +256,7 @@ usage(void)
 	};
 	uint32_t total;
 
-	virtio_netif_rx_buffers(&total, &u.rx_free);
+	netdev_netif_rx_buffers(&total, &u.rx_free);
 	return u;
 }
 
@@ -273,7 +273,7 @@ assert_usage(struct usage before)
 	assert_int_equal(now.pbufs, before.pbufs);
 	assert_int_equal(now.pool, before.pool);
 	/* Every receive buffer is free or on the ring, once. */
-	virtio_netif_rx_buffers(&total, &nfree);
+	netdev_netif_rx_buffers(&total, &nfree);
 	assert_int_equal(nfree + (uint32_t)sim_rx_posted(posted, 512), total);
 }
 
@@ -299,8 +299,8 @@ group_setup(void **state)
 	 * burst of several rings' worth can wait in the backlog. */
 	kernel_pmm.nfree = 3200;
 	assert_non_null(netif_add(&nif, &ip, &mask, &gw,
-	    &(struct virtio_netif_conf){ .dev = nd, .offloads = NETDEV_OFF_ALL },
-	    virtio_netif_init, ethernet_input));
+	    &(struct netdev_netif_conf){ .dev = nd, .offloads = NETDEV_OFF_ALL },
+	    netdev_netif_init, ethernet_input));
 	netif_set_default(&nif);
 	netif_set_up(&nif);		/* announces the address: a gratuitous ARP */
 	assert_int_equal(sim.ntx, 1);

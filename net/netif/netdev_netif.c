@@ -65,7 +65,7 @@
 
 #include <netdev.h>
 
-#include "virtio_netif.h"
+#include "netdev_netif.h"
 #include "../port/pools.h"
 
 /* Segments one linkoutput() builds at most (further capped by the driver's
@@ -284,20 +284,20 @@ rx(void *ctx, const struct netdev_frag *frags, int n, unsigned flags)
 }
 
 void
-virtio_netif_rx_buffers(uint32_t *total, uint32_t *nfree)
+netdev_netif_rx_buffers(uint32_t *total, uint32_t *nfree)
 {
 	*total = vnif.nbufs;
 	*nfree = vnif.nfree;
 }
 
 uint32_t
-virtio_netif_rx_posted(void)
+netdev_netif_rx_posted(void)
 {
 	return vnif.posted;
 }
 
 void
-virtio_netif_rx_backlog(uint32_t *now, uint32_t *max)
+netdev_netif_rx_backlog(uint32_t *now, uint32_t *max)
 {
 	*now = vnif.rxq_len;
 	*max = vnif.rxq_max;
@@ -467,7 +467,7 @@ tcp_tso_hook(struct tcp_pcb *pcb)
 	u16_t seg = (u16_t)(vn->mtu - 40), mss;
 
 	if (vn->tso_mss == 0 || IP_IS_V6_VAL(pcb->remote_ip))
-		return ERR_OK;		/* IPv4 only (virtio_netif_init()) */
+		return ERR_OK;		/* IPv4 only (netdev_netif_init()) */
 	if (pcb->state == SYN_RCVD && pcb->mss == seg) {
 		pcb->mss = (u16_t)(NET_TSO_SEGS * seg);
 		pcb->snd_buf = pcb->ssthresh = NET_TSO_SND_BUF;
@@ -612,7 +612,7 @@ output_ip(struct netif *netif, struct pbuf *p, const ip4_addr_t *dest)
 /*
  * netif->output_ip6: IPv6 packets on their way to ethip6_output(), which
  * finds the next hop in lwIP's neighbour discovery.  IPv6 keeps to the
- * link's MTU (netif->mtu6; no TSO over IPv6, see virtio_netif_init()), but
+ * link's MTU (netif->mtu6; no TSO over IPv6, see netdev_netif_init()), but
  * when LWIP_HOOK_ND6_GET_GW gives a destination's next hop (the static
  * prefix and gateway, net/net.c), nd6 records netif->mtu as its path MTU,
  * which TCP's MSS and IPv6 fragmentation then follow: it must read the
@@ -764,10 +764,10 @@ configure(struct vnif *vn, struct netif *netif, const struct netdev_info *info)
 }
 
 err_t
-virtio_netif_init(struct netif *netif)
+netdev_netif_init(struct netif *netif)
 {
 	struct vnif *vn = &vnif;
-	const struct virtio_netif_conf *conf = netif->state;
+	const struct netdev_netif_conf *conf = netif->state;
 	struct netdev *dev = conf->dev;
 	const struct netdev_info *info = netdev_info(dev);
 	struct netdev_conf start = { .upper = &upper, .ctx = vn, .offloads = conf->offloads };

@@ -4,8 +4,8 @@
  * custom pbufs without copying; transmit of pbuf chains as scatter-gather
  * lists, also without copying.
  */
-#ifndef NET_VIRTIO_NETIF_H
-#define NET_VIRTIO_NETIF_H
+#ifndef NET_NETDEV_NETIF_H
+#define NET_NETDEV_NETIF_H
 
 #include <stdint.h>
 
@@ -14,28 +14,28 @@
 
 struct netdev;
 
-/* What virtio_netif_init() is given, as netif_add()'s state: the device,
+/* What netdev_netif_init() is given, as netif_add()'s state: the device,
  * and the offloads net/ wants of it (NETDEV_OFF_*; the device takes those
  * of them it has). */
-struct virtio_netif_conf {
+struct netdev_netif_conf {
 	struct netdev	*dev;
 	unsigned	offloads;
 };
 
 /* lwIP's netif init function: pass it to netif_add() with a struct
- * virtio_netif_conf * as the state (read during the call only).  Sets the
+ * netdev_netif_conf * as the state (read during the call only).  Sets the
  * MAC, MTU and flags up, allocates the receive pool and starts the
  * device.  ERR_MEM or ERR_IF on failure. */
-err_t	virtio_netif_init(struct netif *netif);
+err_t	netdev_netif_init(struct netif *netif);
 
 /* The receive pool: *total buffers, of which *nfree are in the pool (not
  * posted to the device, not holding a frame). */
-void	virtio_netif_rx_buffers(uint32_t *total, uint32_t *nfree);
+void	netdev_netif_rx_buffers(uint32_t *total, uint32_t *nfree);
 /* Of the others, those posted to the device (the rest hold frames that
  * lwIP or a service still has). */
-uint32_t virtio_netif_rx_posted(void);
+uint32_t netdev_netif_rx_posted(void);
 /* Frames in the backlog (taken off the ring, not yet handed to lwIP): now
  * and the most since boot. */
-void	virtio_netif_rx_backlog(uint32_t *now, uint32_t *max);
+void	netdev_netif_rx_backlog(uint32_t *now, uint32_t *max);
 
 #endif
