@@ -417,13 +417,46 @@ write_some(struct altcp_pcb *pcb, const void *p, size_t *n, u8_t flags, bool mor
 	}
 }
 
+/* Hand lwIP what it takes now of the len bytes at p, from *sent on (flags
+ * for altcp_write(); more: more of the response follows them), moving *sent
+ * on.  ERR_OK when it is all written or lwIP takes no more for now, ERR_MEM
+ * when lwIP is out of memory, any other error is the connection's end. */
+static err_t
+send_part(struct conn *c, const void *p, uint32_t len, uint32_t *sent, u8_t flags,
+    bool more)
+{
+	err_t err;
+
+	while (*sent < len) {
+		size_t n = len - *sent, room = room_for(c);
+
+		if (room == 0)
+			break;
+		if (!seg_room())
+			return ERR_MEM;
+		if (n > room)
+			n = room;
+		err = write_some(c->pcb, (const uint8_t *)p + *sent, &n, flags,
+		    *sent + n < len || more);
+		if (err != ERR_OK)
+			return err;
+		if (n == 0)
+			break;
+		*sent += (uint32_t)n;
+		if (c->tls) {
+			httpd_stats.tls_bytes_encrypted += n;
+			httpd_stats.bytes_sent += n;
+		}
+	}
+	return ERR_OK;
+}
+
 /* Queue as much of the response as lwIP takes now; when it is out of
  * memory, or others already wait for it, wait in line (memq). */
 static err_t
 send_more(struct conn *c)
 {
-	struct altcp_pcb *pcb = c->pcb;
-	bool wrote = false, starved = false;
+	uint32_t outsent = c->outsent, bodysent = c->bodysent;
 	err_t err;
 
 	if (memq_head != NULL && memq_head != c) {
@@ -431,74 +464,23 @@ send_more(struct conn *c)
 			memq_add(c);
 		return keep_out(c);
 	}
-	while (c->outsent < c->outlen) {
-		size_t n = c->outlen - c->outsent, room = room_for(c);
-
-		if (room == 0)
-			break;
-		if (!seg_room()) {
-			starved = true;
-			break;
-		}
-		if (n > room)
-			n = room;
-		err = write_some(pcb, c->out + c->outsent, &n, TCP_WRITE_FLAG_COPY,
-		    c->outsent + n < c->outlen || c->bodysent < c->bodylen);
-		if (err == ERR_MEM) {
-			starved = true;
-			break;
-		}
-		if (err != ERR_OK) {
-			httpd_stats.cut_by_error++;
-			return conn_abort(c);
-		}
-		if (n == 0)
-			break;
-		c->outsent += n;
-		wrote = true;
-		if (c->tls) {
-			httpd_stats.tls_bytes_encrypted += n;
-			httpd_stats.bytes_sent += n;
-		}
+	/* The header, copied (httpd_out is shared), then the body.  Zero
+	 * copy over TCP: lwIP points at the image's read-only data.  Over
+	 * TLS, mbedTLS encrypts it into its record buffer. */
+	err = send_part(c, c->out, c->outlen, &c->outsent, TCP_WRITE_FLAG_COPY,
+	    c->bodysent < c->bodylen);
+	if (err == ERR_OK && c->outsent == c->outlen)
+		err = send_part(c, c->body, c->bodylen, &c->bodysent, 0, false);
+	if (err != ERR_OK && err != ERR_MEM) {
+		httpd_stats.cut_by_error++;
+		return conn_abort(c);
 	}
-	while (c->outsent == c->outlen && c->bodysent < c->bodylen) {
-		size_t n = c->bodylen - c->bodysent, room = room_for(c);
-
-		if (room == 0)
-			break;
-		if (!seg_room()) {
-			starved = true;
-			break;
-		}
-		if (n > room)
-			n = room;
-		/* Zero copy over TCP: lwIP points at the image's read-only
-		 * data.  Over TLS, mbedTLS encrypts it into its record buffer. */
-		err = write_some(pcb, c->body + c->bodysent, &n, 0,
-		    c->bodysent + n < c->bodylen);
-		if (err == ERR_MEM) {
-			starved = true;
-			break;
-		}
-		if (err != ERR_OK) {
-			httpd_stats.cut_by_error++;
-			return conn_abort(c);
-		}
-		if (n == 0)
-			break;
-		c->bodysent += (uint32_t)n;
-		wrote = true;
-		if (c->tls) {
-			httpd_stats.tls_bytes_encrypted += n;
-			httpd_stats.bytes_sent += n;
-		}
-	}
-	if (starved)
+	if (err == ERR_MEM)
 		memq_add(c);
 	else
 		memq_remove(c);		/* done, or waiting for its own ACKs */
-	if (wrote)
-		altcp_output(pcb);
+	if (c->outsent != outsent || c->bodysent != bodysent)
+		altcp_output(c->pcb);
 	return keep_out(c);
 }
 
