@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import Console, decode_status, limpet, monitor, qemu, status
+from conftest import Console, decode_status, limpet, monitor, qemu
 from test_httpd import free_port
 
 OVMF = '/usr/share/ovmf/OVMF.fd'
@@ -50,17 +50,13 @@ class Firmware(Console):
         self.port = free_port()
         self.mon = tmp_path / ('mon-%d' % self.port)
         media = 'cdrom' if cdrom else 'disk'
-        cmd = ['qemu-system-x86_64', '-M', machine, '-m', '128M', '-cpu', 'max',
-               '-accel', 'tcg', '-display', 'none', '-no-reboot', '-nodefaults',
-               '-no-user-config', '-serial', 'stdio',
-               '-drive', 'file=%s,format=%s,if=ide,media=%s,snapshot=on'
-               % (disk, fmt, media),
-               '-device', status.DEBUG_EXIT_DEVICE,
-               '-netdev', 'user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80' % self.port,
-               '-device', qemu.nic('pc')[-1] + ',romfile=',
-               '-monitor', 'unix:%s,server=on,wait=off' % self.mon]
+        extra = ['-drive', 'file=%s,format=%s,if=ide,media=%s,snapshot=on' % (disk, fmt, media),
+                 '-netdev', 'user,id=n0,hostfwd=tcp:127.0.0.1:%d-:80' % self.port,
+                 '-device', qemu.nic('pc')[-1] + ',romfile=',
+                 '-monitor', 'unix:%s,server=on,wait=off' % self.mon]
         if firmware == 'uefi':
-            cmd += ['-bios', OVMF]
+            extra += ['-bios', OVMF]
+        cmd = qemu.command(machine, None, mem='128M', extra=extra)
         self.spawn(cmd)
 
     def get(self, path='/', timeout=120):

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import MACHINES, TOP, image_path, monitor
+from conftest import TOP, image_path, monitor, qemu
 from test_httpd import Httpd, free_port
 
 
@@ -141,10 +141,7 @@ def test_powers_off_without_isa_debug_exit(platform):
     register on microvm), and QEMU quits with 0 instead of the guest
     halting for ever."""
     image = image_path('hello', platform)
-    p = subprocess.run(['qemu-system-x86_64', '-M', MACHINES[platform], '-m', '64M',
-                        '-cpu', 'max', '-accel', 'tcg', '-kernel', str(image),
-                        '-serial', 'stdio', '-display', 'none',
-                        '-no-reboot', '-nodefaults', '-no-user-config'],
+    p = subprocess.run(qemu.command(platform, image, debug_exit=False),
                        capture_output=True, text=True, timeout=60)
     assert 'goodbye' in p.stdout, p.stdout + p.stderr
     assert p.returncode == 0, p.stdout + p.stderr

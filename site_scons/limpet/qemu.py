@@ -92,19 +92,26 @@ def pcap(path, netdev=NETDEV):
 
 
 def command(platform, kernel, append='', initrd=None, mem='64M', accel=None, cpu='max',
-            serial='stdio', reboot=False, extra=(), qemu=QEMU):
+            serial='stdio', reboot=False, extra=(), qemu=QEMU, debug_exit=True):
     """QEMU's command line: kernel (and initrd) with the command line
-    append on platform's machine, isa-debug-exit for the guest's status,
-    no default devices; extra (a NIC, a monitor, ...) at the end.  reboot:
-    a reset reboots the guest (else -no-reboot makes QEMU exit with 0)."""
+    append on platform's machine, isa-debug-exit for the guest's status
+    (unless debug_exit is false: as a VM that libvirt or a cloud makes),
+    no default devices; extra (a NIC, a monitor, ...) at the end.  With
+    kernel None the firmware boots from the drives in extra.  reboot: a
+    reset reboots the guest (else -no-reboot makes QEMU exit with 0)."""
     cmd = [qemu, '-M', MACHINES[platform], '-m', mem, '-cpu', cpu,
-           '-accel', accel or accelerator(), '-kernel', str(kernel)]
-    if initrd is not None:
-        cmd += ['-initrd', str(initrd)]
-    cmd += ['-append', append, '-serial', serial, '-display', 'none']
+           '-accel', accel or accelerator()]
+    if kernel is not None:
+        cmd += ['-kernel', str(kernel)]
+        if initrd is not None:
+            cmd += ['-initrd', str(initrd)]
+        cmd += ['-append', append]
+    cmd += ['-serial', serial, '-display', 'none']
     if not reboot:
         cmd += ['-no-reboot']
-    cmd += ['-nodefaults', '-no-user-config', '-device', DEBUG_EXIT_DEVICE]
+    cmd += ['-nodefaults', '-no-user-config']
+    if debug_exit:
+        cmd += ['-device', DEBUG_EXIT_DEVICE]
     return cmd + list(extra)
 
 
