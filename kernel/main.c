@@ -107,11 +107,8 @@ kernel_main(const struct bootinfo *bi)
 	cpu_enable_sse();			/* for newlib and the service */
 	gdt_init();				/* segments, TSS, double-fault stack */
 	idt_init();				/* exceptions print a dump */
-	/* The loader's copy of the symbol table, else the image's own. */
-	if (bootinfo.symtab != 0)
-		symbols_init((void *)bootinfo.symtab, bootinfo.symtab_size,
-		    (const char *)bootinfo.strtab, bootinfo.strtab_size);
-	else if (symbols_init_blob(__symbols_start, (size_t)(__symbols_end - __symbols_start)) != 0)
+	/* The image's own function symbols, for backtraces. */
+	if (symbols_init_blob(__symbols_start, (size_t)(__symbols_end - __symbols_start)) != 0)
 		kprintf("kernel: the image carries no symbol table: backtraces show addresses only\n");
 	if (cmdline_parse(bootinfo.cmdline, limpet_service_name, &boot_args, &err) != 0) {
 		kprintf("kernel: error: command line: %s: \"%s\"\n", err, bi->cmdline);

@@ -20,8 +20,6 @@
 #define ET_DYN		3
 #define EM_X86_64	62
 #define PT_LOAD		1
-#define SHT_SYMTAB	2
-#define SHT_STRTAB	3
 
 struct ehdr {
 	unsigned char	e_ident[16];
@@ -51,25 +49,9 @@ struct phdr {
 	uint64_t	p_align;
 };
 
-struct shdr {
-	uint32_t	sh_name;
-	uint32_t	sh_type;
-	uint64_t	sh_flags;
-	uint64_t	sh_addr;
-	uint64_t	sh_offset;
-	uint64_t	sh_size;
-	uint32_t	sh_link;
-	uint32_t	sh_info;
-	uint64_t	sh_addralign;
-	uint64_t	sh_entsize;
-};
-
-#define SYM_SIZE	24	/* sizeof(Elf64_Sym) */
-
 /* Every field is naturally aligned, so i386 and x86_64 agree on these. */
 _Static_assert(sizeof(struct ehdr) == 64, "Elf64_Ehdr");
 _Static_assert(sizeof(struct phdr) == 56, "Elf64_Phdr");
-_Static_assert(sizeof(struct shdr) == 64, "Elf64_Shdr");
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -209,69 +191,6 @@ static int check_segments(const unsigned char *p, uint32_t size,
 	return 0;
 }
 
-/*
- * Find the first SHT_SYMTAB section and the string table it links to.
- * An image without section headers or without a symbol table is fine
- * (stripped); one whose section headers are corrupt is not.  Extended
- * section numbering (e_shnum 0 with e_shoff set) is treated as stripped.
- */
-static int check_symbols(const unsigned char *p, uint32_t size,
-			 const struct ehdr *eh, struct elf_info *out,
-			 char *err, size_t errlen)
-{
-	struct shdr sym, str;
-	uint32_t i, tab_len;
-
-	if (eh->e_shoff == 0 || eh->e_shnum == 0)
-		return 0;
-	if (eh->e_shentsize != sizeof sym)
-		return fail(err, errlen, "image section header size is %u, "
-			    "want 64", eh->e_shentsize);
-	tab_len = (uint32_t)eh->e_shnum * sizeof sym;
-	if (!in_file(eh->e_shoff, tab_len, size))
-		return fail(err, errlen, "image section headers at offset "
-			    "0x%llx (0x%x bytes) lie outside the file (%u bytes)",
-			    FMT_U64(eh->e_shoff), tab_len, size);
-
-	for (i = 0; i < eh->e_shnum; i++) {
-		get(&sym, p, eh->e_shoff + i * sizeof sym, sizeof sym);
-		if (sym.sh_type == SHT_SYMTAB)
-			break;
-	}
-	if (i == eh->e_shnum || sym.sh_size == 0)
-		return 0;
-
-	if (!in_file(sym.sh_offset, sym.sh_size, size))
-		return fail(err, errlen, "image .symtab (offset 0x%llx, 0x%llx "
-			    "bytes) lies outside the file (%u bytes)",
-			    FMT_U64(sym.sh_offset), FMT_U64(sym.sh_size), size);
-	/* sh_size fits in 32 bits now: no 64-bit division (and no libgcc). */
-	if (sym.sh_entsize != SYM_SIZE || (uint32_t)sym.sh_size % SYM_SIZE != 0)
-		return fail(err, errlen, "image .symtab has entry size 0x%llx "
-			    "and size 0x%llx, want entries of %u bytes",
-			    FMT_U64(sym.sh_entsize), FMT_U64(sym.sh_size),
-			    SYM_SIZE);
-	if (sym.sh_link == 0 || sym.sh_link >= eh->e_shnum)
-		return fail(err, errlen, "image .symtab links to section %u, "
-			    "want 1 to %u", sym.sh_link, eh->e_shnum - 1u);
-	get(&str, p, eh->e_shoff + (uint64_t)sym.sh_link * sizeof str,
-	    sizeof str);
-	if (str.sh_type != SHT_STRTAB)
-		return fail(err, errlen, "image .symtab links to section %u of "
-			    "type %u, want 3 (a string table)", sym.sh_link,
-			    str.sh_type);
-	if (!in_file(str.sh_offset, str.sh_size, size))
-		return fail(err, errlen, "image .strtab (offset 0x%llx, 0x%llx "
-			    "bytes) lies outside the file (%u bytes)",
-			    FMT_U64(str.sh_offset), FMT_U64(str.sh_size), size);
-
-	out->symtab_offset = sym.sh_offset;
-	out->symtab_size = sym.sh_size;
-	out->strtab_offset = str.sh_offset;
-	out->strtab_size = str.sh_size;
-	return 0;
-}
-
 int elf_check(const void *buf, uint32_t size, struct elf_info *out,
 	      char *err, size_t errlen)
 {
@@ -282,8 +201,7 @@ int elf_check(const void *buf, uint32_t size, struct elf_info *out,
 	if (errlen > 0)
 		err[0] = '\0';
 	if (check_header(p, size, &eh, err, errlen) != 0 ||
-	    check_segments(p, size, &eh, out, err, errlen) != 0 ||
-	    check_symbols(p, size, &eh, out, err, errlen) != 0) {
+	    check_segments(p, size, &eh, out, err, errlen) != 0) {
 		__builtin_memset(out, 0, sizeof *out);
 		return -1;
 	}

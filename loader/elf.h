@@ -25,15 +25,14 @@ struct elf_info {
 	uint64_t	end;		/* highest segment end (exclusive) */
 	uint32_t	nsegs;		/* in ascending, disjoint address order */
 	struct elf_segment seg[ELF_MAX_SEGMENTS];
-	/* The .symtab and its string table, as file ranges; sizes 0 if none. */
-	uint64_t	symtab_offset, symtab_size;
-	uint64_t	strtab_offset, strtab_size;
 };
 
 /*
  * Check that buf[0..size) is an ELF64 little-endian x86_64 ET_EXEC whose
- * headers, segments and symbol tables all lie inside the file, and
- * describe it in *out.  Segments with memsz 0 are left out.
+ * headers and segments all lie inside the file, and describe it in *out.
+ * Segments with memsz 0 are left out.  Section headers are not read: the
+ * image carries its function symbols in a segment of its own
+ * (.limpet_symbols, kernel/include/kernel/symbols.h).
  *
  * Returns 0, or -1 with a one-line reason (no newline) in err, e.g.
  * "image segment 1 file range 0x1000-0x9000 lies outside the file (4096 bytes)".

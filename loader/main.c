@@ -10,17 +10,19 @@
  *   | untouched| bootinfo, page tables,  |         | segments      |
  *   |         | stack (4 KiB)            |         | (2 MiB up)    |
  *   +---------+--------------------------+-- ... --+---------------+
- *       PAGE_UP(image_end)                 reserved_end
- *       +----------+--------+---------------+----------------------
- *       | .symtab  | .strtab|               | free RAM (the image file,
- *       +----------+--------+---------------+  moved or not, is garbage)
+ *                                  PAGE_UP(image_end) = reserved_end
+ *                                                  +----------------------
+ *                                                  | free RAM (the image file,
+ *                                                  |  moved or not, is garbage)
  *
  * QEMU puts the multiboot module (the image file) and the multiboot info
  * just after the loader's bss, where they may well overlap the image's
  * destination.  So the loader first copies everything it needs from the
  * multiboot info into the bootinfo, then, if the file overlaps
  * [image_start, reserved_end), moves it to reserved_end, and only then
- * copies segments and symbols out of it.
+ * copies the segments out of it.  The image's function symbols, for
+ * backtraces, come with its segments (.limpet_symbols): the loader reads
+ * no section header.
  *
  * On any error the loader prints one line on COM1 and stops the VM with
  * LOADER_STATUS.  It prints nothing when all goes well.
@@ -51,13 +53,13 @@
 #define MiB		0x100000u
 
 /* The layout of struct bootinfo must be the same as in the 64-bit kernel. */
-_Static_assert(offsetof(struct bootinfo, cmdline) == 96, "bootinfo layout");
-_Static_assert(offsetof(struct bootinfo, mmap_count) == 1120, "bootinfo layout");
-_Static_assert(offsetof(struct bootinfo, mmap) == 1128, "bootinfo layout");
+_Static_assert(offsetof(struct bootinfo, cmdline) == 64, "bootinfo layout");
+_Static_assert(offsetof(struct bootinfo, mmap_count) == 1088, "bootinfo layout");
+_Static_assert(offsetof(struct bootinfo, mmap) == 1096, "bootinfo layout");
 _Static_assert(sizeof(struct bootinfo_mmap) == 24, "bootinfo layout");
-_Static_assert(offsetof(struct bootinfo, rsdp) == 1896, "bootinfo layout");
-_Static_assert(offsetof(struct bootinfo, rsdp_copy) == 1904, "bootinfo layout");
-_Static_assert(sizeof(struct bootinfo) == 1944, "bootinfo layout");
+_Static_assert(offsetof(struct bootinfo, rsdp) == 1864, "bootinfo layout");
+_Static_assert(offsetof(struct bootinfo, rsdp_copy) == 1872, "bootinfo layout");
+_Static_assert(sizeof(struct bootinfo) == 1912, "bootinfo layout");
 
 /* From loader.ld and entry.S. */
 extern char __loader_start[], __loader_end[];
@@ -411,9 +413,9 @@ void loader_main(void)
 	struct elf_info elf;
 	char err[200];
 	uint32_t mod_start, mod_end, mod_size, i;
-	uint64_t sym_dst, str_dst, end, moved;
+	uint64_t end, moved;
 	const struct elf_segment *s;
-	struct piece pieces[ELF_MAX_SEGMENTS + 2];
+	struct piece pieces[ELF_MAX_SEGMENTS];
 	uint32_t npieces = 0;
 	int overlaps;
 
@@ -457,25 +459,16 @@ void loader_main(void)
 	if (elf_check(phys(mod_start), mod_size, &elf, err, sizeof err) != 0)
 		die("%s", err);
 
-	/* Where everything goes: segments, then symbols from image_end up. */
+	/* Where the segments go. */
 	for (i = 0; i < elf.nsegs; i++)
 		check_place("image segment", elf.seg[i].addr,
 			    elf.seg[i].addr + elf.seg[i].memsz);
-	sym_dst = PAGE_UP(elf.end);
-	str_dst = sym_dst + ((elf.symtab_size + 7) & ~7ull);
-	end = PAGE_UP(str_dst + elf.strtab_size);
-	check_place("image symbols", sym_dst, end);
+	end = PAGE_UP(elf.end);
 
-	/* The file parts to copy: segments, then the symbols. */
+	/* The file parts to copy. */
 	for (i = 0; i < elf.nsegs; i++) {
 		s = &elf.seg[i];
 		pieces[npieces++] = (struct piece){ s->addr, mod_start + s->offset, s->filesz };
-	}
-	if (elf.symtab_size != 0) {
-		pieces[npieces++] = (struct piece){ sym_dst, mod_start + elf.symtab_offset,
-						    elf.symtab_size };
-		pieces[npieces++] = (struct piece){ str_dst, mod_start + elf.strtab_offset,
-						    elf.strtab_size };
 	}
 	/* A file that overlaps where they go is copied in place when it can
 	 * be, else moved clear of the image first (above `end`, where it
@@ -497,12 +490,6 @@ void loader_main(void)
 	for (i = 0; i < elf.nsegs; i++) {
 		s = &elf.seg[i];
 		memset(phys(s->addr + s->filesz), 0, (size_t)(s->memsz - s->filesz));
-	}
-	if (elf.symtab_size != 0) {
-		bootinfo.symtab = sym_dst;
-		bootinfo.symtab_size = elf.symtab_size;
-		bootinfo.strtab = str_dst;
-		bootinfo.strtab_size = elf.strtab_size;
 	}
 
 	bootinfo.image_start = elf.start;

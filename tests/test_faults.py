@@ -77,5 +77,5 @@ def test_symbols_linked_in_match_the_image(variant):
 
 def test_fault_dump_by_loader():
     """The multiboot loader's path (GRUB's) names functions too, from the
-    symbol table the loader copies."""
+    image's own .limpet_symbols, as PVH does."""
     check_dump(boot('test_fault', app_args=['ud2'], via='loader'), 'ud2')

@@ -21,8 +21,9 @@ void	symbols_init(const void *syms, size_t syms_size, const char *strs, size_t s
 
 /*
  * The image's own function symbols, which the build links into it (the
- * section .limpet_symbols, SConstruct's second link): so an image booted
- * with no loader (PVH) symbolizes its backtraces too.  The blob is this
+ * section .limpet_symbols, SConstruct's second link): the symbols the
+ * kernel names functions by, whichever way it booted (by PVH, or by the
+ * loader, which reads no section header).  The blob is this
  * header, nsyms Elf64_Sym entries (8-byte aligned after the header), then
  * strs_size bytes of names.  site_scons/limpet_build.py writes it.
  */

@@ -22,7 +22,9 @@
 
 #include <limpet/status.h>
 
-#define BOOTINFO_MAGIC		0x31544e49424d494cULL	/* "LIMBINT1" */
+/* The layout's version is the magic's last byte: a loader and an image
+ * of different layouts refuse each other ("bad boot info"). */
+#define BOOTINFO_MAGIC		0x32544e49424d494cULL	/* "LIMBINT2" */
 #define BOOTINFO_MMAP_MAX	32
 #define BOOTINFO_CMDLINE_MAX	1024
 
@@ -48,16 +50,7 @@ struct bootinfo {
 	uint64_t	image_start;	/* lowest PT_LOAD address of the kernel image */
 	uint64_t	image_end;	/* highest PT_LOAD end, incl. bss */
 	uint64_t	entry;		/* ELF entry point */
-	/*
-	 * The image's .symtab and .strtab, copied by the loader just above
-	 * image_end (page-aligned) so that the kernel can symbolize
-	 * backtraces.  Zero when the image is stripped.
-	 */
-	uint64_t	symtab;
-	uint64_t	symtab_size;
-	uint64_t	strtab;
-	uint64_t	strtab_size;
-	uint64_t	reserved_end;	/* end of image + symbols: free RAM starts here */
+	uint64_t	reserved_end;	/* PAGE_UP(image_end): free RAM starts here */
 	/* "kernel-args -- app-args", NUL-terminated, without the loader's path. */
 	char		cmdline[BOOTINFO_CMDLINE_MAX];
 	uint32_t	mmap_count;
